@@ -1,0 +1,147 @@
+"""The ``void-eval`` command line.
+
+Command groups of other packages are mounted here (and only here may ``void_eval`` import ``forensics`` or
+``studies``): each listed module exposes ``register(app: typer.Typer) -> None`` and keeps its heavy imports inside
+its command functions, so ``void-eval --help`` stays fast.
+
+Exit codes: 0 success, 1 bad input or a failed check, 2 usage error; commands may define more (documented on
+the command).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from void_eval import __version__
+from void_eval.errors import VoidEvalError
+
+app = typer.Typer(
+    name="void-eval",
+    help="Judge AI video object removal: clips, metrics, physics checks, provenance and detection.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+clip_app = typer.Typer(help="Inspect clip folders.", no_args_is_help=True)
+app.add_typer(clip_app, name="clip")
+
+#: Modules that add command groups: each defines ``register(app)``.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"void-eval {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@clip_app.command("check")
+def clip_check(
+    dirs: Annotated[list[Path], typer.Argument(help="Clip folders.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array, one object per folder.")] = False,
+    allow_resize: Annotated[
+        bool,
+        typer.Option("--allow-resize", help="Resize a mask of another size (nearest) instead of failing."),
+    ] = False,
+) -> int:
+    """Validate clip folders: files, frame counts and sizes, mask levels and fractions.
+
+    Exit 0 when every clip is valid, 1 when any is not.
+    """
+    from void_eval.clip_check import check_clip
+
+    reports = [check_clip(path, allow_resize=allow_resize) for path in dirs]
+    if as_json:
+        typer.echo(json.dumps([report.to_json() for report in reports], indent=2))
+    else:
+        _print_clip_table(reports)
+    return 0 if all(report.valid for report in reports) else 1
+
+
+def _print_clip_table(reports) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="clip check")
+    for column in ("clip", "valid", "frames", "size", "fps", "mask", "remove", "overlap", "affected", "keep"):
+        table.add_column(column)
+    for report in reports:
+        fractions = report.fractions or {}
+        table.add_row(
+            report.clip,
+            "yes" if report.valid else "NO",
+            str(report.frames or "-"),
+            f"{report.width}x{report.height}" if report.width else "-",
+            f"{report.fps:.2f}" if report.fps else "-",
+            report.mask_file or "-",
+            *(
+                f"{fractions[name]:.2%}" if name in fractions else "-"
+                for name in ("remove", "overlap", "affected", "keep")
+            ),
+        )
+    console = Console(width=140)
+    console.print(table)
+    for report in reports:
+        for line in report.errors:
+            console.print(f"[red]error[/red] {report.clip}: {line}", highlight=False)
+        for line in report.warnings:
+            console.print(f"[yellow]warning[/yellow] {report.clip}: {line}", highlight=False)
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("demo_out"),
+) -> int:
+    """Run the built-in default job on the shared sample clips (or a synthetic clip when they are absent)."""
+    from void_eval.demo import run_demo
+
+    return run_demo(out)
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``void-eval`` console script; returns the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name="void-eval", standalone_mode=False)
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except click.ClickException as err:
+        err.show()
+        return 2
+    except VoidEvalError as err:
+        if _state["debug"] or "--debug" in args:
+            traceback.print_exc()
+        typer.echo(f"error: {err}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
