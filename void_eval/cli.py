@@ -17,7 +17,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from void_eval import __version__
@@ -127,14 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
         result = app(args=args, prog_name="void-eval", standalone_mode=False)
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         return err.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         return 130
-    except click.ClickException as err:
+    except typer.TyperException as err:  # usage errors (typer vendors click's exception classes)
         err.show()
-        return 2
+        return int(getattr(err, "exit_code", 2))
     except VoidEvalError as err:
         if _state["debug"] or "--debug" in args:
             traceback.print_exc()

@@ -231,7 +231,8 @@ class VideoReader:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         stop = self.info.frames if stop is None else min(stop, self.info.frames)
-        buffer: list[np.ndarray] = []
+        buffer: np.ndarray | None = None
+        filled = 0
         index = 0
         container = _open_for_reading(self.path)
         with container:
@@ -242,20 +243,24 @@ class VideoReader:
                     if index >= stop:
                         break
                     if index >= start:
-                        buffer.append(frame.to_ndarray(format="rgb24"))
-                        if len(buffer) == chunk_size:
+                        rgb = frame.to_ndarray(format="rgb24")
+                        if buffer is None:
+                            # One array per chunk, filled in place: the chunk is never held twice.
+                            buffer = np.empty((min(chunk_size, stop - index), *rgb.shape), dtype=np.uint8)
+                        buffer[filled] = rgb
+                        filled += 1
+                        if filled == len(buffer):
                             yield self._finish(buffer, as_torch)
-                            buffer = []
+                            buffer, filled = None, 0
                     index += 1
             except av.FFmpegError as err:
                 raise InputError(self.path, f"corrupt video data at frame {index} ({_ffmpeg_reason(err)})") from err
-        if buffer:
-            yield self._finish(buffer, as_torch)
+        if buffer is not None and filled:
+            yield self._finish(buffer[:filled], as_torch)
         if index < stop:
             raise InputError(self.path, f"truncated: decoded {index} of {self.info.frames} frames")
 
-    def _finish(self, buffer: list[np.ndarray], as_torch: bool):
-        chunk = np.stack(buffer)
+    def _finish(self, chunk: np.ndarray, as_torch: bool):
         if self.size is not None:
             chunk = resize_frames(chunk, self.size, interpolation=self.interpolation)
         if as_torch:
