@@ -41,7 +41,7 @@ def test_discovery_prefers_quadmask_then_trimask_then_binary(tmp_path, samples_r
 def test_binary_object_masks_are_combined(tmp_path, make_clip):
     folder = make_clip(frames=6, height=48, width=64)
     (folder / "quadmask_0.mp4").unlink()
-    video, removed, _ = synthetic_scene(6, 48, 64)
+    _, removed, _ = synthetic_scene(6, 48, 64)
     write_video(folder / "mask_0.mp4", np.where(removed, 255, 0).astype(np.uint8), 12, kind="lossless")
     other = np.zeros_like(removed)
     other[:, 40:44, 2:6] = True
