@@ -11,7 +11,7 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint format browser clean
+.PHONY: install demo test lint format browser c2pa-ts clean
 
 install: $(STAMP)
 
@@ -25,6 +25,12 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The independent C2PA verifier (@trustnxt/c2pa-ts, pure TypeScript) used by the provenance tests.
+# `npm install --no-save` installs exactly the locked versions (npm ci trips over optional platform packages).
+c2pa-ts: tools/c2pa-ts/node_modules/.package-lock.json
+tools/c2pa-ts/node_modules/.package-lock.json: tools/c2pa-ts/package.json tools/c2pa-ts/package-lock.json
+	npm install --prefix tools/c2pa-ts --no-save --no-audit --no-fund --loglevel=error
+
 demo: install
 	$(BIN)/void-eval demo
 
@@ -36,7 +42,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install browser lint
+test: install browser c2pa-ts lint
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:

@@ -76,12 +76,17 @@ def quantize_quadmask(values: np.ndarray) -> np.ndarray:
     [0, 0, 63, 63, 127, 127, 255, 255]
     """
     values = np.asarray(values)
+    if values.dtype == np.uint8:
+        return _QUADMASK_LUT[values]  # a table lookup: no wide temporaries on 4K frames
     low, mid, high = QUADMASK_CUTS
     return np.select(
         [values <= low, values <= mid, values <= high],
         [QuadLevel.REMOVE, QuadLevel.OVERLAP, QuadLevel.AFFECTED],
         QuadLevel.KEEP,
     ).astype(np.uint8)
+
+
+_QUADMASK_LUT = quantize_quadmask(np.arange(256, dtype=np.int16))
 
 
 def quantize_trimask(values: np.ndarray) -> np.ndarray:

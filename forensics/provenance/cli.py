@@ -1,0 +1,206 @@
+"""``void-eval keys dev``, ``sign``, ``sign-run`` and ``verify``: C2PA provenance on the command line.
+
+Heavy imports (c2pa, cryptography, pandas) happen inside the commands so ``void-eval --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_ALGORITHMS = ("es256", "es384", "ps256", "ed25519")
+
+
+def _parse_params(pairs: list[str] | None) -> dict:
+    params = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def _one_signer(key: Path | None, signer_cmd: str | None) -> None:
+    if (key is None) == (signer_cmd is None):
+        raise typer.BadParameter("give exactly one of --key and --signer-cmd", param_hint="--key/--signer-cmd")
+
+
+def keys_dev(
+    folder: Annotated[Path, typer.Argument(help="Folder for root.pem, intermediate.pem, chain.pem, signer.key.")],
+    alg: Annotated[str, typer.Option("--alg", help=f"Key algorithm: {', '.join(_ALGORITHMS)}.")] = "es256",
+    days: Annotated[int, typer.Option(help="Validity in days (1-3650).", min=1, max=3650)] = 365,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing PKI files.")] = False,
+) -> int:
+    """Make an offline DEVELOPMENT PKI (root -> intermediate -> signer). Not for production."""
+    from forensics.provenance.keys import DEV_MARK, make_dev_pki
+
+    if alg.lower() not in _ALGORITHMS:
+        raise typer.BadParameter(f"must be one of {', '.join(_ALGORITHMS)}", param_hint="--alg")
+    pki = make_dev_pki(folder, algorithm=alg.lower(), days=days, force=force)
+    typer.echo(f"{DEV_MARK}: wrote a {pki.algorithm} development PKI to {pki.folder}")
+    typer.echo(f"  trust anchor  {pki.root}")
+    typer.echo(f"  chain         {pki.chain}")
+    typer.echo(f"  private key   {pki.key} (mode 0600)")
+    return 0
+
+
+def sign(
+    file: Annotated[Path, typer.Argument(help="The deliverable to sign (.mp4, .png, .jpg).")],
+    out: Annotated[Path, typer.Option("--out", help="Signed file (or the .c2pa store with --sidecar).")],
+    chain: Annotated[Path, typer.Option("--chain", help="PEM chain: signing certificate, then intermediates.")],
+    parent: Annotated[
+        Path | None, typer.Option("--parent", help="The original it was made from (omit for a new creation).")
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="PEM private key (mode 0600).")] = None,
+    signer_cmd: Annotated[
+        str | None,
+        typer.Option("--signer-cmd", help="Command that signs: bytes on stdin, DER/raw signature on stdout."),
+    ] = None,
+    clip: Annotated[Path | None, typer.Option("--clip", help="Clip folder: quadmask hash and fractions.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Method registry name.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="Method parameter KEY=VALUE (repeat).")] = None,
+    metrics: Annotated[
+        Path | None, typer.Option("--metrics", help="Results table (.parquet/.csv) for the metric summary.")
+    ] = None,
+    sidecar: Annotated[bool, typer.Option("--sidecar", help="Leave the file untouched; write a .c2pa store.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output (never the source).")] = False,
+) -> int:
+    """Sign FILE with a C2PA manifest recording the AI removal (opened parent + edited + removal record)."""
+    from forensics.provenance.record import metric_summary, read_table
+    from forensics.provenance.sign import sign_file
+
+    _one_signer(key, signer_cmd)
+    summary = None
+    if metrics is not None:  # rows of this method and clip when the table has those columns
+        table = read_table(metrics)
+        summary = metric_summary(
+            table,
+            method=method if method is not None and "method" in table.columns else None,
+            clip=clip.name if clip is not None and "clip" in table.columns else None,
+        )
+    signed = sign_file(
+        file,
+        parent=parent,
+        chain=chain,
+        key=key,
+        out=out,
+        clip=clip,
+        method=method,
+        params=_parse_params(param),
+        metrics=summary,
+        sidecar=sidecar,
+        signer_cmd=signer_cmd,
+        force=force,
+    )
+    typer.echo(f"signed {file} -> {signed}" + (" (sidecar manifest)" if sidecar else ""))
+    return 0
+
+
+def sign_run_command(
+    run_dir: Annotated[Path, typer.Argument(help="A benchmark run folder.")],
+    chain: Annotated[Path, typer.Option("--chain", help="PEM chain: signing certificate, then intermediates.")],
+    key: Annotated[Path | None, typer.Option("--key", help="PEM private key (mode 0600).")] = None,
+    signer_cmd: Annotated[
+        str | None,
+        typer.Option("--signer-cmd", help="Command that signs: bytes on stdin, DER/raw signature on stdout."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for signed copies (default RUN_DIR/signed).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace signed copies that exist.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> int:
+    """Sign every method output (parent = the clip's input) and report image of RUN_DIR into RUN_DIR/signed."""
+    from forensics.provenance.sign_run import sign_run
+
+    _one_signer(key, signer_cmd)
+    summary = sign_run(
+        run_dir, chain=chain, key=key, signer_cmd=signer_cmd, out_dir=out, force=force, progress=progress
+    )
+    outputs = sum(1 for item in summary.signed if item["kind"] == "output")
+    typer.echo(f"signed {outputs} output(s) and {len(summary.signed) - outputs} report image(s) into {summary.out_dir}")
+    for note in summary.notes:
+        typer.echo(f"note: {note}")
+    return 0
+
+
+def verify(
+    files: Annotated[list[Path], typer.Argument(help="Files to verify.", show_default=False)],
+    trust: Annotated[Path | None, typer.Option("--trust", help="PEM trust anchors (root certificates).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array, one object per file.")] = False,
+    sidecar: Annotated[
+        Path | None, typer.Option("--sidecar", help="Manifest store for a single FILE signed with --sidecar.")
+    ] = None,
+) -> int:
+    """Verify C2PA manifests: state, failure codes, signer, actions, removal record, ingredients.
+
+    Exit 0 all trusted, 4 valid but untrusted (file or ingredient), 3 no manifest, 1 any invalid, 2 usage error.
+    """
+    from forensics.provenance.verify import exit_code, verify_file
+
+    if sidecar is not None and len(files) != 1:
+        raise typer.BadParameter("--sidecar goes with exactly one FILE", param_hint="--sidecar")
+    results = [verify_file(path, trust=trust, sidecar=sidecar) for path in files]
+    if as_json:
+        typer.echo(json.dumps([result.to_json() for result in results], indent=2))
+    else:
+        for result in results:
+            _print_result(result)
+    return exit_code(results)
+
+
+def _print_result(result) -> None:
+    signer = (result.signer or {}).get("common_name") or (result.signer or {}).get("issuer") or "-"
+    line = f"{result.file}: {result.state}"
+    if result.manifest_source == "sidecar":
+        line += " (sidecar manifest)"
+    if result.state != "NoManifest":
+        line += f", signer {signer}"
+    if result.failures:
+        line += f", failures: {', '.join(result.failures)}"
+    typer.echo(line)
+    if result.detail:
+        typer.echo(f"  detail: {result.detail}")
+    for action in result.actions:
+        text = f"  action {action.get('action')}"
+        if action.get("digitalSourceType"):
+            text += f" [{action['digitalSourceType'].rsplit('/', 1)[-1]}]"
+        if action.get("description"):
+            text += f": {action['description']}"
+        typer.echo(text)
+    if result.removal:
+        method = result.removal.get("method") or {}
+        fractions = result.removal.get("region_fractions") or {}
+        text = f"  removal: method {method.get('name', '-')} v{method.get('version') or '?'}"
+        if fractions.get("remove") is not None:
+            text += f", remove {fractions['remove']:.2%}"
+        if result.removal.get("rewritten_levels"):
+            text += f", rewritten {'/'.join(result.removal['rewritten_levels'])}"
+        files = (result.removal.get("quadmask") or {}).get("files") or []
+        if files:
+            text += f", quadmask sha256 {files[0]['sha256'][:16]}..."
+        if result.removal.get("metrics"):
+            text += f", {len(result.removal['metrics'])} metric values"
+        typer.echo(text)
+    for ingredient in result.ingredients:
+        text = f"  ingredient {ingredient.get('title')} ({ingredient.get('relationship')}): {ingredient['state']}"
+        if ingredient["failures"]:
+            text += f", failures: {', '.join(ingredient['failures'])}"
+        typer.echo(text)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``keys`` (with ``dev``), ``sign``, ``sign-run`` and ``verify`` to the ``void-eval`` app."""
+    keys_app = typer.Typer(help="Signing keys (an offline development PKI).", no_args_is_help=True)
+    keys_app.command("dev")(keys_dev)
+    app.add_typer(keys_app, name="keys")
+    app.command("sign")(sign)
+    app.command("sign-run")(sign_run_command)
+    app.command("verify")(verify)

@@ -1,0 +1,418 @@
+"""Sign a deliverable (mp4, png, jpeg) with a C2PA manifest that records an AI object removal.
+
+The manifest says: the file was made by opening the parent (``c2pa.opened``, the original as a ``parentOf``
+ingredient) and editing it (``c2pa.edited``, digitalSourceType ``compositeWithTrainedAlgorithmicMedia``, a
+softwareAgent naming void-eval and the method with their versions, a description), plus the removal record
+(:mod:`forensics.provenance.record`) as the custom assertion ``org.voideval.removal``. An mp4 gets a JPEG
+thumbnail of its first frame (c2pa makes PNG/JPEG thumbnails itself). A file with no parent (a report chart) is
+signed as ``c2pa.created`` instead.
+
+Safety: the source and the parent are never written; the output appears under its name only once complete
+(temporary file in the same folder, then :func:`os.replace`); an existing output is replaced only with
+``force=True``; key files readable by group/others are refused; key bytes never appear in messages. The private
+key can stay outside this process: ``signer_cmd`` (a command: bytes to sign on stdin, signature on stdout) or
+``signer`` (a Python callable ``bytes -> bytes``).
+
+Memory stays bounded for the toolkit's fragmented mp4s: c2pa reads the largest box whole, so fragments of a few
+MiB keep the peak small; ``core.backing_store_memory_threshold_in_mb`` is 0 so c2pa's own buffers go to disk.
+
+Examples
+--------
+>>> import tempfile, numpy as np
+>>> from pathlib import Path
+>>> from void_eval.video import write_video
+>>> from forensics.provenance.keys import make_dev_pki
+>>> from forensics.provenance.verify import verify_file
+>>> folder = Path(tempfile.mkdtemp())
+>>> pki = make_dev_pki(folder / "pki")
+>>> frames = np.random.default_rng(0).integers(0, 255, (4, 32, 48, 3), dtype=np.uint8)
+>>> _ = write_video(folder / "original.mp4", frames, 8)
+>>> _ = write_video(folder / "edited.mp4", frames[::-1], 8)
+>>> signed = sign_file(folder / "edited.mp4", parent=folder / "original.mp4", chain=pki.chain, key=pki.key,
+...                    out=folder / "signed.mp4", method="telea")
+>>> verify_file(signed, trust=pki.root).state
+'Trusted'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from forensics.provenance.record import REMOVAL_LABEL, removal_record, sha256_file
+from void_eval.errors import InputError
+
+MIME_BY_SUFFIX = {".mp4": "video/mp4", ".m4v": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}
+MIME_BY_SUFFIX[".jpeg"] = "image/jpeg"
+IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+EDIT_SOURCE_TYPE = IPTC + "compositeWithTrainedAlgorithmicMedia"
+#: A chart or table rendered from data (report images).
+CHART_SOURCE_TYPE = IPTC + "dataDrivenMedia"
+SIGNING_SETTINGS: dict[str, Any] = {
+    "verify": {"remote_manifest_fetch": False},
+    "core": {"backing_store_memory_threshold_in_mb": 0},
+}
+THUMBNAIL_ID = "thumbnail.jpg"
+THUMBNAIL_SIDE = 512
+#: File buffer for c2pa's small (8-16 KiB) stream reads and writes: one system call per MiB instead of per call.
+_IO_BUFFER = 1 << 20
+
+
+def mime_of(path: str | Path) -> str:
+    """MIME type of a signable file from its suffix; :class:`InputError` for anything but mp4/png/jpeg."""
+    path = Path(path)
+    mime = MIME_BY_SUFFIX.get(path.suffix.lower())
+    if mime is None:
+        raise InputError(path, f"cannot sign {path.suffix or 'a file without suffix'}: use .mp4, .png or .jpg")
+    return mime
+
+
+def _check_readable(path: Path, role: str) -> None:
+    if not path.exists():
+        raise InputError(path, f"{role} not found")
+    if not path.is_file():
+        raise InputError(path, f"{role} is not a file")
+    if path.stat().st_size == 0:
+        raise InputError(path, f"{role} is empty (0 bytes)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    return a.exists() and b.exists() and os.path.samefile(a, b)
+
+
+def _signing_algorithm(chain_pem: bytes):
+    from c2pa import C2paSigningAlg
+
+    from forensics.provenance.keys import algorithm_of_chain
+
+    return getattr(C2paSigningAlg, algorithm_of_chain(chain_pem).upper())
+
+
+class _CallbackErrors:
+    """Wraps a signing callback so an exception it raises reaches the caller (c2pa only sees a failure)."""
+
+    def __init__(self, callback: Callable[[bytes], bytes]) -> None:
+        self.callback = callback
+        self.error: BaseException | None = None
+
+    def __call__(self, data: bytes) -> bytes:
+        try:
+            signature = self.callback(data)
+        except BaseException as err:
+            self.error = err
+            raise
+        if not isinstance(signature, bytes | bytearray) or not signature:
+            self.error = TypeError(f"signing callback must return non-empty bytes, got {type(signature).__name__}")
+            raise self.error
+        return bytes(signature)
+
+
+def make_signer(
+    chain: str | Path,
+    *,
+    key: str | Path | None = None,
+    signer_cmd: str | None = None,
+    signer: Callable[[bytes], bytes] | None = None,
+):
+    """A c2pa ``Signer`` from a chain plus exactly one of: a key file, a signer command, a callable.
+
+    The algorithm follows the chain's signing certificate (P-256 -> ES256, RSA -> PS256, Ed25519 -> Ed25519).
+    Returns ``(signer, callback_errors_or_None)``.
+    """
+    from c2pa import C2paSignerInfo, Signer
+
+    from forensics.provenance.keys import read_chain_pem, read_private_key_pem
+    from forensics.provenance.signer_callback import command_signer
+
+    given = [name for name, value in (("key", key), ("signer_cmd", signer_cmd), ("signer", signer)) if value]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of key, signer_cmd, signer (got {', '.join(given) or 'none'})")
+    chain_pem = read_chain_pem(chain)
+    algorithm = _signing_algorithm(chain_pem)
+    if key is not None:
+        info = C2paSignerInfo(algorithm, chain_pem, read_private_key_pem(key), None)
+        return Signer.from_info(info), None
+    errors = _CallbackErrors(command_signer(signer_cmd) if signer_cmd else signer)
+    return Signer.from_callback(errors, algorithm, chain_pem.decode(), None), errors
+
+
+def _thumbnail_jpeg(path: Path) -> bytes:
+    """JPEG of the video's first frame, longest side at most :data:`THUMBNAIL_SIDE` pixels.
+
+    Decodes only the first frame, single-threaded (no probe: counting packets would read the whole file), and
+    scales and encodes with FFmpeg (swscale area filter, mjpeg) so signing stays light on memory.
+    """
+    from fractions import Fraction
+
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "NONE"
+            stream.codec_context.thread_count = 1
+            frame = next(container.decode(stream))
+    except (av.FFmpegError, IndexError, StopIteration) as err:
+        raise InputError(path, "no decodable video frame for the thumbnail") from err
+    scale = min(1.0, THUMBNAIL_SIDE / max(frame.height, frame.width))
+    width, height = (max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2))
+    small = frame.reformat(width=width, height=height, format="yuvj420p", interpolation="AREA")
+    encoder = av.CodecContext.create("mjpeg", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuvj420p"
+    encoder.time_base = Fraction(1, 25)
+    encoder.options = {"qmin": "2", "qmax": "6"}
+    small.pts = 0
+    data = b"".join(bytes(packet) for packet in [*encoder.encode(small), *encoder.encode(None)])
+    if not data.startswith(b"\xff\xd8"):
+        raise InputError(path, "could not encode a thumbnail of the first frame")
+    return data
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _release_free_heap() -> None:
+    """Return freed heap pages to the OS (glibc ``malloc_trim``); a no-op where that does not exist."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+def _software_agent(record: Mapping[str, Any]) -> dict[str, Any]:
+    from void_eval import __version__
+
+    agent: dict[str, Any] = {"name": "void-eval", "version": __version__}
+    method = record.get("method")
+    if method:
+        agent["org.voideval.method"] = method.get("name")
+        agent["org.voideval.method_version"] = method.get("version")
+    return agent
+
+
+def _description(record: Mapping[str, Any]) -> str:
+    method = record.get("method") or {}
+    name = method.get("name") or "an unnamed method"
+    version = method.get("version")
+    text = f"AI object removal by {name}" + (f" v{version}" if version else "") + " (void-eval)"
+    levels = record.get("rewritten_levels")
+    if levels:
+        text += f"; quadmask levels rewritten: {', '.join(levels)}"
+    fractions = record.get("region_fractions")
+    if fractions and fractions.get("remove") is not None:
+        text += f"; removed region {fractions['remove']:.2%} of pixels"
+    return text
+
+
+def manifest_definition(
+    title: str,
+    *,
+    record: Mapping[str, Any],
+    has_parent: bool,
+    thumbnail: bool,
+    description: str | None = None,
+    source_type: str = EDIT_SOURCE_TYPE,
+    include_record: bool = True,
+) -> dict[str, Any]:
+    """The manifest definition (actions, removal record, optional thumbnail) given to ``c2pa.Builder``."""
+    from void_eval import __version__
+
+    agent = _software_agent(record)
+    if has_parent:
+        actions = [
+            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
+            {
+                "action": "c2pa.edited",
+                "digitalSourceType": source_type,
+                "softwareAgent": agent,
+                "description": description or _description(record),
+            },
+        ]
+    else:
+        actions = [
+            {
+                "action": "c2pa.created",
+                "digitalSourceType": source_type,
+                "softwareAgent": agent,
+                "description": description or "made by void-eval",
+            }
+        ]
+    definition: dict[str, Any] = {
+        "claim_generator_info": [{"name": "void-eval", "version": __version__}],
+        "title": title,
+        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": actions}}],
+    }
+    if include_record:
+        definition["assertions"].append({"label": REMOVAL_LABEL, "data": dict(record)})
+    if thumbnail:
+        definition["thumbnail"] = {"format": "image/jpeg", "identifier": THUMBNAIL_ID}
+    return definition
+
+
+def sign_file(
+    file: str | Path,
+    *,
+    parent: str | Path | None,
+    chain: str | Path,
+    key: str | Path | None,
+    out: str | Path,
+    clip: str | Path | None = None,
+    method: str | None = None,
+    removal: Mapping[str, Any] | None = None,
+    sidecar: bool = False,
+    signer_cmd: str | None = None,
+    signer: Callable[[bytes], bytes] | None = None,
+    params: Mapping[str, Any] | None = None,
+    metrics: list[dict[str, Any]] | None = None,
+    description: str | None = None,
+    source_type: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Sign ``file`` into ``out`` with the removal manifest; returns ``out``.
+
+    Parameters
+    ----------
+    file : str or Path
+        The deliverable: ``.mp4``, ``.png``, ``.jpg``/``.jpeg``. Never modified.
+    parent : str or Path or None, keyword-only
+        The original it was made from (the ``parentOf`` ingredient). ``None`` signs a creation (``c2pa.created``,
+        e.g. a report chart).
+    chain : str or Path, keyword-only
+        PEM chain: signing certificate first, then intermediates.
+    key : str or Path or None, keyword-only
+        PEM private key file (mode 0600 or stricter). ``None`` when ``signer_cmd`` or ``signer`` signs.
+    out : str or Path, keyword-only
+        The signed file, or with ``sidecar=True`` the ``.c2pa`` manifest store (the asset stays untouched).
+    clip : str or Path, optional, keyword-only
+        Clip folder: adds quadmask hashes and region fractions to the removal record.
+    method : str, optional, keyword-only
+        Method registry name (version and rewritten levels come from the registry).
+    removal : mapping, optional, keyword-only
+        Extra removal-record fields, merged on top of what ``clip``/``method``/``metrics`` give.
+    sidecar : bool, keyword-only
+        Write the manifest store to ``out`` and leave the asset byte-identical.
+    signer_cmd : str, optional, keyword-only
+        Command that signs: bytes on stdin, DER/raw signature on stdout.
+    signer : callable, optional, keyword-only
+        Python callable ``bytes -> bytes`` that signs (HSM/KMS client code).
+    params : mapping, optional, keyword-only
+        The method's parameters.
+    metrics : list of dict, optional, keyword-only
+        Metric summary rows ``{region, metric, reference, value}``.
+    description : str, optional, keyword-only
+        Action description (a default names method, levels and removed share).
+    source_type : str, optional, keyword-only
+        IPTC digitalSourceType URL (default: compositeWithTrainedAlgorithmicMedia with a parent,
+        dataDrivenMedia without).
+    force : bool, keyword-only
+        Replace an existing ``out`` (never the source or the parent).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        Missing/empty/unsupported files, ``out`` equal to the source or parent, an existing ``out`` without
+        ``force``, an unsafe key file, a failing signer command, or c2pa refusing the file.
+    """
+    from c2pa import Builder, C2paError, Context
+
+    file, out = Path(file), Path(out)
+    mime = mime_of(file)
+    _check_readable(file, "file to sign")
+    parent_path = Path(parent) if parent is not None else None
+    if parent_path is not None:
+        mime_of(parent_path)
+        _check_readable(parent_path, "parent")
+    for protected, role in ((file, "the file being signed"), (parent_path, "the parent")):
+        if protected is not None and _same_file(out, protected):
+            raise InputError(out, f"output is {role}; signing never overwrites its source")
+    if not sidecar and MIME_BY_SUFFIX.get(out.suffix.lower()) != mime:
+        raise InputError(out, f"output suffix does not match the signed file's type ({mime})")
+    if out.exists() and not force:
+        raise InputError(out, "already exists (use --force to replace it)")
+    if not out.parent.is_dir():
+        raise InputError(out.parent, "output folder does not exist")
+
+    thumbnail = mime == "video/mp4"
+    # the thumbnail first: its decoder memory is freed and handed back before the libraries below get imported
+    thumbnail_jpeg = _thumbnail_jpeg(file) if thumbnail else None
+    _release_free_heap()
+    record = removal_record(method=method, params=params, clip_dir=clip, metrics=metrics, extra=removal)
+    if parent_path is not None:  # c2pa binds a parent without its own manifest by title only: add its hash
+        record["parent"] = {
+            "name": parent_path.name,
+            "sha256": sha256_file(parent_path),
+            "bytes": parent_path.stat().st_size,
+        }
+    c2pa_signer, callback_errors = make_signer(chain, key=key, signer_cmd=signer_cmd, signer=signer)
+    definition = manifest_definition(
+        file.name,
+        record=record,
+        has_parent=parent_path is not None,
+        thumbnail=thumbnail,
+        description=description,
+        source_type=source_type or (EDIT_SOURCE_TYPE if parent_path is not None else CHART_SOURCE_TYPE),
+        include_record=parent_path is not None or any(value for value in (clip, method, removal, metrics)),
+    )
+    context = Context.from_dict(SIGNING_SETTINGS)
+    temp = tempfile.NamedTemporaryFile(
+        dir=out.parent, prefix=f".{out.name}.", suffix=".part", delete=False, buffering=_IO_BUFFER
+    )
+    temp_path = Path(temp.name)
+    scratch_path: Path | None = None
+    try:
+        builder = Builder(definition, context)
+        if parent_path is not None:
+            ingredient = {"title": parent_path.name, "relationship": "parentOf", "label": "parent"}
+            with open(parent_path, "rb") as parent_stream:
+                builder.add_ingredient(ingredient, mime_of(parent_path), parent_stream)
+        if thumbnail_jpeg is not None:
+            builder.add_resource(THUMBNAIL_ID, io.BytesIO(thumbnail_jpeg))
+        with open(file, "rb", buffering=_IO_BUFFER) as source:
+            if sidecar:
+                builder.set_no_embed()
+                scratch = tempfile.NamedTemporaryFile(dir=out.parent, prefix=".scratch.", delete=False)
+                scratch_path = Path(scratch.name)
+                with scratch:
+                    manifest_bytes = builder.sign(c2pa_signer, mime, source, scratch)
+                temp.write(manifest_bytes)
+            else:
+                builder.sign(c2pa_signer, mime, source, temp)
+        temp.close()  # no fsync, as everywhere in the toolkit: os.replace still never shows a partial file
+        os.chmod(temp_path, 0o666 & ~_umask())  # a deliverable: usual file mode, not mkstemp's 0600
+        os.replace(temp_path, out)
+    except C2paError as err:
+        temp.close()
+        temp_path.unlink(missing_ok=True)
+        if callback_errors is not None and callback_errors.error is not None:
+            cause = callback_errors.error
+            if isinstance(cause, InputError):
+                raise cause from err
+            raise InputError("signing callback", f"failed: {type(cause).__name__}: {cause}") from err
+        raise InputError(file, f"c2pa could not sign it: {err}") from err
+    except BaseException:
+        temp.close()
+        temp_path.unlink(missing_ok=True)
+        raise
+    finally:
+        if scratch_path is not None:
+            scratch_path.unlink(missing_ok=True)
+        c2pa_signer.close()
+    return out

@@ -1,0 +1,276 @@
+"""``void-eval study design`` and ``void-eval study analyze``: mounted by ``void_eval.cli`` via ``register``.
+
+Only ``typer`` and light stdlib at module level; the work is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+study_app = typer.Typer(
+    help="Preference studies: balanced designs, participant pages, honest statistics.", no_args_is_help=True
+)
+
+SALT_ENV = "VOID_EVAL_STUDY_SALT"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``study`` command group to the ``void-eval`` app."""
+    app.add_typer(study_app, name="study")
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@study_app.command("design")
+def design_command(
+    methods: Annotated[str, typer.Option(help="Comma-separated method names (as in the clips folder).")],
+    clips: Annotated[str, typer.Option(help="Clips folder (CLIPS/<clip>/<method>.mp4) or comma-separated names.")],
+    participants: Annotated[int, typer.Option(min=1, help="Number of participants (one packet each).")],
+    out: Annotated[Path, typer.Option(help="Output folder (must be empty unless --force).")],
+    mode: Annotated[str, typer.Option(help="pairwise or best-of-n (every method on every screen).")] = "pairwise",
+    questions: Annotated[
+        str, typer.Option(help="Comma-separated question keys (plausibility, artifacts, effects, overall) or key=text.")
+    ] = "plausibility,artifacts",
+    rounds: Annotated[int, typer.Option(min=1, help="Pairwise: repeats of each pair; best-of-n: of each clip.")] = 1,
+    copy_input_checks: Annotated[int, typer.Option(min=0, help="Copy-input attention checks per packet.")] = 1,
+    repeat_checks: Annotated[int, typer.Option(min=0, help="Repeated-trial checks per packet.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw (recorded in design.json).")] = 0,
+    title: Annotated[str, typer.Option(help="Title shown on the participant pages.")] = "Video comparison study",
+    ties: Annotated[
+        bool, typer.Option("--ties/--forced-choice", help="Offer a 'no preference' answer (recorded as tie).")
+    ] = True,
+    copy_media: Annotated[bool, typer.Option("--copy-media", help="Copy videos instead of hard-linking.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty output folder.")] = False,
+) -> int:
+    """Design a balanced study and write one self-contained HTML page per participant.
+
+    Writes OUT/design.json, OUT/trials.csv, OUT/media_manifest.csv and OUT/site/ (pages + videos) to give to
+    participants. Exit 0 on success, 1 on bad input.
+    """
+    from studies.design import design_summary, make_design
+    from studies.packets import discover_clips, write_study
+    from void_eval.errors import InputError
+
+    method_list = _split(methods)
+    clips_path = Path(clips)
+    clips_folder = clips_path if clips_path.is_dir() else None
+    if clips_folder is not None:
+        clip_list = discover_clips(clips_folder, method_list)
+    else:
+        if clips_path.suffix or os.sep in clips:
+            raise InputError(clips, "clips folder not found (give a folder or comma-separated clip names)")
+        clip_list = _split(clips)
+    try:
+        design = make_design(
+            method_list,
+            clip_list,
+            participants=participants,
+            mode=mode,
+            questions=questions,
+            rounds=rounds,
+            copy_input_checks=copy_input_checks,
+            repeat_checks=repeat_checks,
+            seed=seed,
+            allow_tie=ties,
+        )
+    except ValueError as err:
+        raise InputError("study design", str(err)) from err
+    paths = write_study(design, out, clips_folder=clips_folder, copy_media=copy_media, title=title, force=force)
+    typer.echo(design_summary(design))
+    typer.echo(f"wrote {len(paths)} files under {out} (give participants {out / 'site'})")
+    if clips_folder is None:
+        typer.echo(f"note: no videos copied; place them as listed in {out / 'media_manifest.csv'}")
+    return 0
+
+
+@study_app.command("analyze")
+def analyze_command(
+    responses: Annotated[
+        list[Path], typer.Argument(help="Responses CSV files, or folders of them (one file per participant is fine).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder for the tables, summary.json and plots.")],
+    salt: Annotated[
+        str | None, typer.Option(help=f"Pseudonym salt (default: ${SALT_ENV}, else random per run).")
+    ] = None,
+    methods: Annotated[
+        str | None, typer.Option(help="Method order (first = mixed-model reference); default alphabetical.")
+    ] = None,
+    bootstrap: Annotated[int, typer.Option(min=1, help="Participant-bootstrap resamples for Bradley-Terry.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level.")] = 0.95,
+    min_rt_ms: Annotated[float, typer.Option(min=0, help="Answers faster than this are dropped.")] = 1000.0,
+    max_copy_input_failures: Annotated[int, typer.Option(min=0, help="Copy-input failures tolerated.")] = 0,
+    max_repeat_inconsistency: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of inconsistent repeats tolerated (1 = report only).")
+    ] = 1.0,
+    multinomial: Annotated[str, typer.Option(help="Best-of-N intervals: goodman or sison-glaz.")] = "goodman",
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG plots.")] = True,
+    design: Annotated[
+        Path | None, typer.Option(help="Design folder (or its trials.csv): every answer must match its screen.")
+    ] = None,
+) -> int:
+    """Analyse responses: exclusions, pairwise (Wilson, exact binomial, Holm), best-of-N (simultaneous),
+    Bradley-Terry (participant bootstrap), mixed model, position bias, agreement, power.
+
+    Exit 0 on success, 1 on bad input.
+    """
+    import pandas as pd
+
+    from studies.analysis import analyze
+    from studies.responses import read_responses
+    from void_eval.errors import InputError
+
+    files: list[Path] = []
+    for path in responses:
+        if path.is_dir():
+            found = sorted(path.glob("*.csv"))
+            if not found:
+                raise InputError(path, "folder holds no .csv files")
+            files.extend(found)
+        else:
+            files.append(path)
+    from studies.design_check import check_against_design, read_design_trials
+
+    design_trials = read_design_trials(design) if design is not None else None
+    frames = []
+    seen: dict[tuple, Path] = {}
+    for path in files:
+        frame = read_responses(path)
+        if design_trials is not None:
+            check_against_design(frame, design_trials, source=str(path))
+        for row in frame[["participant", "trial", "question", "line"]].itertuples(index=False):
+            key = (row.participant, row.trial, row.question)
+            if key in seen:
+                raise InputError(
+                    path,
+                    f"line {row.line}: participant {key[0]!r} trial {key[1]} question "
+                    f"{key[2]!r} is also in {seen[key]}",
+                )
+            seen[key] = path
+        frames.append(frame)
+    data = pd.concat(frames, ignore_index=True)
+    salt = salt or os.environ.get(SALT_ENV) or None
+    try:
+        result = analyze(
+            data,
+            salt=salt,
+            methods=_split(methods) if methods else None,
+            bootstrap=bootstrap,
+            seed=seed,
+            confidence=confidence,
+            min_rt_ms=min_rt_ms,
+            max_copy_input_failures=max_copy_input_failures,
+            max_repeat_inconsistency=max_repeat_inconsistency,
+            multinomial=multinomial,
+        )
+    except ValueError as err:
+        raise InputError(", ".join(str(f) for f in files), str(err)) from err
+    if design_trials is not None:
+        result.summary["design_check"] = check_against_design(data, design_trials)
+    paths = result.write(out, plots=plots)
+    _print_report(result)
+    typer.echo(f"wrote {len(paths)} files to {out}")
+    return 0
+
+
+@study_app.command("power")
+def power_command(
+    margin: Annotated[float, typer.Option(min=0.005, max=0.49, help="Wanted Wilson half-width.")] = 0.1,
+    win_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Expected decided win rate of a pair.")] = 0.65,
+    power: Annotated[float, typer.Option(min=0.5, max=0.999, help="Wanted power of the binomial test.")] = 0.8,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="Family-wise significance level.")] = 0.05,
+    pairs: Annotated[int, typer.Option(min=1, help="Pairs tested (Holm-safe level alpha / pairs).")] = 1,
+    per_participant: Annotated[int, typer.Option(min=1, help="Judgments each participant gives per pair.")] = 1,
+    icc: Annotated[float, typer.Option(min=0.0, max=1.0, help="Intra-participant correlation.")] = 0.0,
+) -> int:
+    """Judgments per pair needed for a margin (Wilson) and for a power target (exact binomial test)."""
+    import math
+
+    from studies.power import design_effect, judgments_for_margin, judgments_for_power
+
+    inflation = design_effect(per_participant, icc)
+    for_margin = judgments_for_margin(margin, win_rate=win_rate)
+    typer.echo(f"+-{margin:g} at win rate {win_rate:g}: {for_margin} decided judgments per pair")
+    if win_rate != 0.5:
+        for_power = judgments_for_power(win_rate, power=power, alpha=alpha, pairs=pairs)
+        typer.echo(
+            f"power {power:g} against 50:50 at alpha {alpha:g} over {pairs} pair(s): {for_power} decided judgments"
+        )
+    if inflation > 1:
+        typer.echo(
+            f"design effect 1 + ({per_participant} - 1) x {icc:g} = {inflation:.2f}: multiply by it "
+            f"(margin: {math.ceil(for_margin * inflation)})"
+        )
+    return 0
+
+
+def _print_report(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=130)
+    counts = result.summary["exclusions"]
+    console.print(
+        f"participants {counts['participants']} (excluded {counts['participants_excluded']}); answers analysed "
+        f"{counts['answers_analysed']} of {counts['main_answers']} main answers (fast dropped "
+        f"{counts['fast_answers_dropped']}); {counts['attention_answers']} attention-check answers",
+        highlight=False,
+    )
+    console.print(f"ties: {result.summary['ties_policy']}", highlight=False)
+    if len(result.pairwise):
+        table = Table(title="pairwise (Wilson 95%, exact binomial, Holm)")
+        for column in (
+            "question",
+            "method_a",
+            "method_b",
+            "n",
+            "wins_a",
+            "wins_b",
+            "ties",
+            "win_rate_a",
+            "CI",
+            "p_holm",
+        ):
+            table.add_column(column)
+        for row in result.pairwise.itertuples():
+            table.add_row(
+                row.question,
+                row.method_a,
+                row.method_b,
+                str(row.n),
+                str(row.wins_a),
+                str(row.wins_b),
+                str(row.ties),
+                f"{row.win_rate_a:.3f}",
+                f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+                f"{row.p_holm:.4g}",
+            )
+        console.print(table)
+    if len(result.best_of):
+        table = Table(title="best-of-N (simultaneous 95%)")
+        for column in ("question", "method", "chosen", "trials", "share", "CI"):
+            table.add_column(column)
+        for row in result.best_of.itertuples():
+            table.add_row(
+                row.question,
+                row.method,
+                str(row.chosen),
+                str(row.trials),
+                f"{row.share:.3f}",
+                f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+            )
+        console.print(table)
+    table = Table(title="Bradley-Terry (log-strength, participant bootstrap 95%)")
+    for column in ("question", "rank", "method", "strength", "CI"):
+        table.add_column(column)
+    for row in result.bradley_terry.sort_values(["question", "rank"]).itertuples():
+        table.add_row(
+            row.question, str(row.rank), row.method, f"{row.strength:+.3f}", f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
+        )
+    console.print(table)

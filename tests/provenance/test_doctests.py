@@ -1,0 +1,24 @@
+"""The Examples in the provenance modules' docstrings run and pass."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "forensics.provenance.keys",
+    "forensics.provenance.record",
+    "forensics.provenance.signer_callback",
+    "forensics.provenance.sign",
+    "forensics.provenance.sign_run",
+    "forensics.provenance.verify",
+    "forensics.provenance.demo_step",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,29 @@
+"""The suite modules' docstring examples run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "spec",
+    "textures",
+    "physics",
+    "render",
+    "world",
+    "quadmask_from_render",
+    "tracks",
+    "acceptance",
+    "scenarios",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_examples_run(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module = importlib.import_module(f"void_eval.suite.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0

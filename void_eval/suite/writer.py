@@ -1,0 +1,199 @@
+"""Write one suite clip folder: videos, masks, segmentation, prompt and meta.json.
+
+Folder layout (every video 12 fps by default, all the same size and length)::
+
+    input_video.mp4                 factual world, h264 crf 12 (what a removal method gets)
+    counterfactual.mp4              world without the object, lossless
+    quadmask_0.mp4                  quadmask, lossless (0 remove, 63 overlap, 127 affected, 255 keep)
+    shadow_mask.mp4                 255 where the removed object's shadow darkens the factual world, lossless
+    segmentation_factual.mp4        object ids, lossless grey: value = (object id + 1) * 8, 0 = background
+    segmentation_counterfactual.mp4
+    prompt.json                     {"bg": "<the counterfactual scene in one sentence>"}
+    meta.json                       see :func:`clip_meta`
+
+Nothing in the folder depends on the time or place it was written, so equal arguments give byte-identical folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from void_eval.suite.quadmask_from_render import SceneMasks
+from void_eval.suite.spec import SceneSpec
+from void_eval.suite.tracks import measured_roles, motion_summary, object_tracks
+from void_eval.suite.world import WorldPair
+from void_eval.video import VideoWriter
+
+GENERATOR_NAME = "void_eval.suite"
+GENERATOR_VERSION = "1.0"
+INPUT_CRF = 12
+#: Grey value of object ``i`` in the segmentation videos is ``(i + 1) * SEGMENTATION_SCALE``; 0 is background.
+SEGMENTATION_SCALE = 8
+MAX_OBJECTS = 255 // SEGMENTATION_SCALE - 1
+FILES = {
+    "input": "input_video.mp4",
+    "counterfactual": "counterfactual.mp4",
+    "quadmask": "quadmask_0.mp4",
+    "shadow": "shadow_mask.mp4",
+    "segmentation_factual": "segmentation_factual.mp4",
+    "segmentation_counterfactual": "segmentation_counterfactual.mp4",
+    "prompt": "prompt.json",
+    "meta": "meta.json",
+}
+
+
+def segmentation_frames(ids: np.ndarray) -> np.ndarray:
+    """Object ids ``(T, H, W)`` (-1 background) to grey uint8 frames (``(id + 1) * SEGMENTATION_SCALE``)."""
+    if ids.max(initial=-1) > MAX_OBJECTS:
+        raise ValueError(f"at most {MAX_OBJECTS + 1} objects fit the segmentation encoding, got id {ids.max()}")
+    return ((ids.astype(np.int16) + 1) * SEGMENTATION_SCALE).astype(np.uint8)
+
+
+def decode_segmentation(grey: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`segmentation_frames`: grey ``(..., H, W)`` or RGB ``(..., H, W, 3)`` to ids (-1 background)."""
+    grey = np.asarray(grey)
+    if grey.ndim >= 3 and grey.shape[-1] == 3:
+        grey = grey[..., 0]
+    return (grey.astype(np.int16) // SEGMENTATION_SCALE) - 1
+
+
+def _pybullet_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pybullet")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def clip_meta(
+    spec: SceneSpec,
+    pair: WorldPair,
+    masks: SceneMasks,
+    *,
+    seed: int,
+    suite_seed: int,
+    index: int,
+    attempt: int,
+    fps: float,
+    threshold: int,
+    dilation: int,
+) -> dict[str, Any]:
+    """The meta.json content.
+
+    Keys: ``scenario``, ``seed`` (the clip's own seed: ``build_scene(scenario, seed)`` rebuilds the scene),
+    ``suite_seed``, ``index``, ``attempt``, ``generator`` {name, version, pybullet, physics_rate}, ``fps``,
+    ``frames``, ``size`` [h, w], ``camera``, ``light``, ``textures``, ``quadmask`` {threshold, dilation, levels},
+    ``segmentation`` {factual, counterfactual, encoding, scale, background}, ``shadow`` {file, pixels, ...},
+    ``objects`` (id, name, shape, size, mass, color, role, intended_role, motion {factual, counterfactual},
+    tracks {factual, counterfactual}: per frame ``frame, pixels, centroid [x, y] | null, bbox [x0, y0, x1, y1] | null,
+    position [x, y, z] | null, orientation [x, y, z, w] | null``), ``prompt``, ``notes``.
+    """
+    from void_eval.suite.physics import PHYSICS_RATE
+
+    frames, height, width = masks.removed.shape
+    roles = measured_roles(pair.factual, pair.counterfactual, spec.removed_index)
+    objects = []
+    for index_, obj in enumerate(spec.objects):
+        objects.append(
+            {
+                "id": index_,
+                "name": obj.name,
+                "shape": obj.shape,
+                "size": list(obj.size),
+                "mass": obj.mass,
+                "color": list(obj.color),
+                "role": roles[index_],
+                "intended_role": obj.intended_role,
+                "motion": {
+                    "factual": motion_summary(pair.factual, index_),
+                    "counterfactual": motion_summary(pair.counterfactual, index_),
+                },
+                "tracks": {
+                    "factual": object_tracks(pair.factual_ids, pair.factual, index_),
+                    "counterfactual": object_tracks(pair.counterfactual_ids, pair.counterfactual, index_),
+                },
+            }
+        )
+    fractions = masks.quadmask.fractions()
+    spec_json = spec.to_json()
+    return {
+        "scenario": spec.scenario,
+        "seed": seed,
+        "suite_seed": suite_seed,
+        "index": index,
+        "attempt": attempt,
+        "generator": {
+            "name": GENERATOR_NAME,
+            "version": GENERATOR_VERSION,
+            "pybullet": _pybullet_version(),
+            "physics_rate": PHYSICS_RATE,
+            "renderer": "pybullet ER_TINY_RENDERER, shadow=1",
+        },
+        "fps": fps,
+        "frames": frames,
+        "size": [height, width],
+        "camera": spec_json["camera"],
+        "light": spec_json["light"],
+        "textures": {
+            "floor": spec_json["floor_texture"],
+            "backdrop": spec_json["backdrop_texture"],
+            "backdrop_distance": spec.backdrop_distance,
+        },
+        "quadmask": {
+            "file": FILES["quadmask"],
+            "threshold": threshold,
+            "dilation": dilation,
+            "difference": "largest RGB channel absolute difference between the factual and counterfactual renders",
+            "levels": {"remove": 0, "overlap": 63, "affected": 127, "keep": 255},
+            "fractions": {name: round(value, 6) for name, value in fractions.items()},
+        },
+        "segmentation": {
+            "factual": FILES["segmentation_factual"],
+            "counterfactual": FILES["segmentation_counterfactual"],
+            "encoding": f"lossless grey video; value = (object id + 1) * {SEGMENTATION_SCALE}; 0 = background "
+            "(floor, backdrop)",
+            "scale": SEGMENTATION_SCALE,
+            "background": 0,
+        },
+        "shadow": {
+            "file": FILES["shadow"],
+            "encoding": "lossless grey video; 255 where the removed object's shadow darkens the factual render "
+            "(outside the object), 0 elsewhere",
+            "threshold": threshold,
+            "pixels": int(masks.shadow.sum()),
+            "frames_with_shadow": int(masks.shadow.any(axis=(1, 2)).sum()),
+        },
+        "objects": objects,
+        "prompt": spec.prompt,
+        "notes": spec.notes,
+    }
+
+
+def _write_json(path: Path, content: Any) -> None:
+    temp = path.with_name(f".{path.name}.part")
+    temp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+def write_clip(folder: str | Path, pair: WorldPair, masks: SceneMasks, meta: dict[str, Any], *, fps: float) -> Path:
+    """Write every file of a clip into ``folder`` (which must exist) and return it."""
+    folder = Path(folder)
+    with VideoWriter(folder / FILES["input"], fps, kind="h264", crf=INPUT_CRF, deterministic=True) as writer:
+        writer.write(pair.factual_rgb)
+    with VideoWriter(folder / FILES["counterfactual"], fps, kind="lossless") as writer:
+        writer.write(pair.counterfactual_rgb)
+    masks.quadmask.write(folder / FILES["quadmask"], fps)
+    with VideoWriter(folder / FILES["shadow"], fps, kind="lossless") as writer:
+        writer.write(np.where(masks.shadow, 255, 0).astype(np.uint8))
+    for world, ids in (("factual", pair.factual_ids), ("counterfactual", pair.counterfactual_ids)):
+        with VideoWriter(folder / FILES[f"segmentation_{world}"], fps, kind="lossless") as writer:
+            writer.write(segmentation_frames(ids))
+    _write_json(folder / FILES["prompt"], {"bg": meta["prompt"]})
+    _write_json(folder / FILES["meta"], meta)
+    return folder
