@@ -40,7 +40,9 @@ INPUT_NAME = "input_video.mp4"
 COUNTERFACTUAL_NAME = "counterfactual.mp4"
 PROMPT_NAME = "prompt.json"
 META_NAME = "meta.json"
-#: Mask discovery order: (glob pattern, scheme). The first pattern with a match wins.
+#: Mask discovery order: (glob pattern, scheme). The first pattern with a match wins. Upstream VOID's loader
+#: tries ``mask_*.mp4`` first and misses ``trimask_quadmask.mp4``; a folder holding both a quadmask and binary
+#: masks is read differently there, and :meth:`Clip.load` warns about it.
 MASK_PATTERNS: tuple[tuple[str, MaskScheme], ...] = (
     ("quadmask_*.mp4", "quadmask"),
     ("trimask_quadmask.mp4", "quadmask"),
@@ -127,6 +129,11 @@ class Clip:
         input_info = probe(input_path)
         mask_files, scheme = _find_masks(folder)
         warnings: list[str] = []
+        if scheme != "binary" and any(folder.glob("mask_*.mp4")):
+            warnings.append(
+                f"both {mask_files[0].name} and mask_*.mp4 are present: this toolkit uses {mask_files[0].name}, "
+                "upstream VOID's loader would use the binary mask_*.mp4"
+            )
         mask_resized_from = _check_masks(mask_files, input_info, allow_resize, warnings)
         prompt = _read_prompt(folder / PROMPT_NAME, warnings)
         meta = _read_json(folder / META_NAME) if (folder / META_NAME).exists() else {}

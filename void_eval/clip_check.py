@@ -19,6 +19,8 @@ from void_eval.quadmask import QuadmaskStats
 
 #: A mask whose pixels disagree across R, G and B this often is a colour video, not a mask.
 COLOUR_SHARE_LIMIT = 0.01
+#: More than this share of pixels to remove suggests a mask saved with the opposite polarity.
+INVERTED_REMOVE_SHARE = 0.5
 
 
 @dataclass
@@ -85,6 +87,14 @@ def check_clip(path: str | Path, *, allow_resize: bool = False, chunk_size: int 
         report.warnings.append(
             f"{mask_name}: {stats.affected_on_first_frame} affected (127) pixels on frame 0; upstream's convention "
             "is none on the first frame"
+        )
+    remove_share = report.fractions["remove"] + report.fractions["overlap"]
+    if remove_share == 0:
+        report.warnings.append(f"{mask_name}: nothing to remove (no pixel at levels 0 or 63 in any frame)")
+    elif remove_share > INVERTED_REMOVE_SHARE:
+        report.warnings.append(
+            f"{mask_name}: {remove_share:.0%} of pixels are to be removed; is the mask inverted? (quadmasks are "
+            "BLACK = remove; binary mask_*.mp4 files are WHITE = remove)"
         )
     report.valid = not report.errors
     return report

@@ -246,7 +246,8 @@ class Quadmask:
                 f"removed {removed.shape}"
             )
         difference = np.abs(factual.astype(np.int16) - counterfactual.astype(np.int16)).max(axis=-1)
-        changed = difference > threshold
+        # The object's own pixels always differ; dilating them would ring the object with AFFECTED.
+        changed = (difference > threshold) & ~removed
         if dilation > 0:
             kernel = np.ones((2 * dilation + 1, 2 * dilation + 1), np.uint8)
             changed = np.stack([cv2.dilate(frame.astype(np.uint8), kernel) > 0 for frame in changed])

@@ -60,9 +60,15 @@ class Registry(Generic[T]):
     def _scan_entry_points(self) -> None:
         if self._scanned:
             return
-        self._scanned = True
         for entry in entry_points(group=self.entry_point_group):
-            self.add(entry.name, entry.value)
+            if entry.name in self._targets or entry.name in self._loaded:
+                self._scanned = True
+                raise ValueError(
+                    f"{self.kind} {entry.name!r} from entry point {entry.value!r} (group {self.entry_point_group}) "
+                    "clashes with a registered name; rename the plugin's entry point"
+                )
+            self._targets[entry.name] = entry.value
+        self._scanned = True
 
     def names(self) -> list[str]:
         """All registered names, sorted."""

@@ -147,3 +147,21 @@ def test_unsafe_names_never_become_output_paths(tmp_path, name):
 
 def test_safe_names_stay_under_the_root(tmp_path):
     assert clip_output_path(tmp_path, "BigBen", "out.mp4") == tmp_path / "BigBen" / "out.mp4"
+
+
+def test_check_warns_on_an_empty_or_inverted_mask(make_clip):
+    folder = make_clip(frames=4)
+    Quadmask(np.full((4, 48, 64), 255, np.uint8)).write(folder / "quadmask_0.mp4", 12)
+    assert any("nothing to remove" in w for w in check_clip(folder).warnings)
+    levels = np.zeros((4, 48, 64), np.uint8)
+    levels[:, :4, :4] = 255
+    Quadmask(levels).write(folder / "quadmask_0.mp4", 12)
+    assert any("inverted" in w for w in check_clip(folder).warnings)
+
+
+def test_a_folder_with_quadmask_and_binary_masks_warns_about_upstream(make_clip):
+    folder = make_clip(frames=4)
+    write_video(folder / "mask_0.mp4", np.zeros((4, 48, 64), np.uint8), 12, kind="lossless")
+    clip = Clip.load(folder)
+    assert clip.mask_files[0].name == "quadmask_0.mp4"
+    assert any("upstream VOID's loader would use" in w for w in clip.warnings)

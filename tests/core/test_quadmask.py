@@ -181,3 +181,15 @@ def test_iter_quadmask_chunks_join_to_the_whole(samples_root):
     chunks = list(iter_quadmask(path, chunk_size=8))
     assert [len(chunk) for chunk in chunks] == [8] * 6 + [2]
     assert np.array_equal(Quadmask.concatenate(chunks).levels, read_quadmask(path).levels)
+
+
+def test_from_counterfactual_dilation_grows_effects_but_never_rings_the_object():
+    factual = np.zeros((1, 20, 20, 3), dtype=np.uint8)
+    counterfactual = factual.copy()
+    removed = np.zeros((1, 20, 20), dtype=bool)
+    removed[0, 2:5, 2:5] = True
+    factual[0, 2:5, 2:5] = 200
+    factual[0, 14, 14] = 60  # one changed pixel far from the object
+    mask = Quadmask.from_counterfactual(factual, counterfactual, removed, threshold=12, dilation=1)
+    assert mask.region("affected").sum() == 9  # the 3x3 growth of the far pixel only
+    assert not mask.region("affected")[0, 1:6, 1:6].any()
