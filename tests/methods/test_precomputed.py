@@ -1,0 +1,74 @@
+"""Precomputed outputs: upstream VOID names, reversed-padding tail trimmed, size restored, all recorded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage.transform import resize
+
+from void_eval.clip import Clip
+from void_eval.errors import InputError
+from void_eval.methods.registry import get_method
+from void_eval.video import probe, read_video, write_video
+
+
+def _upstream_padded(frames: np.ndarray, length: int) -> np.ndarray:
+    """Upstream's temporal padding: append the clip played backwards until ``length`` frames."""
+    out = list(frames)
+    backwards = True
+    while len(out) < length:
+        sequence = frames[::-1] if backwards else frames
+        out.extend(sequence[1:])
+        backwards = not backwards
+    return np.stack(out[:length])
+
+
+def test_upstream_pass1_output_trimmed_and_resized(make_clip, tmp_path):
+    clip = Clip.load(make_clip("ball", frames=12, height=48, width=64))
+    frames = read_video(clip.input_path)
+    big = np.stack([cv2_resize(frame, 96, 128) for frame in frames])
+    padded = _upstream_padded(big, 21)
+    outputs = tmp_path / "void_out"
+    outputs.mkdir()
+    write_video(outputs / "ball-fg=-1-0001.mp4", padded, 12, kind="lossless")
+    write_video(outputs / "ball-fg=-1-0001_tuple.mp4", padded, 12, kind="lossless")  # never picked
+    method = get_method("precomputed", folder=str(outputs))
+    out = method.run(clip, tmp_path / "aligned.mp4")
+    info = probe(out)
+    assert (info.frames, info.height, info.width) == (12, 48, 64)
+    record = method.last_run
+    assert record["source"].endswith("ball-fg=-1-0001.mp4")
+    assert record["trimmed_frames"] == 9 and record["resized_from"] == [96, 128]
+    assert record["resize_interpolation"] == "area"
+    # an exact 2x area downscale of a 2x nearest upscale gives back the frames (independent check with skimage)
+    aligned = read_video(out)
+    expected = np.stack([resize(frame, (48, 64), order=0, anti_aliasing=False, preserve_range=True) for frame in big])
+    np.testing.assert_array_equal(aligned, expected.astype(np.uint8))
+    assert set(method.fingerprint(clip)) == {"source", "source_sha256"}
+
+
+def cv2_resize(frame: np.ndarray, height: int, width: int) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def test_pass2_name_and_errors(make_clip, tmp_path):
+    clip = Clip.load(make_clip("cup", frames=8))
+    frames = read_video(clip.input_path)
+    outputs = tmp_path / "outs"
+    outputs.mkdir()
+    with pytest.raises(InputError, match="no output for clip 'cup'"):
+        get_method("precomputed", folder=outputs).run(clip, tmp_path / "x.mp4")
+    write_video(outputs / "cup_warped_noise_inference.mp4", frames[:5], 12, kind="lossless")
+    with pytest.raises(InputError, match="5 frames, fewer than the input's 8"):
+        get_method("precomputed", folder=outputs).run(clip, tmp_path / "x.mp4")
+    assert not (tmp_path / "x.mp4").exists()
+    write_video(outputs / "cup.mp4", frames, 12, kind="lossless")
+    with pytest.raises(InputError, match="several outputs"):
+        get_method("precomputed", folder=outputs).run(clip, tmp_path / "x.mp4")
+    method = get_method("precomputed", folder=outputs, pattern="{clip}.mp4")
+    np.testing.assert_array_equal(read_video(method.run(clip, tmp_path / "x.mp4")), frames)
+    assert method.last_run["trimmed_frames"] == 0 and method.last_run["resized_from"] is None
+    with pytest.raises(ValueError, match="folder"):
+        get_method("precomputed")

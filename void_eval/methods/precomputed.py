@@ -1,0 +1,151 @@
+"""``precomputed``: score outputs made elsewhere (Runway exports, ComfyUI, upstream VOID runs).
+
+For a clip named ``<clip>`` the output is looked up in ``folder`` under these names, in order; exactly one may
+exist:
+
+- ``<clip>.mp4`` (the generic convention),
+- ``<clip>-fg=-1-0001.mp4`` (upstream VOID pass 1, ``predict_v2v.py``),
+- ``<clip>_warped_noise_inference.mp4`` (upstream VOID pass 2),
+
+or under ``pattern`` (e.g. ``"{clip}_runway.mp4"``) when given. Upstream's ``*_tuple.mp4`` side-by-side files are
+never picked.
+
+Upstream VOID pads a clip to ``4k+1`` frames (at least 85) by appending it played backwards and keeps that length
+in its output, and works at 384x672 whatever the input size. So the source is trimmed to the input's first ``N``
+frames and resized back to the input size (INTER_AREA when shrinking, INTER_LINEAR otherwise); both are recorded
+in :attr:`PrecomputedMethod.last_run`, which the runner stores with the cell. A source shorter than the input is
+an error. The output is written at the input's frame rate.
+
+Examples
+--------
+>>> method = PrecomputedMethod(folder="/tmp")
+>>> candidate_names("BigBen")
+('BigBen.mp4', 'BigBen-fg=-1-0001.mp4', 'BigBen_warped_noise_inference.mp4')
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from void_eval.clip import Clip
+from void_eval.errors import InputError
+from void_eval.methods.base import FrameMethod
+from void_eval.quadmask import QuadLevel
+from void_eval.video import VideoReader, VideoWriter
+
+UPSTREAM_PASS1_SUFFIX = "-fg=-1-0001.mp4"
+UPSTREAM_PASS2_SUFFIX = "_warped_noise_inference.mp4"
+
+
+def candidate_names(clip_name: str) -> tuple[str, ...]:
+    """File names tried for ``clip_name``, in order."""
+    return (f"{clip_name}.mp4", f"{clip_name}{UPSTREAM_PASS1_SUFFIX}", f"{clip_name}{UPSTREAM_PASS2_SUFFIX}")
+
+
+def file_sha256(path: Path, *, block: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class PrecomputedMethod(FrameMethod):
+    """Read each clip's output from a folder of videos made elsewhere; trim and resize them to the input.
+
+    Parameters
+    ----------
+    folder : str or Path, keyword-only
+        Folder holding the outputs.
+    pattern : str or None, keyword-only
+        File name with ``{clip}`` standing for the clip name; ``None`` tries :func:`candidate_names`.
+    trim : bool, keyword-only
+        Drop frames past the input's length (upstream's reversed padding). When False, a longer source is an
+        error.
+    resize : bool, keyword-only
+        Resize a source of another size to the input's. When False, another size is an error.
+    output_kind : {"lossless", "h264"}, keyword-only
+        Encoding of the aligned copy written to the run folder.
+    """
+
+    name = "precomputed"
+    version = "1"
+    description = "outputs made elsewhere, read from a folder (<clip>.mp4, upstream VOID names); trimmed/resized"
+    rewrites = frozenset(QuadLevel)
+
+    def __init__(
+        self,
+        *,
+        folder: str | Path | None = None,
+        pattern: str | None = None,
+        trim: bool = True,
+        resize: bool = True,
+        output_kind: str = "lossless",
+    ) -> None:
+        super().__init__(output_kind=output_kind)
+        if folder is None:
+            raise ValueError("precomputed needs folder=<folder of output videos>")
+        if pattern is not None and "{clip}" not in pattern:
+            raise ValueError(f"pattern must contain '{{clip}}', got {pattern!r}")
+        self.folder = Path(folder).expanduser().resolve()
+        self.pattern = pattern
+        self.trim = bool(trim)
+        self.resize = bool(resize)
+
+    def _params(self) -> dict[str, Any]:
+        return {"folder": str(self.folder), "pattern": self.pattern, "trim": self.trim, "resize": self.resize}
+
+    def source_for(self, clip: Clip) -> Path:
+        """The output file for ``clip``; raises :class:`InputError` when none or several match."""
+        if not self.folder.is_dir():
+            raise InputError(self.folder, "precomputed outputs folder not found")
+        names = (self.pattern.format(clip=clip.name),) if self.pattern else candidate_names(clip.name)
+        found = [self.folder / name for name in names if (self.folder / name).is_file()]
+        if not found:
+            raise InputError(self.folder, f"no output for clip {clip.name!r} (looked for {', '.join(names)})")
+        if len(found) > 1:
+            raise InputError(
+                self.folder,
+                f"several outputs for clip {clip.name!r}: {', '.join(p.name for p in found)}; pass pattern=",
+            )
+        return found[0]
+
+    def fingerprint(self, clip: Clip) -> dict[str, str]:
+        """The source file and its sha256: part of the runner's cache key."""
+        source = self.source_for(clip)
+        return {"source": source.name, "source_sha256": file_sha256(source)}
+
+    def _write(self, clip: Clip, writer: VideoWriter) -> None:
+        source = self.source_for(clip)
+        reader = VideoReader(source)
+        info = reader.info
+        if info.frames < clip.frames:
+            raise InputError(source, f"has {info.frames} frames, fewer than the input's {clip.frames}")
+        if info.frames > clip.frames and not self.trim:
+            raise InputError(source, f"has {info.frames} frames, more than the input's {clip.frames} (trim=False)")
+        size_differs = (info.height, info.width) != (clip.height, clip.width)
+        if size_differs and not self.resize:
+            raise InputError(
+                source, f"is {info.width}x{info.height}, the input is {clip.width}x{clip.height} (resize=False)"
+            )
+        shrinking = info.height >= clip.height and info.width >= clip.width
+        flag = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        for chunk in reader.chunks(16, stop=clip.frames):
+            if size_differs:
+                chunk = np.stack([cv2.resize(frame, (clip.width, clip.height), interpolation=flag) for frame in chunk])
+            writer.write(chunk)
+        self.last_run = {
+            "source": str(source),
+            "source_frames": info.frames,
+            "source_size": [info.height, info.width],
+            "source_fps": info.fps,
+            "trimmed_frames": info.frames - clip.frames,
+            "resized_from": [info.height, info.width] if size_differs else None,
+            "resize_interpolation": ("area" if shrinking else "linear") if size_differs else None,
+        }

@@ -1,0 +1,119 @@
+"""``void-eval score``: every metric of one output video against its clip.
+
+Mounted by :mod:`void_eval.cli` through ``register(app)``; heavy imports happen inside the command.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN -> None (JSON null); +-inf -> "inf" / "-inf" (JSON has no infinities); recurse into containers."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return _json_safe(value.item())
+    return value
+
+
+def score_to_json(table, clip: Path, output: Path) -> dict[str, Any]:
+    """The ``--json`` document of a :func:`~void_eval.metrics.score.score_clip` table."""
+    rows = [
+        {name: row[name] for name in ("region", "metric", "reference", "value", "note")}
+        for row in table.to_dict(orient="records")
+    ]
+    return _json_safe({"clip": str(clip), "output": str(output), "rows": rows, "meta": table.attrs.get("meta", {})})
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``void-eval score`` to ``app``."""
+
+    @app.command("score")
+    def score(
+        clip_dir: Annotated[Path, typer.Argument(help="Clip folder the output was made from.", show_default=False)],
+        output_video: Annotated[Path, typer.Argument(help="The method's output video.", show_default=False)],
+        as_json: Annotated[
+            bool,
+            typer.Option(
+                "--json",
+                help='Print {"clip","output","rows":[{region,metric,reference,value,note}],"meta":{...}}; '
+                'NaN is null, infinities are "inf"/"-inf".',
+            ),
+        ] = False,
+        preset: Annotated[
+            str, typer.Option(help="default, or propainter (classic 432x240 composited PSNR/SSIM protocol).")
+        ] = "default",
+        device: Annotated[str, typer.Option(help="cpu or cuda (LPIPS).")] = "cpu",
+        trim_to_input: Annotated[
+            bool, typer.Option("--trim-to-input", help="Score only the first N frames of a longer output.")
+        ] = False,
+        resize_to_input: Annotated[
+            bool,
+            typer.Option(
+                "--resize-to-input", help="Resize an output of another size (INTER_AREA down, INTER_LINEAR up)."
+            ),
+        ] = False,
+        chunk_size: Annotated[int, typer.Option(help="Frames decoded per chunk (memory bound).", min=1)] = 16,
+    ) -> int:
+        """Score OUTPUT_VIDEO against CLIP_DIR: fidelity per quadmask region, temporal, physics, no-reference.
+
+        Exit 0 on success, 1 on bad input (mismatched length/size without --trim-to-input/--resize-to-input).
+        """
+        import json
+
+        from void_eval.metrics.score import PRESETS, score_clip
+
+        if preset not in PRESETS:
+            raise typer.BadParameter(f"must be one of {', '.join(PRESETS)}", param_hint="--preset")
+        if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+            raise typer.BadParameter("must be cpu or cuda", param_hint="--device")
+        table = score_clip(
+            clip_dir,
+            output_video,
+            preset=preset,  # type: ignore[arg-type]
+            device=device,
+            trim_to_input=trim_to_input,
+            resize_to_input=resize_to_input,
+            chunk_size=chunk_size,
+        )
+        if as_json:
+            typer.echo(json.dumps(score_to_json(table, clip_dir, output_video), indent=2, allow_nan=False))
+            return 0
+        _print_table(table, clip_dir, output_video)
+        return 0
+
+
+def _print_table(table, clip: Path, output: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    meta = table.attrs.get("meta", {})
+    view = Table(title=f"score {clip} <- {output}")
+    for column in ("metric", "region", "reference", "value", "note"):
+        view.add_column(column, overflow="fold")
+    for row in table.itertuples(index=False):
+        value = "NaN" if row.value != row.value else f"{row.value:.6g}"
+        view.add_row(row.metric, row.region, row.reference, value, row.note)
+    console = Console(width=160)
+    console.print(view)
+    done = []
+    if meta.get("trimmed"):
+        done.append(f"trimmed {meta['trimmed']['from_frames']} -> {meta['trimmed']['to_frames']} frames (first kept)")
+    if meta.get("resized"):
+        resized = meta["resized"]
+        done.append(f"resized {resized['from_size']} -> {resized['to_size']} ({resized['interpolation']})")
+    summary = f"{meta.get('frames', '?')} frames, chunk {meta.get('chunk_size', '?')}"
+    console.print("; ".join([summary, *done]))

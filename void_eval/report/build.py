@@ -1,0 +1,374 @@
+"""Build a run's report: ``RUN_DIR/report/index.html`` (self-contained) and ``RUN_DIR/report/report.md``.
+
+The HTML embeds every image as a data URI, so the one file can be mailed or archived. The Markdown version links
+the same images, written beside it as PNG files. Both show: the leaderboard (means over clips with bootstrap 95%
+CIs, arrows from each metric's ``higher_is_better``), per-scenario and per-region breakdown plots, a frame strip
+per clip, method run times, every metric in full, what failed or was skipped, and the run's provenance.
+
+Examples
+--------
+>>> build_report("runs/demo")  # doctest: +SKIP
+PosixPath('runs/demo/report/index.html')
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from void_eval.errors import InputError
+from void_eval.report import plots, strips
+from void_eval.report.tables import (
+    Column,
+    all_columns,
+    best_methods,
+    headline_columns,
+    leaderboard,
+    leaderboard_values,
+    run_times,
+)
+from void_eval.runner.cache import CellStore, write_atomic
+from void_eval.runner.results import RUN_JSON, aggregate, read_results
+
+MAX_STRIPS = 24
+REPORT_DIR = "report"
+
+
+def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The results table and run.json of a run folder."""
+    run_dir = Path(run_dir)
+    results = read_results(run_dir)
+    record_path = run_dir / RUN_JSON
+    if not record_path.exists():
+        raise InputError(record_path, "run.json not found (is this a run folder?)")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise InputError(record_path, f"not valid JSON ({err})") from err
+    return results, record
+
+
+def _leaderboard_parts(results: pd.DataFrame, record: dict[str, Any]):
+    info = record.get("metric_info") or {}
+    seeds = record.get("seeds") or {}
+    n_boot = int(seeds.get("bootstrap_resamples", 2000))
+    seed = int(seeds.get("bootstrap", 0))
+    by_method = aggregate(results, by=("method",), n_boot=n_boot, seed=seed)
+    by_scenario = aggregate(results, by=("method", "scenario"), n_boot=n_boot, seed=seed)
+    columns = headline_columns(by_method, info)
+    return info, by_method, by_scenario, columns
+
+
+def print_leaderboard(run_dir: str | Path) -> None:
+    """Print the run's headline leaderboard to the terminal (rich table)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    results, record = load_run(run_dir)
+    _, by_method, _, columns = _leaderboard_parts(results, record)
+    board = leaderboard(by_method, record.get("metric_info") or {}, columns=columns)
+    from rich.markup import escape
+
+    table = Table(title=escape(f"leaderboard: mean over clips [bootstrap 95% CI] ({Path(run_dir)})"))
+    for name in board.columns:
+        table.add_column(name)
+    for row in board.itertuples(index=False):
+        table.add_row(*(escape(str(value)) for value in row))
+    Console(width=max(120, 26 * len(board.columns))).print(table)
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _html_table(frame: pd.DataFrame, *, bold: dict[str, set[str]] | None = None) -> str:
+    bold = bold or {}
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        method = str(row[0])
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            text = html.escape(_text(value))
+            if method in bold.get(str(column), set()):
+                text = f"<b>{text}</b>"
+            cells.append(f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if value != value else f"{value:.4g}"
+    return str(value)
+
+
+def _md_table(frame: pd.DataFrame, *, bold: dict[str, set[str]] | None = None) -> str:
+    bold = bold or {}
+    lines = ["| " + " | ".join(str(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    for row in frame.itertuples(index=False):
+        method = str(row[0])
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            text = _text(value).replace("|", "\\|")
+            cells.append(f"**{text}**" if method in bold.get(str(column), set()) else text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _full_tables(by_method: pd.DataFrame, info: dict[str, Any]) -> list[tuple[str, pd.DataFrame, dict]]:
+    """One formatted table per metric (rows methods, columns regions)."""
+    columns = all_columns(by_method, info)
+    tables = []
+    for metric in sorted({column.metric for column in columns}):
+        metric_columns = [column for column in columns if column.metric == metric]
+        board = leaderboard(by_method, info, columns=metric_columns)
+        values = leaderboard_values(by_method, metric_columns)
+        tables.append((metric, board, best_methods(values, metric_columns)))
+    return tables
+
+
+def _notes(results: pd.DataFrame) -> pd.DataFrame:
+    """Why values are NaN: (metric, region, note) with how many rows."""
+    missing = results[results["value"].isna() & (results["note"] != "")]
+    if missing.empty:
+        return pd.DataFrame(columns=["metric", "region", "note", "rows"])
+    grouped = missing.groupby(["metric", "region", "note"], sort=True).size().reset_index(name="rows")
+    return grouped
+
+
+def _strip_images(run_dir: Path, record: dict[str, Any], methods: Sequence[str]) -> list[tuple[str, bytes | None, str]]:
+    from void_eval.clip import Clip
+
+    store = CellStore(run_dir)
+    done = {(cell["method"], cell["clip"]) for cell in record.get("cells", []) if cell.get("status") == "done"}
+    images = []
+    for folder in record.get("config", {}).get("clip_folders", [])[:MAX_STRIPS]:
+        name = Path(folder).name
+        try:
+            clip = Clip.load(folder)
+            outputs = {m: store.output_path(m, name) for m in methods if (m, name) in done}
+            outputs = {m: path for m, path in outputs.items() if path.exists()}
+            images.append((name, strips.png_bytes(strips.frame_strip(clip, outputs)), ""))
+        except Exception as err:  # the report still renders; the strip says why it is missing
+            images.append((name, None, f"no strip: {type(err).__name__}: {err}"))
+    return images
+
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; } h3 { font-size: 15px; }
+table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; white-space: nowrap; }
+th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
+img { max-width: 100%; border: 1px solid #eee; } .note { color: #555; font-size: 13px; }
+code { background: #f4f4f4; padding: 1px 4px; } .bad { color: #b00; }
+"""
+
+
+def build_report(run_dir: str | Path, *, out: str | Path | None = None) -> Path:
+    """Write ``index.html`` and ``report.md`` (plus their PNGs) for a finished run; returns the HTML path.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run folder holding ``results.parquet`` and ``run.json``.
+    out : str or Path, optional
+        Report folder (default ``RUN_DIR/report``).
+
+    Raises
+    ------
+    InputError
+        When the run folder lacks its results or run.json.
+    """
+    run_dir = Path(run_dir)
+    results, record = load_run(run_dir)
+    out_dir = Path(out) if out is not None else run_dir / REPORT_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    info, by_method, by_scenario, columns = _leaderboard_parts(results, record)
+    board = leaderboard(by_method, info, columns=columns)
+    best = best_methods(leaderboard_values(by_method, columns), columns)
+    methods = list(board["method"]) if not board.empty else sorted(set(results["method"]))
+    times = run_times(record.get("cells", []))
+
+    images: dict[str, bytes] = {}
+    scenario_png = plots.scenario_plot(by_scenario, columns[:4], methods)
+    if scenario_png:
+        images["per_scenario.png"] = scenario_png
+    region_metrics = [(metric, _direction(info, metric)) for metric in sorted(set(results["metric"]))]
+    region_png = plots.region_plot(by_method, region_metrics, methods)
+    if region_png:
+        images["per_region.png"] = region_png
+    runtime_png = plots.runtime_plot(times)
+    if runtime_png:
+        images["run_times.png"] = runtime_png
+    strip_images = _strip_images(run_dir, record, methods)
+    for name, png, _ in strip_images:
+        if png:
+            images[f"strip_{name}.png"] = png
+    for name, png in images.items():
+        write_atomic(out_dir / name, lambda temp, data=png: temp.write_bytes(data))
+
+    full = _full_tables(by_method, info)
+    notes = _notes(results)
+    html_text = _render_html(run_dir, record, board, best, columns, images, strip_images, times, full, notes, results)
+    md_text = _render_md(run_dir, record, board, best, images, strip_images, times, full, notes, results)
+    index = write_atomic(out_dir / "index.html", lambda temp: temp.write_text(html_text, encoding="utf-8"))
+    write_atomic(out_dir / "report.md", lambda temp: temp.write_text(md_text, encoding="utf-8"))
+    return index
+
+
+def _direction(info: dict[str, Any], metric: str) -> bool | None:
+    from void_eval.report.tables import direction
+
+    return direction(info, metric)
+
+
+def _summary_lines(run_dir: Path, record: dict[str, Any], results: pd.DataFrame) -> list[str]:
+    toolkit = record.get("toolkit", {})
+    config = record.get("config", {})
+    options = config.get("options", {})
+    commit = toolkit.get("commit") or "unknown"
+    dirty = " (uncommitted changes)" if toolkit.get("dirty") else ""
+    methods = ", ".join(
+        f"{m['label']}" + (f" ({m['name']} {json.dumps(m['params'], sort_keys=True)})" if m["params"] else "")
+        for m in config.get("methods", [])
+    )
+    return [
+        f"run folder: {run_dir}",
+        f"void-eval {toolkit.get('version', '?')}, git {commit[:12]}{dirty}",
+        f"finished {record.get('finished_at', '?')}, wall {record.get('wall_s', float('nan')):.1f} s, "
+        f"engine {config.get('engine', '?')}, device {record.get('device', '?')}, "
+        f"metric preset {options.get('preset')}",
+        f"{results['clip'].nunique()} clips in {results['scenario'].nunique()} scenario families; methods: {methods}",
+    ]
+
+
+_LEADERBOARD_NOTE = (
+    "Each cell: mean over clips [95% percentile-bootstrap CI across clips, {n} resamples]. "
+    "↑ higher is better, ↓ lower is better (each metric's own MetricInfo); the best mean per column is bold. "
+    "Methods are ordered by the first column."
+)
+
+
+def _render_html(run_dir, record, board, best, columns, images, strip_images, times, full, notes, results) -> str:
+    n_boot = (record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>void-eval report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>void-eval benchmark report</h1>",
+        "<p class='note'>"
+        + "<br>".join(html.escape(line) for line in _summary_lines(run_dir, record, results))
+        + "</p>",
+        "<h2>Leaderboard</h2>",
+        _html_table(board, bold=best),
+        f"<p class='note'>{html.escape(_LEADERBOARD_NOTE.format(n=n_boot))} "
+        + html.escape("; ".join(f"{c.title}: vs {c.reference}" for c in columns))
+        + "</p>",
+    ]
+    if "per_scenario.png" in images:
+        parts += [
+            "<h2>By scenario family</h2>",
+            f"<img alt='per-scenario' src='{_data_uri(images['per_scenario.png'])}'>",
+        ]
+    if "per_region.png" in images:
+        parts += ["<h2>By quadmask region</h2>", f"<img alt='per-region' src='{_data_uri(images['per_region.png'])}'>"]
+    parts.append("<h2>Frame strips</h2>")
+    parts.append(
+        "<p class='note'>input | quadmask (red remove, magenta overlap, yellow affected) | each method | ground truth; "
+        f"below each method its error map |output - ground truth| x{strips.ERROR_GAIN} (inferno; against the input "
+        "when there is no ground truth).</p>"
+    )
+    for name, png, why in strip_images:
+        parts.append(f"<h3>{html.escape(name)}</h3>")
+        if png:
+            parts.append(f"<img alt='strip {html.escape(name)}' src='{_data_uri(png)}'>")
+        else:
+            parts.append(f"<p class='bad'>{html.escape(why)}</p>")
+    parts.append("<h2>Run times</h2>")
+    parts.append(_html_table(times.round(4)) if not times.empty else "<p>no timings</p>")
+    if "run_times.png" in images:
+        parts.append(f"<img alt='run times' src='{_data_uri(images['run_times.png'])}'>")
+    parts.append(
+        "<p class='note'>Wall-clock seconds measured when each output was computed (cached cells keep their "
+        "original time); shared machines make them indicative only.</p>"
+    )
+    parts.append("<h2>Every metric</h2>")
+    for metric, table, bold in full:
+        parts += [f"<h3>{html.escape(metric)}</h3>", _html_table(table, bold=bold)]
+    parts += _problems_html(record, notes)
+    parts.append("<h2>Provenance</h2><pre>")
+    parts.append(
+        html.escape(
+            json.dumps(
+                {
+                    key: record.get(key)
+                    for key in ("toolkit", "platform", "libraries", "flow_sources", "seeds", "config")
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    )
+    parts.append("</pre></body></html>")
+    return "\n".join(parts)
+
+
+def _problems_html(record: dict[str, Any], notes: pd.DataFrame) -> list[str]:
+    parts = ["<h2>Problems and notes</h2>"]
+    failed = [cell for cell in record.get("cells", []) if cell.get("status") != "done"]
+    skipped = record.get("skipped_clips") or {}
+    if not failed and not skipped:
+        parts.append("<p>Every clip loaded and every cell finished.</p>")
+    for path, reason in skipped.items():
+        parts.append(f"<p class='bad'>skipped clip {html.escape(path)}: {html.escape(reason)}</p>")
+    for cell in failed:
+        parts.append(
+            f"<p class='bad'>{html.escape(cell['method'])} on {html.escape(cell['clip'])} failed at "
+            f"{html.escape(str(cell.get('stage')))}: {html.escape(str(cell.get('error')))}</p>"
+        )
+    if not notes.empty:
+        parts.append("<h3>Values that could not be computed (NaN) and why</h3>")
+        parts.append(_html_table(notes))
+    return parts
+
+
+def _render_md(run_dir, record, board, best, images, strip_images, times, full, notes, results) -> str:
+    n_boot = (record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+    lines = ["# void-eval benchmark report", ""]
+    lines += [f"- {line}" for line in _summary_lines(run_dir, record, results)]
+    lines += ["", "## Leaderboard", "", _md_table(board, bold=best), "", _LEADERBOARD_NOTE.format(n=n_boot), ""]
+    if "per_scenario.png" in images:
+        lines += ["## By scenario family", "", "![per scenario](per_scenario.png)", ""]
+    if "per_region.png" in images:
+        lines += ["## By quadmask region", "", "![per region](per_region.png)", ""]
+    lines += ["## Frame strips", ""]
+    for name, png, why in strip_images:
+        lines += [f"### {name}", "", f"![{name}](strip_{name}.png)" if png else f"*{why}*", ""]
+    lines += ["## Run times", ""]
+    lines += [_md_table(times.round(4)) if not times.empty else "no timings", ""]
+    if "run_times.png" in images:
+        lines += ["![run times](run_times.png)", ""]
+    lines += ["## Every metric", ""]
+    for metric, table, bold in full:
+        lines += [f"### {metric}", "", _md_table(table, bold=bold), ""]
+    failed = [cell for cell in record.get("cells", []) if cell.get("status") != "done"]
+    skipped = record.get("skipped_clips") or {}
+    lines += ["## Problems and notes", ""]
+    if not failed and not skipped:
+        lines.append("Every clip loaded and every cell finished.")
+    lines += [f"- skipped clip {path}: {reason}" for path, reason in skipped.items()]
+    lines += [f"- {c['method']} on {c['clip']} failed at {c.get('stage')}: {c.get('error')}" for c in failed]
+    if not notes.empty:
+        lines += ["", "Values that could not be computed (NaN) and why:", "", _md_table(notes)]
+    lines.append("")
+    return "\n".join(lines)
+
+
+__all__ = ["Column", "build_report", "load_run", "print_leaderboard"]

@@ -1,0 +1,262 @@
+"""Leaderboard tables from tidy results: means over clips with bootstrap CIs and direction arrows.
+
+A column is one (metric, region, reference). The headline columns are the ones a reader looks at first (physical
+plausibility in the affected region, fidelity in the removed region, temporal stability) — whichever of
+:data:`HEADLINE` the run has, else the first region of each metric. Arrows come from each metric's
+``MetricInfo.higher_is_better`` (recorded in ``run.json``): ``↑`` higher is better, ``↓`` lower is better,
+``?`` unknown.
+
+Examples
+--------
+>>> import pandas as pd
+>>> rows = pd.DataFrame({"method": ["a", "b"], "region": ["frame"] * 2, "metric": ["psnr"] * 2,
+...                      "reference": ["counterfactual"] * 2, "mean": [30.0, 20.0], "ci_low": [29.0, 19.0],
+...                      "ci_high": [31.0, 21.0], "n_clips": [3, 3], "n_nan": [0, 0]})
+>>> board = leaderboard(rows, {"psnr": {"higher_is_better": True}})
+>>> board.columns[1], board.iloc[0, 1], list(board["method"])
+('psnr ↑ frame', '30.00 [29.00, 31.00]', ['a', 'b'])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+#: Preferred headline columns (metric, region), in order; those present in a run are shown first.
+HEADLINE: tuple[tuple[str, str], ...] = (
+    ("cf_score", "affected"),
+    ("psnr", "remove"),
+    ("ssim", "remove"),
+    ("lpips", "remove"),
+    ("psnr", "affected"),
+    ("motion_iou", "affected"),
+    ("traj_err", "affected"),
+    ("shadow_residual", "affected"),
+    ("ewarp", "remove"),
+    ("flicker", "remove"),
+    ("seam", "boundary"),
+    ("preservation", "keep"),
+)
+REGION_ORDER = ("remove", "affected", "boundary", "keep", "frame")
+MAX_HEADLINE = 8
+
+
+@dataclass(frozen=True)
+class Column:
+    """One leaderboard column."""
+
+    metric: str
+    region: str
+    reference: str
+    higher_is_better: bool | None
+
+    @property
+    def arrow(self) -> str:
+        return "?" if self.higher_is_better is None else ("↑" if self.higher_is_better else "↓")
+
+    @property
+    def title(self) -> str:
+        return f"{self.metric} {self.arrow} {self.region}"
+
+
+def direction(metric_info: Mapping[str, Any], metric: str) -> bool | None:
+    """``higher_is_better`` of ``metric`` from run.json's ``metric_info``, None when unknown."""
+    info = metric_info.get(metric)
+    if not info or "higher_is_better" not in info:
+        return None
+    return bool(info["higher_is_better"])
+
+
+def _reference_for(aggregates: pd.DataFrame, metric: str, region: str) -> str | None:
+    refs = aggregates.loc[(aggregates["metric"] == metric) & (aggregates["region"] == region), "reference"]
+    refs = sorted(set(refs))
+    if not refs:
+        return None
+    return "counterfactual" if "counterfactual" in refs else refs[0]
+
+
+def _has_values(aggregates: pd.DataFrame, metric: str, region: str, reference: str) -> bool:
+    rows = aggregates[
+        (aggregates["metric"] == metric) & (aggregates["region"] == region) & (aggregates["reference"] == reference)
+    ]
+    return bool(rows["mean"].notna().any())
+
+
+def headline_columns(
+    aggregates: pd.DataFrame, metric_info: Mapping[str, Any], *, limit: int = MAX_HEADLINE
+) -> list[Column]:
+    """The headline columns present in ``aggregates`` (with at least one finite mean), at most ``limit``."""
+    chosen: list[Column] = []
+    seen: set[tuple[str, str]] = set()
+    for metric, region in HEADLINE:
+        reference = _reference_for(aggregates, metric, region)
+        if reference and _has_values(aggregates, metric, region, reference):
+            chosen.append(Column(metric, region, reference, direction(metric_info, metric)))
+            seen.add((metric, region))
+    covered = {column.metric for column in chosen}
+    for metric in sorted(set(aggregates["metric"]) - covered):
+        regions = sorted(set(aggregates.loc[aggregates["metric"] == metric, "region"]), key=_region_rank)
+        for region in regions:
+            reference = _reference_for(aggregates, metric, region)
+            if reference and _has_values(aggregates, metric, region, reference):
+                chosen.append(Column(metric, region, reference, direction(metric_info, metric)))
+                break
+    return chosen[:limit]
+
+
+def _region_rank(region: str) -> tuple[int, str]:
+    return (REGION_ORDER.index(region) if region in REGION_ORDER else len(REGION_ORDER), region)
+
+
+def all_columns(aggregates: pd.DataFrame, metric_info: Mapping[str, Any]) -> list[Column]:
+    """Every (metric, region, reference) in ``aggregates``, metrics sorted, regions in :data:`REGION_ORDER`."""
+    keys = aggregates[["metric", "region", "reference"]].drop_duplicates()
+    keys = sorted(keys.itertuples(index=False), key=lambda k: (k.metric, _region_rank(k.region), k.reference))
+    return [Column(k.metric, k.region, k.reference, direction(metric_info, k.metric)) for k in keys]
+
+
+def format_value(mean: float, low: float, high: float, *, digits: int | None = None) -> str:
+    """``mean [low, high]`` with a precision suited to the magnitude; ``n/a`` for NaN.
+
+    Examples
+    --------
+    >>> format_value(0.01234, 0.011, 0.0139)
+    '0.0123 [0.0110, 0.0139]'
+    """
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    if math.isinf(mean):
+        return "inf" if mean > 0 else "-inf"
+    if digits is None:
+        magnitude = max(abs(mean), 1e-12)
+        digits = 2 if magnitude >= 10 else 3 if magnitude >= 0.1 else 4 if magnitude >= 0.001 else 6
+    if math.isnan(low) or math.isnan(high):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def column_digits(values: pd.Series) -> int:
+    """Decimals for a column: enough for its largest finite magnitude (2 for >= 10 ... 6 for < 0.001)."""
+    finite = values[values.notna() & (values.abs() != float("inf"))].abs()
+    magnitude = float(finite.max()) if not finite.empty else 1.0
+    return 2 if magnitude >= 10 else 3 if magnitude >= 0.1 else 4 if magnitude >= 0.001 else 6
+
+
+def _cell(aggregates: pd.DataFrame, method: str, column: Column) -> pd.Series | None:
+    rows = aggregates[
+        (aggregates["method"] == method)
+        & (aggregates["metric"] == column.metric)
+        & (aggregates["region"] == column.region)
+        & (aggregates["reference"] == column.reference)
+    ]
+    return None if rows.empty else rows.iloc[0]
+
+
+def leaderboard_values(aggregates: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
+    """Numeric means: one row per method, one column per :class:`Column` (titles), NaN where missing."""
+    methods = sorted(set(aggregates["method"]))
+    data = {}
+    for column in columns:
+        values = []
+        for method in methods:
+            row = _cell(aggregates, method, column)
+            values.append(float("nan") if row is None else float(row["mean"]))
+        data[column.title] = values
+    return pd.DataFrame(data, index=pd.Index(methods, name="method"))
+
+
+def best_methods(values: pd.DataFrame, columns: Sequence[Column]) -> dict[str, set[str]]:
+    """Column title -> methods with the best mean (by direction; none when the direction is unknown)."""
+    best: dict[str, set[str]] = {}
+    for column in columns:
+        series = values[column.title].dropna()
+        if series.empty or column.higher_is_better is None:
+            best[column.title] = set()
+            continue
+        target = series.max() if column.higher_is_better else series.min()
+        best[column.title] = set(series.index[series == target])
+    return best
+
+
+def sort_methods(values: pd.DataFrame, columns: Sequence[Column]) -> list[str]:
+    """Methods ordered best first by the first column with a known direction (NaN last), then by name."""
+    for column in columns:
+        if column.higher_is_better is None:
+            continue
+        series = values[column.title]
+        key = -series if column.higher_is_better else series
+        ordered = key.sort_values(kind="stable", na_position="last")
+        return list(ordered.index)
+    return sorted(values.index)
+
+
+def leaderboard(
+    aggregates: pd.DataFrame,
+    metric_info: Mapping[str, Any],
+    *,
+    columns: Sequence[Column] | None = None,
+) -> pd.DataFrame:
+    """Formatted leaderboard: ``method`` then one ``mean [CI low, CI high]`` text column per headline column.
+
+    Parameters
+    ----------
+    aggregates : pandas.DataFrame
+        Output of :func:`void_eval.runner.results.aggregate` with ``by=("method",)``.
+    metric_info : mapping
+        run.json's ``metric_info`` (metric -> dict with ``higher_is_better``).
+    columns : sequence of Column, optional
+        Columns to show (default :func:`headline_columns`).
+    """
+    columns = list(columns) if columns is not None else headline_columns(aggregates, metric_info)
+    values = leaderboard_values(aggregates, columns)
+    order = sort_methods(values, columns)
+    digits = {column.title: column_digits(values[column.title]) for column in columns}
+    rows = []
+    for method in order:
+        row: dict[str, Any] = {"method": method}
+        for column in columns:
+            cell = _cell(aggregates, method, column)
+            row[column.title] = (
+                "n/a"
+                if cell is None
+                else format_value(cell["mean"], cell["ci_low"], cell["ci_high"], digits=digits[column.title])
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["method", *(column.title for column in columns)])
+
+
+def run_times(cells: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Per method: clips, mean method seconds per clip and per frame, mean scoring seconds per clip.
+
+    ``cells`` are run.json's cell records; cached cells report the wall time measured when they were computed.
+    """
+    rows = []
+    for cell in cells:
+        if cell.get("status") != "done" or cell.get("run_s") is None:
+            continue
+        frames = cell.get("frames") or None
+        rows.append(
+            {
+                "method": cell["method"],
+                "run_s": float(cell["run_s"]),
+                "score_s": float(cell["score_s"]) if cell.get("score_s") is not None else float("nan"),
+                "frames": float(frames) if frames else float("nan"),
+            }
+        )
+    if not rows:
+        return pd.DataFrame(columns=["method", "clips", "run_s_per_clip", "run_ms_per_frame", "score_s_per_clip"])
+    frame = pd.DataFrame(rows)
+    grouped = frame.groupby("method", sort=True)
+    table = pd.DataFrame(
+        {
+            "clips": grouped.size(),
+            "run_s_per_clip": grouped["run_s"].mean(),
+            "run_ms_per_frame": grouped["run_s"].sum() / grouped["frames"].sum() * 1000,
+            "score_s_per_clip": grouped["score_s"].mean(),
+        }
+    )
+    return table.reset_index()

@@ -1,0 +1,204 @@
+"""Cache keys and the on-disk cell store.
+
+A key is the sha256 of the canonical JSON of its parts, and the parts are stored beside the value, so a cached
+output can always be traced to what made it. The output key covers the method (registry name, class, version,
+resolved parameters, weights sha256, seed, device, any extra files it declares through ``fingerprint``) and the
+clip (sha256 of the input, of each mask file and of the counterfactual). The score key covers the output key and
+the output's sha256, the metric preset, names and device, the toolkit version and a hash of the metric code.
+
+Layout of a run folder::
+
+    RUN_DIR/cells/<method>/<clip>/output.mp4      the method's output
+    RUN_DIR/cells/<method>/<clip>/output.json     key, key parts, output sha256, wall time, what the run did
+    RUN_DIR/cells/<method>/<clip>/scores.parquet  tidy score rows of that output
+    RUN_DIR/cells/<method>/<clip>/scores.json     key, key parts, wall time
+
+Every file is written to a temporary name in the same folder and moved into place; the ``.json`` record is
+written last, so a cell is finished exactly when its record exists and matches.
+
+Examples
+--------
+>>> key = cache_key({"method": "copy", "version": "1"})
+>>> len(key), key == cache_key({"version": "1", "method": "copy"})
+(64, True)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from void_eval.paths import clip_output_path
+
+_HASHES: dict[tuple[str, int, int], str] = {}
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def file_sha256(path: str | Path, *, block: int = 1 << 20) -> str:
+    """Hex sha256 of a file (memoised on path, size and modification time)."""
+    path = Path(path)
+    stat = path.stat()
+    memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo not in _HASHES:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(block):
+                digest.update(chunk)
+        _HASHES[memo] = digest.hexdigest()
+    return _HASHES[memo]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the text a key hashes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=True)
+
+
+def cache_key(parts: dict[str, Any]) -> str:
+    """sha256 of :func:`canonical_json` of ``parts``."""
+    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+
+
+def clip_hashes(clip) -> dict[str, Any]:
+    """sha256 of the clip's input, mask files and counterfactual (None when absent)."""
+    return {
+        "input_sha256": file_sha256(clip.input_path),
+        "mask_sha256": {path.name: file_sha256(path) for path in clip.mask_files},
+        "counterfactual_sha256": file_sha256(clip.counterfactual_path) if clip.counterfactual_path else None,
+    }
+
+
+def method_identity(method) -> dict[str, Any]:
+    """What identifies a method instance: name, class, version, parameters, weights, seed, device."""
+    cls = type(method)
+    return {
+        "method_name": method.name,
+        "method_class": f"{cls.__module__}:{cls.__qualname__}",
+        "version": str(method.version),
+        "params": method.params,
+        "weights_sha256": getattr(method, "weights_sha256", None),
+        "seed": getattr(method, "seed", None),
+        "device": method.device,
+    }
+
+
+def output_key_parts(label: str, method, clip) -> dict[str, Any]:
+    """Key parts of one method's output on one clip."""
+    fingerprint = getattr(method, "fingerprint", None)
+    return {
+        "kind": "output",
+        "label": label,
+        **method_identity(method),
+        "fingerprint": fingerprint(clip) if callable(fingerprint) else None,
+        "clip": clip.name,
+        **clip_hashes(clip),
+    }
+
+
+@functools.cache
+def metrics_code_sha256() -> str:
+    """sha256 over the source files of :mod:`void_eval.metrics` (sorted by path): changes when metric code does.
+
+    Computed once per process, so every cell a process scores carries the hash of the code it runs.
+    """
+    folder = Path(__file__).resolve().parents[1] / "metrics"
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def score_key_parts(
+    output_key: str, output_sha256: str, clip, *, preset: str, device: str, metrics: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Key parts of the scores of one output."""
+    from void_eval import __version__
+
+    return {
+        "kind": "score",
+        "output_key": output_key,
+        "output_sha256": output_sha256,
+        "preset": preset,
+        "device": device,
+        "metrics": list(metrics) if metrics is not None else None,
+        "toolkit_version": __version__,
+        "metrics_code_sha256": metrics_code_sha256(),
+        **clip_hashes(clip),
+    }
+
+
+def write_atomic(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Call ``write(temp_path)`` for a temporary file beside ``path``, then move it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        write(temp)
+        os.chmod(temp, 0o666 & ~_UMASK)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: Path, value: Any) -> Path:
+    """Write ``value`` as indented JSON, atomically."""
+    text = json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
+    return write_atomic(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+
+
+def read_json(path: Path) -> Any | None:
+    """Parsed JSON, or None when the file is missing or unreadable (a record that does not parse is not a hit)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+class CellStore:
+    """Files of one run folder's cells; see the module docstring for the layout."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+
+    def folder(self, label: str, clip_name: str) -> Path:
+        return clip_output_path(self.run_dir, "cells", label, clip_name)
+
+    def output_path(self, label: str, clip_name: str) -> Path:
+        return self.folder(label, clip_name) / "output.mp4"
+
+    def output_record_path(self, label: str, clip_name: str) -> Path:
+        return self.folder(label, clip_name) / "output.json"
+
+    def scores_path(self, label: str, clip_name: str) -> Path:
+        return self.folder(label, clip_name) / "scores.parquet"
+
+    def scores_record_path(self, label: str, clip_name: str) -> Path:
+        return self.folder(label, clip_name) / "scores.json"
+
+    def cached_output(self, label: str, clip_name: str, key: str) -> dict[str, Any] | None:
+        """The output record when it exists, matches ``key`` and its video is intact (sha256 checked)."""
+        record = read_json(self.output_record_path(label, clip_name))
+        output = self.output_path(label, clip_name)
+        if not record or record.get("key") != key or not output.is_file():
+            return None
+        if file_sha256(output) != record.get("output_sha256"):
+            return None
+        return record
+
+    def cached_scores(self, label: str, clip_name: str, key: str) -> dict[str, Any] | None:
+        """The scores record when it exists, matches ``key`` and its table exists."""
+        record = read_json(self.scores_record_path(label, clip_name))
+        if not record or record.get("key") != key or not self.scores_path(label, clip_name).is_file():
+            return None
+        return record

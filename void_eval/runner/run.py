@@ -1,0 +1,272 @@
+"""A whole run: discover clips, plan, execute cells on an engine, gather tidy results and provenance.
+
+:func:`run_benchmark` is what ``void-eval run`` and ``void-eval bench`` call. It is resumable: finished cells are
+found by their cache keys and reused (``force=True`` recomputes), every file is written atomically, and a clip
+that cannot be loaded or a method that fails on it is reported (``run.json``, the log, the returned summary) and
+skipped. Besides the per-cell files it writes::
+
+    RUN_DIR/results.parquet, results.csv     tidy score rows (see :mod:`void_eval.runner.results`)
+    RUN_DIR/aggregates.csv                   per method: mean over clips and bootstrap 95% CI
+    RUN_DIR/aggregates_by_scenario.csv       per method and scenario family
+    RUN_DIR/run.json                         provenance: versions, git, config, seeds, device, flow, timings
+    RUN_DIR/run.log                          what happened, with tracebacks of failures
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from void_eval.errors import InputError
+from void_eval.runner.cache import write_atomic, write_json_atomic
+from void_eval.runner.cell import CellResult, RunOptions
+from void_eval.runner.plan import MethodSpec, discover_clips, make_plan
+from void_eval.runner.results import RUN_JSON, aggregate, gather_results, provenance, write_results
+
+log = logging.getLogger("void_eval.runner")
+
+Engine = Literal["local", "ray"]
+AGGREGATES_CSV = "aggregates.csv"
+AGGREGATES_BY_SCENARIO_CSV = "aggregates_by_scenario.csv"
+LOG_NAME = "run.log"
+BOOTSTRAP_SEED = 0
+BOOTSTRAP_RESAMPLES = 2000
+
+
+@dataclass
+class RunSummary:
+    """What a run did.
+
+    Attributes
+    ----------
+    run_dir : Path
+        The run folder.
+    cells : list of CellResult
+        One per planned cell, in plan order.
+    skipped_clips : dict
+        Clip folder -> why it could not be loaded.
+    results_path : Path or None
+        ``results.parquet`` (None when not scoring).
+    """
+
+    run_dir: Path
+    cells: list[CellResult] = field(default_factory=list)
+    skipped_clips: dict[str, str] = field(default_factory=dict)
+    results_path: Path | None = None
+
+    @property
+    def failed(self) -> list[CellResult]:
+        return [cell for cell in self.cells if cell.status != "done"]
+
+    @property
+    def ok(self) -> bool:
+        """True when every clip loaded and every cell finished."""
+        return not self.failed and not self.skipped_clips
+
+
+def _attach_log(run_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(run_dir / LOG_NAME, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+def _load_clips(paths: Sequence[Path], skipped: dict[str, str]) -> list[Path]:
+    from void_eval.clip import Clip
+
+    good = []
+    for path in paths:
+        try:
+            Clip.load(path)
+        except Exception as err:  # a bad clip is reported and skipped, never fatal to the run
+            skipped[str(path)] = f"{type(err).__name__}: {err}"
+            log.error("skipping clip %s: %s", path, skipped[str(path)])
+            continue
+        good.append(path)
+    return good
+
+
+def _progress(total: int, enabled: bool, description: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="cell", disable=not enabled, leave=False)
+
+
+def run_benchmark(
+    clips: Path | Sequence[Path],
+    methods: Sequence[MethodSpec],
+    out: str | Path,
+    *,
+    engine: Engine = "local",
+    options: RunOptions | None = None,
+    ray_address: str | None = None,
+    ray_num_cpus: int | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+) -> RunSummary:
+    """Run ``methods`` on ``clips`` into ``out`` and (unless ``options.score`` is False) score the outputs.
+
+    Parameters
+    ----------
+    clips : Path or sequence of Path
+        Clip folders, or folders of clip folders (see :func:`~void_eval.runner.plan.discover_clips`).
+    methods : sequence of MethodSpec
+        Method configurations (see :func:`~void_eval.runner.plan.parse_method_specs`).
+    out : str or Path
+        Run folder; created if needed, reused (resumed) if it exists.
+    engine : {"local", "ray"}, keyword-only
+        Where cells execute. ``ray`` needs the ``ray`` extra.
+    options : RunOptions, keyword-only
+        Force, device, metric preset, scoring on/off.
+    ray_address, ray_num_cpus : keyword-only
+        Passed to :func:`~void_eval.runner.engine_ray.execute_ray`.
+    jobs : int, keyword-only
+        Worker processes of the local engine (1: in this process).
+    progress : bool, keyword-only
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    InputError
+        When no clip folder is found or none can be loaded; ValueError for an unknown engine.
+    """
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be 'local' or 'ray', got {engine!r}")
+    if not methods:
+        raise ValueError("no methods given")
+    options = options or RunOptions()
+    run_dir = Path(out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handler = _attach_log(run_dir)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    summary = RunSummary(run_dir=run_dir)
+    try:
+        clip_paths = discover_clips(clips)
+        loadable = _load_clips(clip_paths, summary.skipped_clips)
+        if not loadable:
+            raise InputError(str(clips), "no clip could be loaded: " + "; ".join(summary.skipped_clips.values()))
+        cells = make_plan(loadable, methods)
+        log.info(
+            "plan: %d method(s) x %d clip(s) = %d cells, engine %s", len(methods), len(loadable), len(cells), engine
+        )
+        bar = _progress(len(cells), progress, "run+score" if options.score else "run")
+
+        def on_result(result: CellResult) -> None:
+            for level, message in result.log_lines():
+                log.log(level, message)
+            bar.set_postfix_str(f"{result.method}/{result.clip}", refresh=False)
+            bar.update(1)
+
+        try:
+            if engine == "ray":
+                from void_eval.runner.engine_ray import execute_ray
+
+                summary.cells = execute_ray(
+                    cells,
+                    run_dir=run_dir,
+                    options=options,
+                    address=ray_address,
+                    num_cpus=ray_num_cpus,
+                    on_result=on_result,
+                )
+            else:
+                from void_eval.runner.engine_local import execute_local
+
+                summary.cells = execute_local(cells, run_dir=run_dir, options=options, jobs=jobs, on_result=on_result)
+        finally:
+            bar.close()
+        results = None
+        if options.score:
+            results = gather_results(run_dir, summary.cells)
+            summary.results_path, _ = write_results(run_dir, results)
+            by_method = aggregate(results, by=("method",), n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
+            by_scenario = aggregate(results, by=("method", "scenario"), n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
+            write_atomic(run_dir / AGGREGATES_CSV, lambda temp: by_method.to_csv(temp, index=False))
+            write_atomic(run_dir / AGGREGATES_BY_SCENARIO_CSV, lambda temp: by_scenario.to_csv(temp, index=False))
+        record = provenance(
+            started_at=started_at,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            wall_s=time.perf_counter() - started,
+            config={
+                "clips": [str(path) for path in ([clips] if isinstance(clips, str | Path) else clips)],
+                "clip_folders": [str(Path(path).resolve()) for path in loadable],
+                "methods": [spec.to_json() for spec in methods],
+                "engine": engine,
+                "jobs": jobs,
+                "options": asdict(options),
+            },
+            device=options.device,
+            seeds={
+                "bootstrap": BOOTSTRAP_SEED,
+                "bootstrap_resamples": BOOTSTRAP_RESAMPLES,
+                "methods": _method_seeds(summary.cells),
+            },
+            flow_sources=_flow_sources(summary.cells),
+            metric_info=_metric_info(summary.cells),
+            methods=_method_records(summary.cells),
+            skipped_clips=summary.skipped_clips,
+            cells=[cell.to_json() for cell in summary.cells],
+            rows=0 if results is None else len(results),
+        )
+        write_json_atomic(run_dir / RUN_JSON, record)
+        log.info(
+            "finished: %d cells done, %d failed, %d clips skipped",
+            len(summary.cells) - len(summary.failed),
+            len(summary.failed),
+            len(summary.skipped_clips),
+        )
+        return summary
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _method_records(cells: Sequence[CellResult]) -> dict[str, Any]:
+    records: dict[str, Any] = {}
+    for cell in cells:
+        parts = cell.output_record.get("parts")
+        if parts and cell.method not in records:
+            records[cell.method] = {
+                key: parts.get(key)
+                for key in ("method_name", "method_class", "version", "params", "weights_sha256", "seed", "device")
+            }
+    return records
+
+
+def _method_seeds(cells: Sequence[CellResult]) -> dict[str, Any]:
+    return {name: record["seed"] for name, record in _method_records(cells).items()}
+
+
+def _flow_sources(cells: Sequence[CellResult]) -> dict[str, Any]:
+    """Which optical flow each method and the temporal metrics used."""
+    sources: dict[str, Any] = {}
+    for cell in cells:
+        method_flow = cell.output_record.get("flow_source")
+        if method_flow:
+            sources.setdefault("methods", {})[cell.method] = method_flow
+        meta = cell.scores_record.get("meta") or {}
+        for key, value in meta.items():
+            if "flow" in str(key).lower():
+                sources.setdefault("metrics", {}).setdefault(str(key), value)
+    return sources
+
+
+def _metric_info(cells: Sequence[CellResult]) -> dict[str, Any]:
+    """Metric name -> MetricInfo fields (direction, range, reference), as the metric accumulators declare them."""
+    merged: dict[str, Any] = {}
+    for cell in cells:
+        for name, info in (cell.scores_record.get("metric_info") or {}).items():
+            if info is not None or name not in merged:
+                merged[name] = merged.get(name) or info
+    return dict(sorted(merged.items()))
