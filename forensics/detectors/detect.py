@@ -1,0 +1,194 @@
+"""Detect filled-in regions in a video: a video score, per-frame scores and a pixel heatmap.
+
+:func:`detect_video` streams the video once: block features (:mod:`.features`), fused block probabilities
+(:mod:`.fusion`), frame and video scores (:mod:`.scoring`). With ``out_dir`` it also writes
+``<stem>_heatmap.mp4``, a lossless grey video at the input's size, length and frame rate whose pixels are the
+probability of having been filled in times 255, and ``<stem>_strip.png``, four frames with the heatmap overlaid
+(red = likely filled) above the heatmap itself.
+
+Examples
+--------
+>>> result = detect_video("clip/input_video.mp4", out_dir="detections")  # doctest: +SKIP
+>>> round(result.video_score, 3), len(result.frame_scores), result.heatmap.name  # doctest: +SKIP
+(0.912, 24, 'input_video_heatmap.mp4')
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from forensics.detectors.features import FEATURE_NAMES, BlockFeatureExtractor
+from forensics.detectors.fusion import FusionModel, load_model
+from forensics.detectors.scoring import frame_scores, heatmap_frame, video_score
+from void_eval.errors import InputError
+from void_eval.video import VideoReader, VideoWriter
+
+STRIP_FRAMES = 4
+
+
+@dataclass
+class DetectionResult:
+    """What :func:`detect_video` found in one file.
+
+    Attributes
+    ----------
+    file : Path
+        The video.
+    video_score : float
+        In [0, 1]: mean of the top quarter of frame scores.
+    frame_scores : list of float
+        One score in [0, 1] per frame.
+    heatmap : Path or None
+        The heatmap video, when written.
+    strip : Path or None
+        The overlay strip PNG, when written.
+    block_probabilities : np.ndarray or None
+        ``(T, rows, cols)`` float32 block probabilities (kept when ``keep_blocks=True``).
+    model_version : str
+        Version of the fusion model used.
+    """
+
+    file: Path
+    video_score: float
+    frame_scores: list[float]
+    heatmap: Path | None = None
+    strip: Path | None = None
+    block_probabilities: np.ndarray | None = field(default=None, repr=False)
+    model_version: str = ""
+
+    def to_json(self) -> dict:
+        """``{"file", "video_score", "frame_scores", "heatmap"}`` (+ strip and model version)."""
+        return {
+            "file": str(self.file),
+            "video_score": self.video_score,
+            "frame_scores": self.frame_scores,
+            "heatmap": str(self.heatmap) if self.heatmap else None,
+            "strip": str(self.strip) if self.strip else None,
+            "model_version": self.model_version,
+        }
+
+
+def _check_model(model: FusionModel) -> int:
+    if tuple(model.feature_names) != FEATURE_NAMES:
+        raise ValueError("the model was trained on other features than this version computes; retrain it")
+    return int(model.extra.get("block", 16))
+
+
+def detect_video(
+    path: str | Path,
+    *,
+    model: FusionModel | None = None,
+    out_dir: str | Path | None = None,
+    chunk_size: int = 16,
+    keep_blocks: bool = False,
+) -> DetectionResult:
+    """Score one video.
+
+    Parameters
+    ----------
+    path : str or Path
+        Video file.
+    model : FusionModel, optional, keyword-only
+        Fusion model (default: the shipped one).
+    out_dir : str or Path, optional, keyword-only
+        Folder (created) for ``<stem>_heatmap.mp4`` and ``<stem>_strip.png``.
+    chunk_size : int, keyword-only
+        Frames decoded at a time.
+    keep_blocks : bool, keyword-only
+        Return the block probabilities too.
+
+    Raises
+    ------
+    InputError
+        Unreadable video, or a frame smaller than one block.
+    """
+    path = Path(path)
+    model = load_model() if model is None else model
+    block = _check_model(model)
+    reader = VideoReader(path)
+    info = reader.info
+    if info.height < block or info.width < block:
+        raise InputError(path, f"frames of {info.width}x{info.height} are smaller than one {block}-px block")
+    extractor = BlockFeatureExtractor(block=block)
+    writer = None
+    heatmap_path = strip_path = None
+    picks = set(np.linspace(0, info.frames - 1, min(STRIP_FRAMES, info.frames)).round().astype(int).tolist())
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    probabilities: list[np.ndarray] = []
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        heatmap_path = out_dir / f"{path.stem}_heatmap.mp4"
+        fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
+        writer = VideoWriter(heatmap_path, fps, kind="lossless", preset="ultrafast")  # qp 0: still bit-exact
+    try:
+        index = 0
+        for chunk in reader.chunks(chunk_size):
+            maps = []
+            for frame in chunk:
+                features = extractor.update(frame)
+                rows, cols = features.grid.shape
+                block_map = model.predict_proba(features.features.reshape(rows * cols, -1)).reshape(rows, cols)
+                probabilities.append(block_map.astype(np.float32))
+                if writer is not None:
+                    heat = heatmap_frame(block_map, info.height, info.width, block)
+                    maps.append(heat)
+                    if index in picks:
+                        kept.append((frame, heat))
+                index += 1
+            if writer is not None:
+                writer.write(np.stack(maps))
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+        strip_path = write_overlay_strip(kept, out_dir / f"{path.stem}_strip.png")
+    stacked = np.stack(probabilities)
+    scores = frame_scores(stacked)
+    return DetectionResult(
+        file=path,
+        video_score=video_score(scores, model.extra.get("video_calibration")),
+        frame_scores=scores,
+        heatmap=heatmap_path,
+        strip=strip_path,
+        block_probabilities=stacked if keep_blocks else None,
+        model_version=model.version,
+    )
+
+
+def overlay(frame: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """Blend an 8-bit heatmap into an RGB frame: red with opacity proportional to the probability."""
+    alpha = (heatmap.astype(np.float32) / 255.0)[..., None] * 0.7
+    red = np.zeros_like(frame, dtype=np.float32)
+    red[..., 0] = 255.0
+    return np.clip(frame.astype(np.float32) * (1 - alpha) + red * alpha, 0, 255).astype(np.uint8)
+
+
+def write_overlay_strip(kept: list[tuple[np.ndarray, np.ndarray]], path: Path, *, max_width: int = 1600) -> Path:
+    """PNG of frames with their heatmap overlaid (top row) above the grey heatmaps (bottom row), written atomically."""
+    if not kept:
+        raise ValueError("no frames to draw")
+    top = np.concatenate([overlay(frame, heat) for frame, heat in kept], axis=1)
+    bottom = np.concatenate([np.repeat(heat[..., None], 3, axis=2) for _, heat in kept], axis=1)
+    strip = np.concatenate([top, bottom], axis=0)
+    if strip.shape[1] > max_width:
+        scale = max_width / strip.shape[1]
+        strip = cv2.resize(strip, (max_width, max(1, round(strip.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    os.close(handle)
+    try:
+        if not cv2.imwrite(temp, cv2.cvtColor(strip, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"could not write {path}")
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path

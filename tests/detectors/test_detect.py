@@ -1,0 +1,66 @@
+"""Detection end to end on a real-footage telea fill: scores, heatmap video, strip, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from forensics.detectors.detect import detect_video
+from forensics.detectors.fusion import load_model
+from forensics.detectors.scoring import frame_scores, heatmap_frame, raw_video_score, video_score
+from void_eval.cli import main
+from void_eval.clip import Clip
+from void_eval.methods.base import hole_masks
+from void_eval.quadmask import Quadmask
+from void_eval.video import probe, read_video
+
+
+@pytest.fixture(scope="module")
+def detection(telea_fill, tmp_path_factory):
+    _, output = telea_fill
+    return detect_video(output, out_dir=tmp_path_factory.mktemp("detect"), keep_blocks=True)
+
+
+def test_heatmap_video_matches_block_probabilities(detection, telea_fill):
+    _, output = telea_fill
+    info, heat_info = probe(output), probe(detection.heatmap)
+    assert (heat_info.frames, heat_info.height, heat_info.width) == (info.frames, info.height, info.width)
+    heat = read_video(detection.heatmap)
+    assert (heat[..., 0] == heat[..., 2]).all()  # grey, lossless
+    model = load_model()
+    block = model.extra["block"]
+    for index in (0, info.frames - 1):
+        expected = heatmap_frame(detection.block_probabilities[index], info.height, info.width, block)
+        np.testing.assert_array_equal(heat[index, ..., 0], expected)
+    assert detection.frame_scores == frame_scores(detection.block_probabilities)
+    assert detection.video_score == video_score(detection.frame_scores, model.extra["video_calibration"])
+    assert 0.0 <= detection.video_score <= 1.0 and all(0.0 <= score <= 1.0 for score in detection.frame_scores)
+    assert detection.strip.is_file() and detection.strip.stat().st_size > 1000
+
+
+def test_fill_scores_higher_inside_than_outside(detection, telea_fill):
+    clip_path, _ = telea_fill
+    clip = Clip.load(clip_path)
+    hole = hole_masks(Quadmask.concatenate(list(clip.iter_masks(32))), dilation=4)
+    heat = read_video(detection.heatmap)[..., 0].astype(np.float64)
+    inside, outside = heat[hole].mean(), heat[~hole].mean()
+    assert inside > outside + 20, (inside, outside)
+
+
+def test_untouched_input_scores_lower_than_its_fill(detection, telea_fill):
+    clip_path, _ = telea_fill
+    plain = detect_video(clip_path / "input_video.mp4")
+    assert raw_video_score(plain.frame_scores) < raw_video_score(detection.frame_scores)
+
+
+def test_detect_cli_json_and_errors(telea_fill, tmp_path, capsys):
+    _, output = telea_fill
+    assert main(["detect", str(output), "--json", "--out", str(tmp_path)]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload[0]["file"] == str(output) and set(payload[0]) == {"file", "video_score", "frame_scores", "heatmap"}
+    assert payload[0]["heatmap"] == str(tmp_path / "telea_heatmap.mp4")
+    assert (tmp_path / "telea_strip.png").is_file()
+    assert main(["detect", str(tmp_path / "missing.mp4")]) == 1
+    assert "error:" in capsys.readouterr().err

@@ -1,0 +1,29 @@
+"""The runnable examples in the detector modules' docstrings run and print what they claim."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "forensics.detectors.blocks",
+    "forensics.detectors.noise",
+    "forensics.detectors.residual",
+    "forensics.detectors.spectral",
+    "forensics.detectors.temporal",
+    "forensics.detectors.flicker",
+    "forensics.detectors.features",
+    "forensics.detectors.fusion",
+    "forensics.detectors.scoring",
+    "forensics.detectors.localisation",
+    "forensics.detectors.dataset",
+    "forensics.detectors.train",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

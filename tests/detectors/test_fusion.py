@@ -1,0 +1,70 @@
+"""The JSON tree export reproduces scikit-learn exactly, loads safely, and the shipped model is what its card says."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from forensics.detectors.features import FEATURE_NAMES
+from forensics.detectors.fusion import (
+    DEFAULT_MODEL_PATH,
+    FusionModel,
+    card_path,
+    file_sha256,
+    load_card,
+    load_model,
+    save_model,
+)
+from void_eval.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 4))
+    x[rng.random(x.shape) < 0.15] = np.nan  # missing values take the learned direction
+    y = (np.nan_to_num(x[:, 0]) + 0.5 * np.nan_to_num(x[:, 1]) ** 2 + 0.5 * rng.normal(size=2000)) > 0.4
+    return HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y), x
+
+
+def test_export_matches_sklearn_with_missing_values(fitted):
+    estimator, x = fitted
+    model = FusionModel.from_sklearn(estimator, ("a", "b", "c", "d"))
+    np.testing.assert_allclose(model.predict_proba(x), estimator.predict_proba(x)[:, 1], atol=1e-12)
+    again = FusionModel.from_json(json.loads(json.dumps(model.to_json())))
+    np.testing.assert_array_equal(again.predict_proba(x), model.predict_proba(x))
+
+
+def test_save_load_checks_card_and_format(fitted, tmp_path):
+    estimator, x = fitted
+    model = FusionModel.from_sklearn(estimator, ("a", "b", "c", "d"), version="9.9.9")
+    path = save_model(model, tmp_path / "m.json", card={"trained_on": {"clips": []}})
+    card = json.loads(card_path(path).read_text())
+    assert card["model_sha256"] == file_sha256(path) and card["model_version"] == "9.9.9"
+    assert load_model(path).predict_proba(x[:5]).tolist() == model.predict_proba(x[:5]).tolist()
+    path.write_text(path.read_text().replace('"baseline":', '"baseline": ', 1))
+    with pytest.raises(InputError, match="sha256"):
+        load_model(path)
+    document = model.to_json()
+    document["nodes"]["left"][0] = 0  # a cycle
+    with pytest.raises(InputError, match="inconsistent"):
+        FusionModel.from_json(document)
+    with pytest.raises(InputError, match="not a"):
+        FusionModel.from_json({"format": "pickle"})
+    with pytest.raises(InputError, match="not found"):
+        load_model(tmp_path / "absent.json")
+
+
+def test_shipped_model_is_small_versioned_and_documented():
+    assert DEFAULT_MODEL_PATH.stat().st_size < 5 * 1024 * 1024
+    model = load_model()
+    card = load_card()
+    assert model.feature_names == FEATURE_NAMES and model.version == card["model_version"]
+    assert card["trained_on"]["generators"][0] == "untouched" and card["trained_on"]["clips"]
+    held_out = {item["name"] for item in card["trained_on"]["held_out_clips"]}
+    assert held_out and not held_out & {item["name"] for item in card["trained_on"]["clips"]}
+    assert "python -m forensics.detectors.train" in card["reproduce"]
+    assert {"slope", "intercept"} <= set(model.extra["video_calibration"])

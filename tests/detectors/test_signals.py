@@ -1,0 +1,136 @@
+"""The weight-free signals against known truths: simulated noise, planted grids, copied noise, and pywt."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pywt
+
+from forensics.detectors.blocks import (
+    BlockGrid,
+    block_reduce,
+    expand_block_map,
+    relative_to_frame,
+    relative_to_neighbours,
+)
+from forensics.detectors.flicker import FlickerHistory, region_flicker
+from forensics.detectors.noise import block_noise_sigma, haar_hh1, noise_inconsistency
+from forensics.detectors.residual import highpass_residual, residual_block_stats
+from forensics.detectors.spectral import block_grid_energy, frame_grid_energy, temporal_period_strength
+from forensics.detectors.temporal import dis_flow, temporal_block_stats, warp_previous
+
+
+def test_haar_hh1_matches_pywt():
+    image = np.random.default_rng(0).normal(100, 20, (32, 48)).astype(np.float32)
+    expected = pywt.dwt2(image.astype(np.float64), "haar")[1][2]
+    np.testing.assert_allclose(haar_hh1(image), expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("sigma", [1.0, 3.0, 8.0])
+def test_block_noise_sigma_recovers_simulated_noise(sigma):
+    rng = np.random.default_rng(1)
+    smooth = np.add.outer(np.linspace(40, 200, 128), np.linspace(0, 30, 128)).astype(np.float32)
+    estimate = block_noise_sigma(smooth + rng.normal(0, sigma, smooth.shape).astype(np.float32), block=32)
+    assert estimate.shape == (4, 4)
+    assert np.median(estimate) == pytest.approx(sigma, rel=0.12)
+
+
+def test_noise_inconsistency_flags_a_smoothed_patch():
+    rng = np.random.default_rng(2)
+    image = 128 + rng.normal(0, 5, (96, 96)).astype(np.float32)
+    image[32:64, 32:64] = 128.0  # a flat fill: no noise
+    deviation = noise_inconsistency(block_noise_sigma(image, block=16))
+    inside = deviation[2:4, 2:4]
+    outside = np.delete(deviation.ravel(), [14, 15, 20, 21])
+    assert inside.max() < -2.0 < outside.min() + 2.0
+    assert abs(np.median(outside)) < 0.2
+
+
+def test_residual_stats_gaussian_kurtosis_and_energy():
+    rng = np.random.default_rng(3)
+    image = 128 + rng.normal(0, 4, (128, 128)).astype(np.float32)
+    stats = residual_block_stats(image, block=32)
+    # SRM square kernel: response variance = 2.25 sigma^2 for white noise.
+    assert np.exp(np.median(stats.log_energy)) == pytest.approx(2.25 * 16, rel=0.15)
+    assert np.expm1(np.median(stats.kurtosis)) == pytest.approx(3.0, abs=0.5)
+    assert highpass_residual(np.full((8, 8), 7.0, np.float32)).max() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_block_grid_energy_detects_period_8_pattern_only_where_planted():
+    rng = np.random.default_rng(4)
+    residual = rng.normal(0, 2, (64, 128)).astype(np.float32)
+    pattern = np.tile(np.array([2.0, -2.0, 0, 0, 1.0, 0, 0, -1.0], np.float32), 8)
+    residual[:, 64:] += pattern[None, :].repeat(64, 0)[:, :64]
+    energy = block_grid_energy(residual, block=32)
+    assert energy[:, 2:].min() > energy[:, :2].max() + 2.0
+    assert abs(float(np.median(energy[:, :2]))) < 1.5  # about 0 for pure noise
+    assert frame_grid_energy(residual) > frame_grid_energy(rng.normal(0, 2, (64, 128)).astype(np.float32)) + 2
+
+
+def test_temporal_period_strength():
+    t = np.arange(32)
+    periodic = np.cos(2 * np.pi * t / 4)[:, None] + 0.05 * np.random.default_rng(5).normal(size=(32, 3))
+    random = np.random.default_rng(6).normal(size=(32, 3))
+    assert temporal_period_strength(periodic).min() > 0.9
+    assert temporal_period_strength(random).max() < 0.5
+    with pytest.raises(ValueError, match="multiple"):
+        temporal_period_strength(random[:10])
+
+
+def test_dis_flow_and_warp_recover_a_shift():
+    rng = np.random.default_rng(7)
+    base = cv2_blur(rng.uniform(0, 255, (96, 128)).astype(np.float32))
+    shifted = np.roll(base, 3, axis=1)  # content moves right by 3 px
+    flow = dis_flow(shifted, base, scale=1.0, preset="medium")
+    assert np.median(flow[20:-20, 20:-20, 0]) == pytest.approx(-3.0, abs=0.3)
+    warped = warp_previous(base, flow)
+    assert np.abs(warped - shifted)[20:-20, 20:-20].mean() < 2.0
+
+
+def cv2_blur(image):
+    import cv2
+
+    return cv2.GaussianBlur(image, (0, 0), 2.0)
+
+
+def test_temporal_stats_separate_copied_from_fresh_noise():
+    rng = np.random.default_rng(8)
+    scene = cv2_blur(rng.uniform(0, 255, (64, 64)).astype(np.float32))
+    previous = scene + rng.normal(0, 3, scene.shape).astype(np.float32)
+    current = scene + rng.normal(0, 3, scene.shape).astype(np.float32)
+    current[:32, :32] = previous[:32, :32]  # a fill that copied the previous frame's noise
+    stats = temporal_block_stats(current, previous, block=16)
+    copied, fresh = stats.log_energy_ratio[:2, :2], stats.log_energy_ratio[2:, 2:]
+    assert copied.max() < -3 and fresh.min() > 0.3
+    assert stats.correlation[:2, :2].min() > 0.95 > 0.3 > np.abs(stats.correlation[2:, 2:]).max()
+
+
+def test_flicker_history_and_region_flicker():
+    history = FlickerHistory(window=8)
+    for step in range(8):
+        changes = np.zeros((4, 4), np.float32)
+        changes[0, 0] = 3.0 if step % 2 else -3.0
+        result = history.update(changes)
+    assert result.spread[0, 0] > 2.5 and result.spread[1:, 1:].max() == 0.0
+    differences = np.zeros((2, 4, 4))
+    differences[:, :2, :2] = 5.0
+    region = np.zeros((2, 4, 4), bool)
+    region[:, :2, :2] = True
+    assert region_flicker(differences, region) == (5.0, 0.0)
+    with pytest.raises(ValueError, match="shapes"):
+        region_flicker(differences, region[:1])
+
+
+def test_block_helpers():
+    grid = BlockGrid(50, 70, 16)
+    assert grid.shape == (3, 4) and grid.covered == (48, 64)
+    with pytest.raises(ValueError):
+        BlockGrid(10, 70, 16)
+    image = np.arange(32 * 32, dtype=np.float32).reshape(32, 32)
+    np.testing.assert_allclose(block_reduce(image, 16, "mean")[0, 0], image[:16, :16].mean())
+    np.testing.assert_allclose(block_reduce(image, 16, "median")[1, 1], np.median(image[16:, 16:]))
+    expanded = expand_block_map(np.array([[0.0, 1.0]], np.float32), 20, 40, 16)
+    assert expanded.shape == (20, 40) and expanded[:, 36:].min() == 1.0 and expanded[:, :8].max() == 0.0
+    values = np.array([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]], np.float32)
+    assert relative_to_frame(values)[1, 1] == 4.0
+    assert relative_to_neighbours(values, radius=1)[1, 1] == pytest.approx(4.0)
