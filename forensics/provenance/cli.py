@@ -71,8 +71,22 @@ def sign(
     ] = None,
     sidecar: Annotated[bool, typer.Option("--sidecar", help="Leave the file untouched; write a .c2pa store.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output (never the source).")] = False,
+    trust: Annotated[
+        Path | None, typer.Option("--trust", help="PEM trust anchors used to judge the parent's manifest.")
+    ] = None,
+    allow_invalid_parent: Annotated[
+        bool,
+        typer.Option(
+            "--allow-invalid-parent",
+            help="Sign even when the parent's manifest is Invalid (tampered); the record says so.",
+        ),
+    ] = False,
 ) -> int:
-    """Sign FILE with a C2PA manifest recording the AI removal (opened parent + edited + removal record)."""
+    """Sign FILE with a C2PA manifest recording the AI removal (opened parent + edited + removal record).
+
+    The parent is verified first: its state (Trusted/Valid/NoManifest) is printed and recorded, and a parent whose
+    manifest is Invalid is refused (exit 1) unless --allow-invalid-parent is given.
+    """
     from forensics.provenance.record import metric_summary, read_table
     from forensics.provenance.sign import sign_file
 
@@ -98,6 +112,9 @@ def sign(
         sidecar=sidecar,
         signer_cmd=signer_cmd,
         force=force,
+        trust=trust,
+        allow_invalid_parent=allow_invalid_parent,
+        echo=typer.echo,
     )
     typer.echo(f"signed {file} -> {signed}" + (" (sidecar manifest)" if sidecar else ""))
     return 0
@@ -142,6 +159,8 @@ def verify(
     """Verify C2PA manifests: state, failure codes, signer, actions, removal record, ingredients.
 
     Exit 0 all trusted, 4 valid but untrusted (file or ingredient), 3 no manifest, 1 any invalid, 2 usage error.
+    A file that cannot be checked at all (missing, empty, or not mp4/m4v/mov/png/jpeg) is an input error: one
+    ``error: FILE: ...`` line and exit 1 with no state printed, so ``Invalid`` always means a changed file.
     """
     from forensics.provenance.verify import exit_code, verify_file
 

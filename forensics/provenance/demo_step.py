@@ -14,9 +14,8 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
+from collections import Counter
 from pathlib import Path
 
 DEV_KEYS_DIR = "dev-keys"
@@ -27,6 +26,7 @@ def sign_and_verify_run(run_dir: str | Path, *, progress: bool = False, echo=pri
 
     Returns the ``verify`` exit code over all signed files (0 when every one is Trusted).
     """
+    from forensics.provenance._atomic import write_json_atomic
     from forensics.provenance.keys import DEV_MARK, make_dev_pki
     from forensics.provenance.sign_run import sign_run
     from forensics.provenance.verify import exit_code, verify_file
@@ -35,15 +35,18 @@ def sign_and_verify_run(run_dir: str | Path, *, progress: bool = False, echo=pri
     pki = make_dev_pki(run_dir / DEV_KEYS_DIR, force=True)
     summary = sign_run(run_dir, chain=pki.chain, key=pki.key, force=True, progress=progress)
     results = [verify_file(item["file"], trust=pki.root) for item in summary.signed]
-    echo(f"provenance: signed {len(results)} file(s) with a fresh development key ({DEV_MARK})")
+    states = Counter(result.state for result in results)
+    tally = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+    echo(f"provenance: signed {len(results)} file(s) with a fresh development key ({DEV_MARK}); verified: {tally}")
     for result in results:
+        if result.state == "Trusted" and not result.failures:
+            continue
         relative = os.path.relpath(result.file, run_dir)
         line = f"  {relative}: {result.state}"
         if result.failures:
             line += f" ({', '.join(result.failures)})"
         echo(line)
     target = summary.out_dir / "verify.json"
-    with tempfile.NamedTemporaryFile("w", dir=summary.out_dir, prefix=".verify.", suffix=".part", delete=False) as f:
-        json.dump([result.to_json() for result in results], f, indent=2)
-    os.replace(f.name, target)
+    write_json_atomic(target, [result.to_json() for result in results])
+    echo(f"  per-file results: {target}")
     return exit_code(results)

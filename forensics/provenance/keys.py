@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,14 +137,10 @@ def _certificate(*, subject, issuer, public_key, issuer_key, issuer_public_key, 
 
 
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    descriptor = os.open(path.with_name(path.name + ".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(descriptor, mode)
-        os.write(descriptor, data)
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(path.with_name(path.name + ".tmp"), path)
+    """Write a key or certificate file: a fresh exclusive temp file (0600, never a planted symlink), then rename."""
+    from forensics.provenance._atomic import write_bytes_atomic
+
+    write_bytes_atomic(path, data, mode=mode, fsync=True)
 
 
 def make_dev_pki(folder: str | Path, *, algorithm: Algorithm = "es256", days: int = 365, force: bool = False) -> DevPki:

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from void_eval.errors import InputError
+from void_eval.errors import InputError, MissingExtraError
 
 #: Label of the custom assertion that carries the removal record.
 REMOVAL_LABEL = "org.voideval.removal"
@@ -88,19 +88,42 @@ def describe_method(name: str, params: Mapping[str, Any] | None = None) -> dict[
         return info | {"rewritten_levels": None}
     info["registered"] = True
     factory = METHODS.get(name)  # imports the method's module, never loads weights
-    version, rewrites = getattr(factory, "version", None), getattr(factory, "rewrites", None)
-    if not isinstance(version, str | int) or not isinstance(rewrites, frozenset | set):
-        try:  # the class does not say: build the method (cheap for the built-ins)
-            method = get_method(name, **params)
-            version, rewrites = method.version, method.rewrites
-        except Exception as err:  # a method needing files/weights: say what is unknown
-            info["note"] = f"method could not be described here ({type(err).__name__}: {err})"
+    _check_param_names(name, factory, params)
+    try:  # building validates the parameters; an instance may refine the class's version (tiny random weights)
+        method = get_method(name, **params)
+        version, rewrites = method.version, method.rewrites
+    except (InputError, MissingExtraError, FileNotFoundError) as err:  # weights/files/extras absent here
+        info["note"] = f"method could not be built here ({type(err).__name__}: {err}); class-level facts used"
+        version, rewrites = getattr(factory, "version", None), getattr(factory, "rewrites", None)
+        if not isinstance(version, str | int) or not isinstance(rewrites, frozenset | set):
             version, rewrites = None, None
+    except (TypeError, ValueError) as err:  # a bad parameter: never signed into a record
+        given = ", ".join(f"{key}={value!r}" for key, value in params.items()) or "no parameters"
+        raise InputError(f"method {name} ({given})", f"bad method parameter: {err}") from err
     info["version"] = None if version is None else str(version)
     levels = None
     if rewrites is not None:
         levels = [level.name.lower() for level in sorted(rewrites)]
     return info | {"rewritten_levels": levels}
+
+
+def _check_param_names(name: str, factory: Any, params: Mapping[str, Any]) -> None:
+    """:class:`InputError` naming a parameter the method's constructor does not take (a typo in ``--param``)."""
+    import inspect
+
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # a factory without an inspectable signature: building will tell
+        return
+    accepted = signature.parameters.values()
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in accepted):
+        return
+    names = [parameter.name for parameter in accepted if parameter.kind is not inspect.Parameter.VAR_POSITIONAL]
+    for key in params:
+        if key not in names:
+            raise InputError(
+                f"--param {key}", f"method {name!r} has no parameter {key!r} (it takes: {', '.join(names) or 'none'})"
+            )
 
 
 def clip_mask_summary(clip_dir: str | Path) -> dict[str, Any]:

@@ -7,11 +7,14 @@ softwareAgent naming void-eval and the method with their versions, a description
 thumbnail of its first frame (c2pa makes PNG/JPEG thumbnails itself). A file with no parent (a report chart) is
 signed as ``c2pa.created`` instead.
 
-Safety: the source and the parent are never written; the output appears under its name only once complete
-(temporary file in the same folder, then :func:`os.replace`); an existing output is replaced only with
-``force=True``; key files readable by group/others are refused; key bytes never appear in messages. The private
-key can stay outside this process: ``signer_cmd`` (a command: bytes to sign on stdin, signature on stdout) or
-``signer`` (a Python callable ``bytes -> bytes``).
+Safety: the parent is verified first (:func:`check_parent`) and a parent whose own manifest is ``Invalid`` (changed
+after it was signed) is refused unless ``allow_invalid_parent=True``; its state (Trusted/Valid/NoManifest/Invalid)
+and failure codes go into the removal record under ``parent``. The source and the parent are never written; the
+output appears under its name only once complete (an exclusive temporary file in the same folder, then
+:func:`os.replace`, removed on any failure); an existing output is replaced only with ``force=True``; key files
+readable by group/others are refused; key bytes never appear in messages. The private key can stay outside this
+process: ``signer_cmd`` (a command: bytes to sign on stdin, signature on stdout) or ``signer`` (a Python callable
+``bytes -> bytes``).
 
 Memory stays bounded for the toolkit's fragmented mp4s: c2pa reads the largest box whole, so fragments of a few
 MiB keep the peak small; ``core.backing_store_memory_threshold_in_mb`` is 0 so c2pa's own buffers go to disk.
@@ -40,9 +43,11 @@ import io
 import os
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forensics.provenance._atomic import atomic_output
 from forensics.provenance.record import REMOVAL_LABEL, removal_record, sha256_file
 from void_eval.errors import InputError
 
@@ -84,6 +89,69 @@ def _same_file(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
     return a.exists() and b.exists() and os.path.samefile(a, b)
+
+
+@dataclass(frozen=True)
+class ParentCheck:
+    """The parent's C2PA state as judged before signing a child of it.
+
+    Attributes
+    ----------
+    path : Path
+        The parent file.
+    state : {"Trusted", "Valid", "Invalid", "NoManifest"}
+        The worse of the parent's own state and its ingredients' (see :attr:`VerifyResult.worst_state`).
+    failures : list of str
+        Failure codes of the parent and of its ingredients (ingredient codes prefixed ``ingredient <title>:``).
+    """
+
+    path: Path
+    state: str
+    failures: list[str]
+
+    @property
+    def line(self) -> str:
+        """One line for the terminal: ``parent FILE: STATE (codes)``."""
+        text = f"parent {self.path}: {self.state}"
+        return text + (f" ({', '.join(self.failures)})" if self.failures else "")
+
+
+def check_parent(parent: str | Path, *, trust: str | Path | None = None, allow_invalid: bool = False) -> ParentCheck:
+    """Verify a parent before a child is signed from it; :class:`InputError` when it is ``Invalid``.
+
+    Parameters
+    ----------
+    parent : str or Path
+        The original the signed file was made from.
+    trust : str or Path, optional, keyword-only
+        PEM trust anchors (without them a signed parent is at best ``Valid``).
+    allow_invalid : bool, keyword-only
+        Return an ``Invalid`` result instead of raising.
+
+    Returns
+    -------
+    ParentCheck
+
+    Raises
+    ------
+    InputError
+        The parent (or one of its ingredients) fails verification: it was changed after it was signed.
+    """
+    from forensics.provenance.verify import verify_file
+
+    result = verify_file(parent, trust=trust)
+    failures = list(result.failures)
+    for ingredient in result.ingredients:
+        failures += [f"ingredient {ingredient.get('title')}: {code}" for code in ingredient["failures"]]
+    check = ParentCheck(path=Path(parent), state=result.worst_state, failures=failures)
+    if check.state == "Invalid" and not allow_invalid:
+        codes = ", ".join(code for code in failures if code) or "no failure code given"
+        raise InputError(
+            parent,
+            f"parent fails C2PA verification (Invalid: {codes}); it was changed after signing. "
+            "Refusing to sign a child of it (use --allow-invalid-parent to sign anyway; the record says so)",
+        )
+    return check
 
 
 def _signing_algorithm(chain_pem: bytes):
@@ -172,12 +240,6 @@ def _thumbnail_jpeg(path: Path) -> bytes:
     if not data.startswith(b"\xff\xd8"):
         raise InputError(path, "could not encode a thumbnail of the first frame")
     return data
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _release_free_heap() -> None:
@@ -281,6 +343,9 @@ def sign_file(
     description: str | None = None,
     source_type: str | None = None,
     force: bool = False,
+    allow_invalid_parent: bool = False,
+    trust: str | Path | None = None,
+    echo: Callable[[str], None] | None = None,
 ) -> Path:
     """Sign ``file`` into ``out`` with the removal manifest; returns ``out``.
 
@@ -320,6 +385,13 @@ def sign_file(
         dataDrivenMedia without).
     force : bool, keyword-only
         Replace an existing ``out`` (never the source or the parent).
+    allow_invalid_parent : bool, keyword-only
+        Sign even when the parent's own manifest is ``Invalid`` (tampered after it was signed). Off by default: the
+        parent is verified first and a tampered parent is refused. The parent's state is recorded either way.
+    trust : str or Path, optional, keyword-only
+        PEM trust anchors used to judge the parent (without them a signed parent is at best ``Valid``).
+    echo : callable, optional, keyword-only
+        Receives one line saying the parent's verification state (the CLI prints it).
 
     Returns
     -------
@@ -329,7 +401,8 @@ def sign_file(
     ------
     InputError
         Missing/empty/unsupported files, ``out`` equal to the source or parent, an existing ``out`` without
-        ``force``, an unsafe key file, a failing signer command, or c2pa refusing the file.
+        ``force``, a parent whose manifest is ``Invalid`` (without ``allow_invalid_parent``), an unsafe key file, a
+        failing signer command, or c2pa refusing the file.
     """
     from c2pa import Builder, C2paError, Context
 
@@ -350,6 +423,12 @@ def sign_file(
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist")
 
+    parent_check = None
+    if parent_path is not None:  # before any work: a tampered parent must not be laundered into a valid child
+        parent_check = check_parent(parent_path, trust=trust, allow_invalid=allow_invalid_parent)
+        if echo is not None:
+            echo(parent_check.line)
+
     thumbnail = mime == "video/mp4"
     # the thumbnail first: its decoder memory is freed and handed back before the libraries below get imported
     thumbnail_jpeg = _thumbnail_jpeg(file) if thumbnail else None
@@ -360,7 +439,11 @@ def sign_file(
             "name": parent_path.name,
             "sha256": sha256_file(parent_path),
             "bytes": parent_path.stat().st_size,
+            "c2pa_state": parent_check.state,
+            "c2pa_failures": parent_check.failures,
         }
+        if parent_check.state == "Invalid":
+            record["parent"]["signed_despite_invalid"] = True
     c2pa_signer, callback_errors = make_signer(chain, key=key, signer_cmd=signer_cmd, signer=signer)
     definition = manifest_definition(
         file.name,
@@ -372,11 +455,6 @@ def sign_file(
         include_record=parent_path is not None or any(value for value in (clip, method, removal, metrics)),
     )
     context = Context.from_dict(SIGNING_SETTINGS)
-    temp = tempfile.NamedTemporaryFile(
-        dir=out.parent, prefix=f".{out.name}.", suffix=".part", delete=False, buffering=_IO_BUFFER
-    )
-    temp_path = Path(temp.name)
-    scratch_path: Path | None = None
     try:
         builder = Builder(definition, context)
         if parent_path is not None:
@@ -385,34 +463,23 @@ def sign_file(
                 builder.add_ingredient(ingredient, mime_of(parent_path), parent_stream)
         if thumbnail_jpeg is not None:
             builder.add_resource(THUMBNAIL_ID, io.BytesIO(thumbnail_jpeg))
-        with open(file, "rb", buffering=_IO_BUFFER) as source:
+        # no fsync, as everywhere in the toolkit: os.replace still never shows a partial file; the mode is a
+        # deliverable's usual one, not the temporary file's 0600
+        with open(file, "rb", buffering=_IO_BUFFER) as source, atomic_output(out, buffering=_IO_BUFFER) as temp:
             if sidecar:
                 builder.set_no_embed()
-                scratch = tempfile.NamedTemporaryFile(dir=out.parent, prefix=".scratch.", delete=False)
-                scratch_path = Path(scratch.name)
-                with scratch:
+                with tempfile.TemporaryFile(dir=out.parent, prefix=".scratch.") as scratch:
                     manifest_bytes = builder.sign(c2pa_signer, mime, source, scratch)
                 temp.write(manifest_bytes)
             else:
                 builder.sign(c2pa_signer, mime, source, temp)
-        temp.close()  # no fsync, as everywhere in the toolkit: os.replace still never shows a partial file
-        os.chmod(temp_path, 0o666 & ~_umask())  # a deliverable: usual file mode, not mkstemp's 0600
-        os.replace(temp_path, out)
-    except C2paError as err:
-        temp.close()
-        temp_path.unlink(missing_ok=True)
+    except C2paError as err:  # atomic_output has removed its temporary file
         if callback_errors is not None and callback_errors.error is not None:
             cause = callback_errors.error
             if isinstance(cause, InputError):
                 raise cause from err
             raise InputError("signing callback", f"failed: {type(cause).__name__}: {cause}") from err
         raise InputError(file, f"c2pa could not sign it: {err}") from err
-    except BaseException:
-        temp.close()
-        temp_path.unlink(missing_ok=True)
-        raise
     finally:
-        if scratch_path is not None:
-            scratch_path.unlink(missing_ok=True)
         c2pa_signer.close()
     return out

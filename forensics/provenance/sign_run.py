@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forensics.provenance._atomic import write_json_atomic
 from void_eval.errors import InputError
 
 SIGNED_DIR = "signed"
@@ -274,7 +274,5 @@ def sign_run(
     finally:
         bar.close()
     index = out_dir / "index.json"
-    with tempfile.NamedTemporaryFile("w", dir=out_dir, prefix=".index.", suffix=".part", delete=False) as handle:
-        json.dump({"run": str(run_dir), "signed": summary.signed, "notes": summary.notes}, handle, indent=2)
-    os.replace(handle.name, index)
+    write_json_atomic(index, {"run": str(run_dir), "signed": summary.signed, "notes": summary.notes})
     return summary

@@ -9,6 +9,10 @@ States, per file (c2pa's own, plus one for an absent manifest):
   ``assertion.dataHash.mismatch``, ``claimSignature.mismatch``), or the manifest store cannot be read;
 - ``NoManifest``: no manifest at all (never signed, stripped, or re-encoded).
 
+A file that cannot be checked at all (missing, empty, a suffix outside :data:`SUPPORTED_SUFFIXES`, or content that
+does not start like its suffix says) raises :class:`InputError` instead (the CLI prints ``error: FILE: ...`` and
+exits 1 without a state), so ``Invalid`` is kept for files changed after signing.
+
 Ingredients are judged on their own: an ingredient's validation was recorded when it was added and c2pa re-checks
 it at read time (``ingredientDeltas``); :func:`verify_file` merges both, so a parent signed by an untrusted key is
 reported ``Valid`` (untrusted) even when the top level is ``Trusted``. :func:`exit_code` folds ingredient states in,
@@ -44,6 +48,8 @@ TRUST_ONLY_FAILURES = frozenset({UNTRUSTED})
 READ_ERROR = "manifest.unreadable"
 _MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".png": "image/png"}
 _MIME |= {".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+#: File suffixes :func:`verify_file` accepts (anything else is an :class:`InputError`, not a state).
+SUPPORTED_SUFFIXES = tuple(sorted(_MIME))
 _RANK = {"Trusted": 0, "Valid": 1, "NoManifest": 2, "Invalid": 3}
 
 
@@ -189,6 +195,29 @@ def _ingredients(store: dict[str, Any], manifest: dict[str, Any]) -> list[dict[s
     return found
 
 
+#: How each supported type starts (bytes at an offset): c2pa needs ``ftyp`` as the first box of an ISO BMFF file.
+_MAGIC = {
+    "video/mp4": (4, b"ftyp"),
+    "video/quicktime": (4, b"ftyp"),
+    "image/png": (0, b"\x89PNG\r\n\x1a\n"),
+    "image/jpeg": (0, b"\xff\xd8\xff"),
+}
+
+
+def _check_content(path: Path, mime: str) -> None:
+    """:class:`InputError` when the file does not start like its suffix says (a renamed text file, say).
+
+    Such a file cannot be checked at all, so it must not be reported ``Invalid`` (which means tampering).
+    """
+    offset, magic = _MAGIC[mime]
+    with open(path, "rb") as stream:
+        head = stream.read(offset + len(magic))
+    if head[offset:] != magic:
+        raise InputError(
+            path, f"content is not {mime} (it does not start with {magic!r} at byte {offset}); cannot be checked"
+        )
+
+
 def verify_file(
     path: str | Path, *, trust: str | Path | None = None, sidecar: str | Path | None = None
 ) -> VerifyResult:
@@ -211,19 +240,24 @@ def verify_file(
     Raises
     ------
     InputError
-        When the file (or the named sidecar / trust file) is missing or empty.
+        When the file (or the named sidecar / trust file) is missing or empty, or the file's type is not one c2pa
+        can check (:data:`SUPPORTED_SUFFIXES`): such a file is never reported ``Invalid``, which means tampering.
     """
     from c2pa import C2paError, Reader
 
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
+    mime = _MIME.get(path.suffix.lower())
+    if mime is None:
+        found = f"'{path.suffix}'" if path.suffix else "(no suffix)"
+        raise InputError(path, f"unsupported file type {found} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
     if path.stat().st_size == 0:
         raise InputError(path, "is empty (0 bytes)")
+    _check_content(path, mime)
     if sidecar is not None and not Path(sidecar).is_file():
         raise InputError(sidecar, "sidecar manifest not found")
     context = reading_context(trust)
-    mime = _MIME.get(path.suffix.lower())
     reader = None
     source = None
     try:

@@ -168,7 +168,8 @@ def test_demo_step_signs_and_verifies_a_run(run_folder):
 
     lines = []
     assert sign_and_verify_run(run_folder, echo=lines.append) == 0
-    assert len(lines) == 4 and all(line.endswith("Trusted") for line in lines[1:])
+    assert lines[0].endswith("verified: 3 Trusted")
+    assert lines[1:] == [f"  per-file results: {run_folder / 'signed' / 'verify.json'}"]  # only non-Trusted listed
     report = json.loads((run_folder / "signed" / "verify.json").read_text())
     assert [item["state"] for item in report] == ["Trusted"] * 3
 

@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "forensics.provenance._atomic",
     "forensics.provenance.keys",
     "forensics.provenance.record",
     "forensics.provenance.signer_callback",

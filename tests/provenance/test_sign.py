@@ -47,6 +47,8 @@ def test_actions_and_removal_record(signed, media, pki):
         "name": "input_video.mp4",
         "sha256": original_sha256,
         "bytes": media.original_mp4.stat().st_size,
+        "c2pa_state": "NoManifest",  # the clip's input was never signed
+        "c2pa_failures": [],
     }
     [parent] = result.ingredients
     assert (parent["title"], parent["relationship"], parent["state"]) == ("input_video.mp4", "parentOf", "NoManifest")

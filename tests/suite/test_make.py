@@ -132,3 +132,38 @@ def test_cli_make_and_preview(tmp_path, capsys):
     assert main([*args, "--quiet", "--force", "--clips", "1", "--scenarios", "chain"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["000_chain", "suite.json"]  # earlier output cleared
     assert main(["suite", "preview", str(tmp_path / "missing")]) == 1
+
+
+def test_suite_index_is_written_atomically(tmp_path, monkeypatch):
+    import os
+
+    options = {"preset": "tiny", "clips": 1, "frames": 8, "size": (48, 80), "scenarios": "collision"}
+    real_replace = os.replace
+    renamed = []
+
+    def failing_replace(source, target):
+        renamed.append((Path(source).name, Path(target).name))
+        if Path(target).name == "suite.json":
+            raise OSError(28, "No space left on device")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="No space left"):
+        make_suite(out, seed=5, progress=False, workers=1, **options)
+    [(temp_name, _)] = [pair for pair in renamed if pair[1] == "suite.json"]
+    assert temp_name.startswith(".suite.json.") and temp_name.endswith(".part")
+    assert not (out / "suite.json").exists()  # no half-written index
+    assert not list(out.glob(".suite.json*"))  # and no temporary file left behind
+    monkeypatch.setattr(os, "replace", real_replace)
+    make_suite(out, seed=5, progress=False, workers=1, force=True, **options)
+    assert json.loads((out / "suite.json").read_text())["clips"] == ["000_collision"]
+    assert (out / "suite.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

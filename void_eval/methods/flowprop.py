@@ -4,21 +4,26 @@ ProPainter's core idea (and FGVC's before it) without the learned parts:
 
 1. **Flow.** OpenCV DIS optical flow (``medium`` preset) between consecutive input frames, both directions:
    ``fwd[t]`` maps frame ``t`` to ``t+1`` and ``bwd[t]`` maps ``t+1`` to ``t``.
-2. **Flow completion.** Inside the hole the measured flow follows the object being removed (and DIS spreads that
-   motion a few px around it), so each flow field is replaced within ``flow_margin`` px of either frame's hole by
-   a smooth push-pull interpolation of the flow around it (a continuation of the background motion).
-3. **Propagation.** Only known background is copied: pixels outside the hole and (by default) at quadmask level
-   KEEP — AFFECTED pixels show the removed object's effects. A forward pass walks ``t = 1 .. T-1`` and fills
-   each hole pixel of frame ``t`` by sampling frame ``t-1`` (its known background, and already-filled pixels of
-   its hole) at ``x + bwd[t-1](x)``, bilinearly over the known pixels only (weights renormalised). A sample is
-   used only when more than half of its interpolation weight falls on known pixels and the flows are
-   consistent there: ``|b + f(x + b)|^2 <= 0.01 (|b|^2 + |f(x + b)|^2) + 0.5`` (the occlusion test of Ruder et
-   al., also used by the E_warp metric). A backward pass does the same from ``T-2`` down to ``0`` with ``fwd``.
-   Each candidate carries its hop count (frames travelled); the nearer candidate wins, ties are averaged.
-4. **Never seen.** Pixels neither pass could reach are filled per frame by Telea inpainting.
+2. **Flow completion.** Inside the hole the measured flow follows the object being removed, and where the object
+   pushed things (quadmask AFFECTED) it follows them; DIS also spreads that motion a few px around. So each flow
+   field is replaced within ``flow_margin`` px of either frame's unknown pixels (hole, and non-source pixels such
+   as AFFECTED) by a smooth push-pull interpolation of the flow around them: a continuation of the background
+   motion (about zero for a still camera), not of the moving content.
+3. **Propagation along trajectories** (as FGVC does). Only known background is copied: pixels outside the hole
+   and (by default) at quadmask level KEEP — AFFECTED pixels show the removed object's effects. Each hole pixel
+   of frame ``t`` follows its completed-flow trajectory to earlier frames (``t-1, t-2, ...`` along ``bwd``) and,
+   separately, to later ones (along ``fwd``), through frames where it is still unknown, and stops at the first
+   frame where it lands on known pixels; the value there is sampled bilinearly over the known pixels only
+   (weights renormalised; more than half of the weight must be known). Every hop must pass the flow
+   consistency test ``|b + f(x + b)|^2 <= 0.01 (|b|^2 + |f(x + b)|^2) + 0.5`` (the occlusion test of Ruder et
+   al., also used by the E_warp metric) and stay in the image, otherwise that trajectory gives no candidate.
+   The candidate from the nearer frame wins; ties are averaged. A trajectory, unlike a one-frame-at-a-time
+   chain, is not cut by intermediate frames where the pixel is hidden or AFFECTED, so background seen long
+   before or after (e.g. a block that stood there before the removed ball struck it) is found.
+4. **Never seen.** Pixels no trajectory could reach are filled per frame by Telea inpainting.
 
 Outside the hole (``remove ∪ overlap`` grown by ``dilation`` px) the output is the input. The whole clip and its
-flows are held in memory (about ``T x H x W x 35`` bytes).
+flows are held in memory (about ``T x H x W x 35`` bytes); tracing costs up to ``T`` hops per hole pixel.
 
 References
 ----------
@@ -98,52 +103,82 @@ def complete_flow(flow: np.ndarray, unreliable: np.ndarray) -> np.ndarray:
     return push_pull_fill(flow, ~unreliable)
 
 
-def _sample(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray, *, valid: np.ndarray | None = None) -> np.ndarray:
+    """Bilinear samples of ``image`` ((H, W) or (H, W, C)) at float points ``x``, ``y`` (N,), zero outside.
+
+    With ``valid`` ((H, W) bool), corners where it is False get zero weight (the weights are not renormalised).
+    """
+    height, width = image.shape[:2]
+    x0 = np.floor(x).astype(np.int64)
+    y0 = np.floor(y).astype(np.int64)
+    fx = (x - x0).astype(np.float32)
+    fy = (y - y0).astype(np.float32)
+    result = np.zeros((len(x), *image.shape[2:]), np.float32)
+    corners = ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)), (1, 0, (1 - fx) * fy), (1, 1, fx * fy))
+    for dy, dx, weight in corners:
+        xi, yi = x0 + dx, y0 + dy
+        inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
+        yi, xi = np.clip(yi, 0, height - 1), np.clip(xi, 0, width - 1)
+        if valid is not None:
+            inside &= valid[yi, xi]
+        values = image[yi, xi].astype(np.float32)
+        weight = np.where(inside, weight, 0).astype(np.float32)
+        result += values * (weight.reshape((-1,) + (1,) * (values.ndim - 1)))
+    return result
 
 
-def _propagate(
+def _trace(
     frames: np.ndarray,
     holes: np.ndarray,
+    known: np.ndarray,
     toward: list[np.ndarray],
     back: list[np.ndarray],
-    order: range,
     step: int,
-    sources: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One pass: fill frame ``t`` from frame ``t - step``.
+    """One direction: follow each hole pixel's flow trajectory to the nearest frame where it lands on known pixels.
 
-    ``toward[t]`` maps frame ``t`` to ``t - step`` (the sampling flow), ``back[t]`` maps ``t - step`` to ``t``
-    (for the consistency test). Returns the filled values (float32) and per-pixel hop counts (``_UNREACHED``
-    where no candidate was found; 0 outside the hole).
+    ``toward[u]`` maps frame ``u`` to ``u - step``; ``back[u]`` maps ``u - step`` to ``u`` (consistency test).
+    A trajectory ends (no candidate) where a hop fails the consistency test or leaves the image. Returns the
+    candidate values (float32, the frames elsewhere) and hop counts (frames travelled; ``_UNREACHED`` where no
+    candidate was found, 0 outside the hole).
     """
-    _, height, width = holes.shape
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    count, height, width = holes.shape
     values = frames.astype(np.float32)
-    unknown = holes if sources is None else holes | ~sources
-    hops = np.where(unknown, _UNREACHED, 0).astype(np.float32)
-    for t in order:
-        hole = holes[t]
-        if not hole.any():
+    hops = np.where(holes, _UNREACHED, 0).astype(np.float32)
+    known_weight_maps = known.astype(np.float32)
+    for t in range(count):
+        ys, xs = np.nonzero(holes[t])
+        if len(xs) == 0:
             continue
-        source = t - step
-        flow = toward[t]
-        map_x, map_y = grid_x + flow[..., 0], grid_y + flow[..., 1]
-        known_source = (hops[source] < _UNREACHED).astype(np.float32)
-        known_weight = _sample(known_source, map_x, map_y)
-        known_ok = known_weight > 0.5
-        returned = _sample(back[t], map_x, map_y)
-        round_trip = flow + returned
-        consistent = (round_trip**2).sum(-1) <= 0.01 * ((flow**2).sum(-1) + (returned**2).sum(-1)) + 0.5
-        take = hole & known_ok & consistent
-        if not take.any():
-            continue
-        sampled = _sample(values[source] * known_source[..., None], map_x, map_y)
-        sampled /= np.maximum(known_weight, 1e-6)[..., None]
-        # hops of the known pixels the sample interpolates (weighted like the sample), rounded up, plus this step
-        source_hops = _sample(hops[source] * known_source, map_x, map_y) / np.maximum(known_weight, 1e-6)
-        values[t][take] = sampled[take]
-        hops[t][take] = np.ceil(source_hops[take] - 1e-3) + 1
+        px, py = xs.astype(np.float32), ys.astype(np.float32)
+        alive = np.ones(len(xs), bool)
+        found = np.zeros((len(xs), 3), np.float32)
+        found_hops = np.full(len(xs), _UNREACHED, np.float32)
+        u = t
+        while alive.any() and 0 <= u - step < count:
+            source = u - step
+            live = np.nonzero(alive)[0]
+            flow = _bilinear(toward[u], px[live], py[live])
+            qx, qy = px[live] + flow[:, 0], py[live] + flow[:, 1]
+            returned = _bilinear(back[u], qx, qy)
+            round_trip = ((flow + returned) ** 2).sum(-1)
+            consistent = round_trip <= 0.01 * ((flow**2).sum(-1) + (returned**2).sum(-1)) + 0.5
+            inside = (qx >= 0) & (qx <= width - 1) & (qy >= 0) & (qy <= height - 1)
+            ok = consistent & inside
+            alive[live[~ok]] = False
+            live, qx, qy = live[ok], qx[ok], qy[ok]
+            px[live], py[live] = qx, qy
+            weight = _bilinear(known_weight_maps[source], qx, qy)
+            land = weight > 0.5
+            if land.any():
+                hit = live[land]
+                sampled = _bilinear(frames[source], qx[land], qy[land], valid=known[source])
+                found[hit] = sampled / weight[land][:, None]
+                found_hops[hit] = abs(t - source)
+                alive[hit] = False
+            u = source
+        values[t][ys, xs] = np.where(found_hops[:, None] < _UNREACHED, found, values[t][ys, xs])
+        hops[t][ys, xs] = found_hops
     return values, hops
 
 
@@ -156,7 +191,7 @@ def flow_propagate(
     flow_margin: int = 8,
     sources: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """Fill ``holes`` in ``frames`` by bidirectional flow propagation, Telea where never reached.
+    """Fill ``holes`` in ``frames`` by bidirectional flow-trajectory propagation, Telea where never reached.
 
     Parameters
     ----------
@@ -169,10 +204,11 @@ def flow_propagate(
     radius : int, keyword-only
         Telea radius for unreached pixels.
     flow_margin : int, keyword-only
-        The measured flow is replaced within this many px of either frame's hole (DIS spreads the removed
-        object's motion around it).
+        The measured flow is replaced within this many px of either frame's hole or non-source pixels (DIS
+        spreads the removed object's motion, and that of what it moved, around them).
     sources : np.ndarray, optional, keyword-only
-        ``(T, H, W)`` bool: pixels outside the hole that may be copied (default: all of them).
+        ``(T, H, W)`` bool: pixels outside the hole that may be copied (default: all of them). The flow is also
+        completed (not measured) near pixels that are not sources, as it is near the hole.
 
     Returns
     -------
@@ -200,18 +236,19 @@ def flow_propagate(
     grey = [cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY) for frame in frames]
     forward: list[np.ndarray] = [np.zeros(0)] * count  # forward[t]: t -> t+1
     backward: list[np.ndarray] = [np.zeros(0)] * count  # backward[t]: t -> t-1
+    unknown = holes if sources is None else holes | ~sources
     kernel = np.ones((2 * flow_margin + 1, 2 * flow_margin + 1), np.uint8)
     for t in range(count - 1):
-        unreliable = cv2.dilate((holes[t] | holes[t + 1]).astype(np.uint8), kernel) > 0
+        unreliable = cv2.dilate((unknown[t] | unknown[t + 1]).astype(np.uint8), kernel) > 0
         forward[t] = complete_flow(dis.calc(grey[t], grey[t + 1], None), unreliable)
         backward[t + 1] = complete_flow(dis.calc(grey[t + 1], grey[t], None), unreliable)
-    # Forward pass: frame t samples t-1 along backward[t]; consistency with forward[t-1].
+    known = ~holes if sources is None else ~holes & sources
+    # Toward earlier frames: hop u -> u-1 along backward[u]; consistency with forward[u-1].
     ahead_back = [np.zeros(0)] + [forward[t - 1] for t in range(1, count)]
-    values_f, hops_f = _propagate(frames, holes, backward, ahead_back, range(1, count), 1, sources)
-    # Backward pass: frame t samples t+1 along forward[t]; consistency with backward[t+1].
+    values_f, hops_f = _trace(frames, holes, known, backward, ahead_back, 1)
+    # Toward later frames: hop u -> u+1 along forward[u]; consistency with backward[u+1].
     behind_back = [backward[t + 1] for t in range(count - 1)] + [np.zeros(0)]
-    values_b, hops_b = _propagate(frames, holes, forward, behind_back, range(count - 2, -1, -1), -1, sources)
-
+    values_b, hops_b = _trace(frames, holes, known, forward, behind_back, -1)
     reached_f = hops_f < _UNREACHED
     reached_b = hops_b < _UNREACHED
     use_f = reached_f & (~reached_b | (hops_f < hops_b))
@@ -233,7 +270,7 @@ def flow_propagate(
 
 
 class FlowPropMethod(FrameMethod):
-    """Flow-guided propagation of background pixels (forward + backward passes), Telea for the rest.
+    """Flow-guided propagation of background pixels along flow trajectories (both directions), Telea for the rest.
 
     Parameters
     ----------
@@ -244,7 +281,8 @@ class FlowPropMethod(FrameMethod):
     radius : int, keyword-only
         Telea radius for pixels no pass reached (1..64, default 3).
     flow_margin : int, keyword-only
-        Replace the measured flow within this many px of the hole by the completed flow (0..64, default 8).
+        Replace the measured flow within this many px of the hole (and of non-source pixels) by the completed flow
+        (0..64, default 8).
     sources : {"keep", "any"}, keyword-only
         Which known pixels are propagated: ``keep`` (default) only quadmask KEEP pixels — AFFECTED pixels show
         the object's effects (its shadow, things it moved), which the scene without it lacks; ``any``: every
@@ -254,8 +292,8 @@ class FlowPropMethod(FrameMethod):
     """
 
     name = "flowprop"
-    version = "3"
-    description = "DIS-flow propagation of background from neighbouring frames (fwd+bwd), Telea where unseen"
+    version = "4"
+    description = "DIS-flow trajectory propagation of background from nearest frames (fwd+bwd), Telea where unseen"
 
     def __init__(
         self,

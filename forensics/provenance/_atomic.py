@@ -1,0 +1,88 @@
+"""Atomic file output for provenance: a private temporary file in the target's folder, then :func:`os.replace`.
+
+The temporary file is made by :func:`tempfile.mkstemp` (a fresh random name opened with ``O_CREAT | O_EXCL``, mode
+0600, never following a planted symlink), so a reader never sees a partial file, a private key is never readable
+by others while it is written, and any failure (an exception while writing, a failed ``json.dump``) removes the
+temporary file instead of leaving a ``.part`` behind.
+
+Examples
+--------
+>>> import json, tempfile
+>>> from pathlib import Path
+>>> folder = Path(tempfile.mkdtemp())
+>>> _ = write_json_atomic(folder / "index.json", {"signed": []})
+>>> json.loads((folder / "index.json").read_text())
+{'signed': []}
+>>> with atomic_output(folder / "data.bin") as handle:
+...     _ = handle.write(b"abc")
+>>> (folder / "data.bin").read_bytes(), sorted(path.name for path in folder.iterdir())
+(b'abc', ['data.bin', 'index.json'])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+
+def _default_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0666 minus the process umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_output(
+    path: str | Path, *, mode: int | None = None, fsync: bool = False, buffering: int = -1
+) -> Iterator[IO[bytes]]:
+    """Open a binary temporary file beside ``path``; on a clean exit it replaces ``path``, on error it is removed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final file. Its folder must exist.
+    mode : int, optional, keyword-only
+        Permission bits of the final file (e.g. ``0o600`` for a private key). ``None``: 0666 minus the umask, as a
+        plain ``open`` would give. The temporary file is 0600 until the data is complete.
+    fsync : bool, keyword-only
+        Flush the data to disk before the rename (for files whose loss after a crash matters, like keys).
+    buffering : int, keyword-only
+        Buffer size passed to :func:`open` (``-1``: the default).
+
+    Yields
+    ------
+    file object
+        Writable binary handle (also seekable and readable, for libraries that patch what they wrote).
+    """
+    path = Path(path)
+    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(descriptor, "w+b", buffering=buffering) as handle:
+            yield handle
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(temp_name, _default_mode() if mode is None else mode)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, mode: int | None = None, fsync: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_output`); returns ``path``."""
+    with atomic_output(path, mode=mode, fsync=fsync) as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def write_json_atomic(path: str | Path, content: Any, *, indent: int = 2) -> Path:
+    """Write ``content`` as JSON to ``path`` atomically; a value JSON cannot encode leaves no file behind."""
+    text = json.dumps(content, indent=indent) + "\n"  # encoded before any file exists
+    return write_bytes_atomic(path, text.encode("utf-8"))
