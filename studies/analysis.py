@@ -37,7 +37,14 @@ from studies.intervals import wilson_interval
 from studies.models import mixed_model_table
 from studies.position import position_bias
 from studies.power import judgments_for_margin, judgments_for_power
-from studies.responses import COPY_INPUT, RESPONSE_COLUMNS, TIE, method_names, pseudonymise
+from studies.responses import (
+    COPY_INPUT,
+    RESPONSE_COLUMNS,
+    TIE,
+    ResponseValidationError,
+    method_names,
+    pseudonymise,
+)
 from studies.tallies import TIES_POLICY, best_of_table, pairwise_table
 
 BT_COLUMNS = ("question", "method", "strength", "ci_low", "ci_high", "rank")
@@ -113,21 +120,22 @@ def analyze(
         The salt is never written to any output.
     methods : list of str, optional
         Method order: orients pairs (``method_a`` is the earlier one) and sets the mixed model's reference (the
-        first). Default: alphabetical.
+        first one present in a question's decided pairwise answers). Default: alphabetical.
     bootstrap : int >= 1
         Participant-bootstrap resamples for the Bradley-Terry intervals.
+    multinomial : ``goodman`` or ``sison-glaz`` (used only for >= 7 categories; the note says what was used).
     Other options: see :func:`studies.exclusions.apply_exclusions`, :func:`studies.tallies.best_of_table` and
     :func:`studies.bradley_terry.fit_strengths`.
     """
     missing = [name for name in RESPONSE_COLUMNS if name not in frame.columns]
     if missing:
-        raise ValueError(f"responses frame lacks column(s) {missing}")
+        raise ResponseValidationError(f"responses frame lacks column(s) {missing}")
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        raise ResponseValidationError(f"confidence must be in (0, 1), got {confidence}")
     if multinomial not in {"goodman", "sison-glaz"}:
-        raise ValueError(f"multinomial must be 'goodman' or 'sison-glaz', got {multinomial!r}")
+        raise ResponseValidationError(f"multinomial must be 'goodman' or 'sison-glaz', got {multinomial!r}")
     if bootstrap < 1:
-        raise ValueError(f"bootstrap must be >= 1, got {bootstrap}")
+        raise ResponseValidationError(f"bootstrap must be >= 1, got {bootstrap}")
     data = frame.copy()
     data["options"] = data["options"].map(lambda o: tuple(o.split("|")) if isinstance(o, str) else tuple(o))
     salt_given = salt is not None
@@ -141,7 +149,7 @@ def analyze(
         methods = list(methods)
         unknown = [m for m in seen if m not in methods]
         if unknown:
-            raise ValueError(f"responses show methods not in the given order: {unknown}")
+            raise ResponseValidationError(f"responses show methods not in the given order: {unknown}")
     kept, participants, counts = apply_exclusions(
         data,
         min_rt_ms=min_rt_ms,
@@ -154,7 +162,7 @@ def analyze(
         counts["copy_input_outside_checks_dropped"] = int(stray.sum())
         kept = kept[~stray].reset_index(drop=True)
     if kept.empty:
-        raise ValueError("no answers left after exclusions")
+        raise ResponseValidationError("no answers left after exclusions")
     pairwise = pairwise_table(kept, methods, confidence=confidence)
     best_of, best_notes = best_of_table(kept, methods, confidence=confidence, interval=multinomial)
     bt_rows = []
@@ -340,7 +348,8 @@ def _summary(
             "not maximum likelihood",
             "formula": "logit P(a chosen) = beta_a - beta_b + gamma * position(+1 a left / -1 right) "
             "+ u_participant + v_clip",
-            "reference_method": methods[0],
+            "reference_method": "per question: the first method of `methods` present in its decided pairwise "
+            "answers (named in the strength rows' notes)",
             "applies_to": "decided 2-option answers",
         },
         "power": power_note,

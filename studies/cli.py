@@ -109,7 +109,10 @@ def analyze_command(
     max_repeat_inconsistency: Annotated[
         float, typer.Option(min=0, max=1, help="Share of inconsistent repeats tolerated (1 = report only).")
     ] = 1.0,
-    multinomial: Annotated[str, typer.Option(help="Best-of-N intervals: goodman or sison-glaz.")] = "goodman",
+    multinomial: Annotated[
+        str,
+        typer.Option(help="Best-of-N intervals: goodman or sison-glaz (>= 7 categories only; else goodman, noted)."),
+    ] = "goodman",
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write the PNG plots.")] = True,
     design: Annotated[
         Path | None, typer.Option(help="Design folder (or its trials.csv): every answer must match its screen.")
@@ -123,7 +126,7 @@ def analyze_command(
     import pandas as pd
 
     from studies.analysis import analyze
-    from studies.responses import read_responses
+    from studies.responses import ResponseValidationError, read_responses
     from void_eval.errors import InputError
 
     files: list[Path] = []
@@ -169,7 +172,7 @@ def analyze_command(
             max_repeat_inconsistency=max_repeat_inconsistency,
             multinomial=multinomial,
         )
-    except ValueError as err:
+    except ResponseValidationError as err:  # bad input only; any other error is a bug and keeps its traceback
         raise InputError(", ".join(str(f) for f in files), str(err)) from err
     if design_trials is not None:
         result.summary["design_check"] = check_against_design(data, design_trials)

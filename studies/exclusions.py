@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studies.responses import COPY_INPUT, TIE
+from studies.responses import COPY_INPUT, TIE, ResponseValidationError
 
 
 def apply_exclusions(
@@ -45,9 +45,9 @@ def apply_exclusions(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Apply the exclusion rules; returns ``(kept main answers, per-participant table, counts)``."""
     if min_rt_ms < 0 or not 0 <= max_fast_fraction <= 1 or not 0 <= max_repeat_inconsistency <= 1:
-        raise ValueError("min_rt_ms >= 0; max_fast_fraction and max_repeat_inconsistency in [0, 1]")
+        raise ResponseValidationError("min_rt_ms >= 0; max_fast_fraction and max_repeat_inconsistency in [0, 1]")
     if max_copy_input_failures < 0:
-        raise ValueError("max_copy_input_failures must be >= 0")
+        raise ResponseValidationError("max_copy_input_failures must be >= 0")
     records = []
     for participant, own in frame.groupby("participant", sort=False):
         checks = own[own["attention"]]

@@ -7,7 +7,8 @@ method) and ``y = 1`` when ``a`` was chosen::
     logit P(y = 1) = (beta_a - beta_b) + gamma * position + u_participant + v_clip
 
 ``position`` is +1 when ``a`` was on the left and -1 when on the right, so ``gamma`` is the log-odds bonus of the
-left option; ``beta`` of the first method is fixed at 0 (reference); ``u ~ N(0, s_p^2)`` and ``v ~ N(0, s_c^2)``
+left option; ``beta`` of the reference method is fixed at 0: the first method of ``methods`` that appears in
+the question's decided pairwise answers (named in each strength row's note); ``u ~ N(0, s_p^2)`` and ``v ~ N(0, s_c^2)``
 are participant and clip deviations in favour of the earlier-listed method (list the focal method first for the
 classic "ours vs baselines" model).
 
@@ -93,6 +94,9 @@ def _nan_row(question: str, note: str) -> pd.DataFrame:
 def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence: float) -> pd.DataFrame:
     from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
+    decided = frame[(frame["options"].map(len) == 2) & (frame["choice"] != TIE)]
+    shown = {option for options in decided["options"] for option in options}
+    methods = [method for method in methods if method in shown]  # reference = first method present
     data = pairwise_design_matrix(frame, methods)
     if data.empty:
         return _nan_row(question, "no decided pairwise answers (model applies to 2-option trials)")

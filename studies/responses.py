@@ -58,6 +58,12 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "rt_ms",
     "attention",
 )
+
+
+class ResponseValidationError(ValueError):
+    """Responses (or the options given with them) that cannot be analysed: bad input, not an internal fault."""
+
+
 #: The ``choice`` value that records "no preference".
 TIE = "tie"
 #: Reserved method name of the copy-input attention check: the unedited input, object still present.

@@ -21,7 +21,13 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from studies.intervals import binomial_p_value, holm_adjust, multinomial_intervals, wilson_interval
+from studies.intervals import (
+    SISON_GLAZ_MIN_CELLS,
+    binomial_p_value,
+    holm_adjust,
+    multinomial_intervals,
+    wilson_interval,
+)
 from studies.responses import TIE
 
 TIES_POLICY = (
@@ -99,10 +105,13 @@ def best_of_table(
 
     Uses answers with more than two options. When every such trial of a question shows the same method set, the
     counts (methods plus ``tie``) form one multinomial sample and the intervals are simultaneous multinomial
-    intervals (``interval``: ``goodman`` or ``sison-glaz``). Otherwise the shares are per-method binomials and
+    intervals (``interval``: ``goodman``, or ``sison-glaz``, which is used only where a question has >= 7
+    categories, Goodman below that, as the note states). Otherwise the shares are per-method binomials and
     the intervals are Wilson intervals Bonferroni-adjusted over the methods (also simultaneous, conservative).
     Returns ``(table, notes)`` with the interval used per question.
     """
+    if interval not in {"goodman", "sison-glaz"}:
+        raise ValueError(f"interval must be 'goodman' or 'sison-glaz', got {interval!r}")
     many = frame[frame["options"].map(len) > 2]
     rows = []
     notes: dict[str, str] = {}
@@ -119,9 +128,20 @@ def best_of_table(
         categories = present + ([TIE] if ties else [])
         counts = np.array([chosen[m] for m in present] + ([ties] if ties else []))
         if len(sets) == 1:
-            bounds = multinomial_intervals(counts, confidence=confidence, method=interval)
+            used = interval
+            reason = ""
+            if interval == "sison-glaz":
+                used = "sison-glaz" if len(categories) >= SISON_GLAZ_MIN_CELLS else "goodman"
+                if used == "goodman":
+                    reason = (
+                        f" (sison-glaz asked; Sison-Glaz is valid only for >= {SISON_GLAZ_MIN_CELLS} categories, "
+                        "so Goodman used)"
+                    )
+            bounds = multinomial_intervals(counts, confidence=confidence, method=used)
             trials = [total] * len(categories)
-            notes[question] = f"{interval} simultaneous multinomial {confidence:.0%} over {len(categories)} categories"
+            notes[question] = (
+                f"{used} simultaneous multinomial {confidence:.0%} over {len(categories)} categories{reason}"
+            )
         else:
             trials = [shown[m] for m in present] + ([total] if ties else [])
             level = 1.0 - (1.0 - confidence) / len(categories)

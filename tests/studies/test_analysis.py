@@ -170,3 +170,23 @@ def test_shipped_fixtures_regenerate_exactly():
 def test_analyze_rejects_unknown_method_order(tiny_csv):
     with pytest.raises(ValueError, match="not in the given order"):
         analyze(read_responses(tiny_csv), salt="x", methods=["a", "b"], bootstrap=10)
+
+
+def test_mixed_model_reference_is_the_first_method_present():
+    rng = np.random.default_rng(0)
+    rows = []
+    for index in range(60):
+        shown = ("b", "c") if index % 2 else ("c", "b")
+        rows.append(
+            {
+                "question": "q",
+                "participant": f"p{index % 6}",
+                "clip": f"k{index % 5}",
+                "options": shown,
+                "choice": "b" if rng.random() < 0.75 else "c",
+            }
+        )
+    table = mixed_model_table(pd.DataFrame(rows), ["a", "b", "c"])
+    strengths = table[table.term.str.startswith("strength")]
+    assert strengths.term.tolist() == ["strength[c]"]  # "a" is absent: b is the reference, not a collinear b
+    assert strengths.note.iloc[0] == "relative to b (0)" and strengths.estimate.iloc[0] < 0

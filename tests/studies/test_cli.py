@@ -196,3 +196,22 @@ def test_design_with_a_clips_folder(tmp_path, capsys):
         == 1
     )
     assert capsys.readouterr().err.strip() == f"error: {clips / 'street' / 'telea.mp4'}: output video missing"
+
+
+def test_analyze_cli_reports_only_validation_errors_as_input_errors(tmp_path, capsys, monkeypatch):
+    import pytest
+
+    import studies.analysis
+
+    args = ["study", "analyze", str(fixture_path("pairwise_4x20.csv")), "--out", str(tmp_path / "o")]
+    args += ["--bootstrap", "20", "--no-plots", "--salt", "s"]
+    # a bad method order is the user's input problem: one error line, exit 1
+    assert main([*args, "--methods", "void,telea"]) == 1
+    assert "not in the given order" in capsys.readouterr().err
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("internal fault")
+
+    monkeypatch.setattr(studies.analysis, "position_bias", broken)
+    with pytest.raises(ValueError, match="internal fault"):  # a bug is not blamed on the responses file
+        main(args)

@@ -81,3 +81,31 @@ def test_wilson_coverage_over_many_simulated_studies():
     low, high = wilson_interval(wins, np.broadcast_to(judgments, wins.shape))
     coverage = float(np.mean((low <= truth) & (truth <= high)))
     assert 0.94 <= coverage <= 0.96, coverage
+
+
+def test_sison_glaz_refused_below_seven_cells_and_best_of_falls_back_to_goodman_with_a_note():
+    import pandas as pd
+
+    from studies.tallies import best_of_table
+
+    with pytest.raises(ValueError, match="goodman"):
+        multinomial_intervals([5, 3, 2], method="sison-glaz")
+    assert multinomial_intervals([5, 3, 2, 1, 1, 1, 1], method="sison-glaz").shape == (7, 2)
+    rows = [
+        {"question": "q", "options": ("a", "b", "c"), "choice": choice, "participant": "p", "clip": "k"}
+        for choice in ["a"] * 6 + ["b"] * 3 + ["c"] * 2
+    ]
+    table, notes = best_of_table(pd.DataFrame(rows), ["a", "b", "c"], interval="sison-glaz")
+    assert notes["q"].startswith("goodman") and "valid only for >= 7" in notes["q"]
+    np.testing.assert_allclose(table[["ci_low", "ci_high"]].to_numpy(), multinomial_intervals([6, 3, 2]))
+    methods = list("abcdefg")
+    rows = [
+        {"question": "q", "options": tuple(methods), "choice": m, "participant": "p", "clip": "k"}
+        for m, n in zip(methods, [9, 4, 3, 2, 2, 1, 1], strict=True)
+        for _ in range(n)
+    ]
+    table, notes = best_of_table(pd.DataFrame(rows), methods, interval="sison-glaz")
+    assert notes["q"].startswith("sison-glaz")
+    np.testing.assert_allclose(
+        table[["ci_low", "ci_high"]].to_numpy(), multinomial_intervals([9, 4, 3, 2, 2, 1, 1], method="sison-glaz")
+    )
