@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -181,3 +182,83 @@ def test_raft_needs_a_local_weight_file(tmp_path) -> None:
     else:  # GPU machines: a bad file is an input error
         with pytest.raises(InputError):
             RaftFlow(weights=weights)
+
+
+class RecordedFlow:
+    """Replays precomputed flows: the accumulator asks forward (t -> t+1) first, then backward (t+1 -> t)."""
+
+    name = "recorded"
+
+    def __init__(self, forward: np.ndarray, backward: np.ndarray) -> None:
+        self._flows = [forward, backward]
+        self.calls = 0
+
+    def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return self._flows[(self.calls - 1) % 2]
+
+
+def _reference_warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Resample2d: bilinear at ``x + flow(x)`` with the taps clamped to the frame (scipy, float64)."""
+    ys, xs = np.mgrid[0 : flow.shape[0], 0 : flow.shape[1]].astype(np.float64)
+    coords = [ys + flow[..., 1], xs + flow[..., 0]]
+    channels = [ndimage.map_coordinates(image[..., c], coords, order=1, mode="nearest") for c in range(image.shape[2])]
+    return np.stack(channels, axis=-1)
+
+
+def _reference_detect_occlusion(fw_flow: np.ndarray, bw_flow: np.ndarray) -> np.ndarray:
+    """Independent transcription of the reference's ``detect_occlusion(fw_flow, bw_flow)`` (parameter names)."""
+    fw_flow_w = _reference_warp(fw_flow.astype(np.float64), bw_flow.astype(np.float64))
+    bw_flow = bw_flow.astype(np.float64)
+    mask1 = ((fw_flow_w + bw_flow) ** 2).sum(-1) > 0.01 * ((fw_flow_w**2).sum(-1) + (bw_flow**2).sum(-1)) + 0.5
+    gradient = np.zeros(bw_flow.shape[:2])
+    for channel in range(2):
+        du = np.zeros(bw_flow.shape[:2])
+        dv = np.zeros(bw_flow.shape[:2])
+        du[:, :-1] = bw_flow[:, :-1, channel] - bw_flow[:, 1:, channel]
+        dv[:-1, :] = bw_flow[:-1, :, channel] - bw_flow[1:, :, channel]
+        gradient += du**2 + dv**2
+    mask2 = gradient > 0.01 * (bw_flow**2).sum(-1) + 0.002
+    return mask1 | mask2
+
+
+def test_occlusion_orientation_matches_reference_on_a_moving_object() -> None:
+    # a textured object moving 12 px right over a static textured background: the occluded/disoccluded strips
+    # differ between frame t's grid and frame t+1's grid, so the two orientations give different E_warp
+    rng = np.random.default_rng(0)
+    background = cv2.GaussianBlur(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8), (0, 0), 1.5)
+    patch = cv2.GaussianBlur(rng.integers(0, 256, (30, 30, 3), dtype=np.uint8), (0, 0), 1.5)
+    frames = []
+    for x in (30, 42):
+        frame = background.copy()
+        frame[30:60, x : x + 30] = patch
+        frames.append(frame)
+    video = np.stack(frames)
+    dis = DisFlow(preset="medium")
+    forward, backward = dis.flow(video[0], video[1]), dis.flow(video[1], video[0])
+    error = ((_reference_warp(video[1] / 255.0, forward) - video[0] / 255.0) ** 2).sum(-1)
+    # evaluate_WarpError.py: fw_occ = detect_occlusion(bw_flow, fw_flow) -- arguments swapped vs the names
+    reference_noc = ~_reference_detect_occlusion(backward, forward)
+    swapped_noc = ~_reference_detect_occlusion(forward, backward)  # the mask on frame t+1's grid (old bug)
+    reference = error[reference_noc].sum() / reference_noc.sum()
+    swapped = error[swapped_noc].sum() / swapped_noc.sum()
+    assert abs(swapped - reference) > 0.1 * reference  # the scene separates the orientations
+    np.testing.assert_array_equal(~occlusion_mask(backward, forward), reference_noc)
+    ours = warping_error(video, flow=RecordedFlow(forward, backward))["frame"].value
+    assert ours == pytest.approx(reference, rel=1e-4)
+    assert ours != pytest.approx(swapped, rel=1e-2)
+
+
+def test_resize_to_max_side_is_in_the_note() -> None:
+    video = translated_clip(frames=3)  # 60x80
+    accumulator = EwarpAccumulator(flow=ConstantFlow(-1.0, 0.0), max_side=40)
+    accumulator.update(
+        ScoreChunk(start=0, output=video, input=video, mask=Quadmask(np.full(video.shape[:3], 255, np.uint8)))
+    )
+    note = accumulator.compute()["frame"].note
+    assert "frames resized 60x80 -> 30x40 (INTER_AREA)" in note
+    native = EwarpAccumulator(flow=ConstantFlow(-1.0, 0.0))
+    native.update(
+        ScoreChunk(start=0, output=video, input=video, mask=Quadmask(np.full(video.shape[:3], 255, np.uint8)))
+    )
+    assert "resized" not in native.compute()["frame"].note

@@ -193,6 +193,36 @@ def test_shadow_residual_endpoints_and_half(scene) -> None:
     assert shadow_residual(half, *args).value == pytest.approx(0.5, abs=0.01)
 
 
+def test_shadow_residual_is_a_magnitude_with_the_direction_in_the_note() -> None:
+    counterfactual = np.full((2, 8, 8, 3), 150, np.uint8)
+    factual = counterfactual.copy()
+    factual[:, :4] = 100  # a shadow 50 luma levels deep on the top half
+    shadow = np.zeros((2, 8, 8), bool)
+    shadow[:, :4] = True
+
+    def residual(level: int):
+        output = counterfactual.copy()
+        output[:, :4] = level
+        return shadow_residual(output, factual, counterfactual, shadow)
+
+    perfect, over, far_over, half_left, darker = (
+        residual(150),
+        residual(175),
+        residual(250),
+        residual(125),
+        residual(50),
+    )
+    assert perfect.value == 0.0 and "as bright as the counterfactual" in perfect.note
+    # an over-brightened output must not rank above a perfect one (lower is better)
+    assert over.value == pytest.approx(0.5) and "over-brightened" in over.note
+    assert far_over.value == pytest.approx(2.0) and "over-brightened" in far_over.note
+    assert half_left.value == pytest.approx(0.5) and "under-brightened" in half_left.note
+    assert "than the input" not in half_left.note
+    assert darker.value == pytest.approx(2.0) and "darker than the counterfactual and than the input" in darker.note
+    assert all(value.value >= 0 for value in (perfect, over, far_over, half_left, darker))
+    assert ShadowResidualAccumulator(None).info.value_range == (0.0, float("inf"))
+
+
 def test_shadow_residual_reads_the_mask_video_in_chunks(tmp_path, scene) -> None:
     from void_eval.video import write_video
 

@@ -184,3 +184,34 @@ def test_metric_options_reach_the_accumulators(physics_clip) -> None:
     assert table.attrs["meta"]["metric_options"] == {"ewarp": {"flow_source": "input", "flow": "farneback"}}
     with pytest.raises(ValueError, match="not being run"):
         score_clip(folder, outputs["cf"], metrics=["flicker"], metric_options=options)
+
+
+def test_shadow_residual_rejects_unknown_options(physics_clip) -> None:
+    folder, outputs = physics_clip
+    with pytest.raises(TypeError, match="threshold"):
+        score_clip(
+            folder, outputs["cf"], metrics=["shadow_residual"], metric_options={"shadow_residual": {"threshold": 3}}
+        )
+    explicit = folder / "shadow_mask.mp4"
+    table = score_clip(
+        folder,
+        outputs["input"],
+        metrics=["shadow_residual"],
+        metric_options={"shadow_residual": {"shadow_mask": explicit}},
+    )
+    assert values(table)[("shadow_residual", "affected")] == pytest.approx(1.0)
+
+
+def test_output_fps_differing_from_the_input_is_recorded_on_every_row(physics_clip, tmp_path) -> None:
+    folder, outputs = physics_clip
+    faster = tmp_path / "faster.mp4"
+    write_video(faster, read_video(outputs["cf"]), 25, kind="lossless")
+    metrics = ["flicker", "shadow_residual", "ewarp"]
+    table = score_clip(folder, faster, metrics=metrics)
+    mismatch = table.attrs["meta"]["fps_mismatch"]
+    assert mismatch["output_fps"] == pytest.approx(25) and mismatch["input_fps"] == pytest.approx(12)
+    assert mismatch["paired_by"] == "frame index"
+    assert all("output fps 25 differs from input fps 12; frames paired by index" in note for note in table.note)
+    assert values(table) == values(score_clip(folder, outputs["cf"], metrics=metrics))  # pairing is unchanged
+    same = score_clip(folder, outputs["cf"], metrics=["flicker"])
+    assert same.attrs["meta"]["fps_mismatch"] is None and not any("differs from input fps" in n for n in same.note)

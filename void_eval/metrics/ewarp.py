@@ -5,10 +5,13 @@ Definition (Lai et al. 2018, "Learning Blind Video Temporal Consistency", refere
 
 - ``F`` = flow ``t -> t+1`` and ``Fb`` = flow ``t+1 -> t``, both computed on the *flow source* video;
 - ``W(I; G)(x) = I(x + G(x))``: bilinear backward warping with edge clamping (FlowNet2's Resample2d);
-- ``occ1 = |W(F; Fb) + Fb|^2 > 0.01 (|W(F; Fb)|^2 + |Fb|^2) + 0.5`` (forward-backward inconsistency),
-  ``occ2 = |grad Fb|^2 > 0.01 |Fb|^2 + 0.002`` (motion boundaries; forward differences, zero on the last
-  row/column), ``noc = 1 - (occ1 or occ2)``; as in the reference code the mask lives on frame ``t+1``'s grid and is
-  applied to frame ``t``'s pixels;
+- occlusion: the reference calls ``detect_occlusion(bw_flow, fw_flow)`` with its arguments in the opposite order
+  to that function's parameter names (``detect_occlusion(fw_flow, bw_flow)``), so in terms of the actual flows it
+  computes ``occ1 = |W(Fb; F) + F|^2 > 0.01 (|W(Fb; F)|^2 + |F|^2) + 0.5`` (forward-backward inconsistency) and
+  ``occ2 = |grad F|^2 > 0.01 |F|^2 + 0.002`` (motion boundaries of the forward flow; forward differences, zero on
+  the last row/column), ``noc = 1 - (occ1 or occ2)``. This mask lives on frame ``t``'s grid, the same grid as
+  ``W(O_{t+1}; F) - O_t``. (``protocols.md`` writes the same formula in the callee's parameter names,
+  ``W(F; Fb) + Fb`` and ``grad Fb``; here that is ``occlusion_mask(forward=Fb, backward=F)``);
 - ``E_t = sum_x noc(x) sum_c (W(O_{t+1}; F)(x, c) - O_t(x, c))^2 / sum_x noc(x)`` (squared error summed over the
   3 channels, averaged over non-occluded pixels);
 - ``E_warp = mean_t E_t`` over the ``T - 1`` pairs of the clip.
@@ -75,7 +78,14 @@ def warp_backward(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 def occlusion_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
-    """``occ1 or occ2`` of the reference code (True = occluded or motion boundary), see the module docstring."""
+    """``occ1 or occ2`` of the reference's ``detect_occlusion(fw_flow, bw_flow)`` (True = occluded or boundary).
+
+    Parameters follow the callee's names: ``occ1 = |W(forward; backward) + backward|^2 > 0.01 (|W(forward;
+    backward)|^2 + |backward|^2) + 0.5``, ``occ2 = |grad backward|^2 > 0.01 |backward|^2 + 0.002``; the mask lives
+    on ``backward``'s grid. E_warp calls it as the reference does, ``occlusion_mask(Fb, F)`` (``forward`` = the
+    actual backward flow ``t+1 -> t``, ``backward`` = the actual forward flow ``t -> t+1``), giving a mask on frame
+    ``t``'s grid; see the module docstring.
+    """
     forward_warped = warp_backward(forward, backward)
     fb_sum = forward_warped + backward
     fb_magnitude = (fb_sum**2).sum(axis=-1)
@@ -99,7 +109,9 @@ def pair_warping_error(
     regions: dict[str, np.ndarray | None],
 ) -> dict[str, tuple[float, float]]:
     """Per region, ``(sum noc M err, sum noc M)`` for one pair; ``err`` summed over channels, images in [0, 1]."""
-    noc = ~occlusion_mask(forward, backward)
+    # the reference calls detect_occlusion(bw_flow, fw_flow): arguments swapped relative to the parameter names,
+    # which puts the mask on frame t's grid (the grid of ``error`` below)
+    noc = ~occlusion_mask(backward, forward)
     warped = warp_backward(following.astype(np.float32) / 255.0, forward)
     error = ((warped - current.astype(np.float32) / 255.0) ** 2).sum(axis=-1)
     sums = {}
@@ -224,10 +236,14 @@ class EwarpAccumulator(PairAccumulator):
         self._resized = self._resized or other._resized
 
     def describe(self) -> str:
-        """The provenance every row carries: flow provider, source video, scale."""
-        return (
+        """The provenance every row carries: flow provider, source video, scale, and the working-resolution resize."""
+        text = (
             f"flow {self.provider.name} on the {self.flow_source} video; scale raw (x1), [0,1] RGB, SSE over channels"
         )
+        if self._resized is not None:
+            (height, width), (new_height, new_width) = self._resized
+            text += f"; frames resized {height}x{width} -> {new_height}x{new_width} (INTER_AREA)"
+        return text
 
     def compute(self) -> dict[str, MetricValue]:
         """Region -> E_warp (mean over frame pairs of the per-pair error), NaN with a reason when undefined."""

@@ -100,7 +100,8 @@ def _build_builtin(name: str, clip: Clip, preset: Preset, device: str, options: 
     if name == "shadow_residual":
         from void_eval.metrics.shadow import ShadowResidualAccumulator, find_shadow_mask
 
-        return ShadowResidualAccumulator(options.get("shadow_mask", find_shadow_mask(clip.path, clip.meta)))
+        # unknown options reach the constructor and raise TypeError, like every other metric's
+        return ShadowResidualAccumulator(**{"shadow_mask": find_shadow_mask(clip.path, clip.meta), **options})
     if name == "preservation":
         from void_eval.metrics.preservation import PreservationAccumulator
 
@@ -161,7 +162,15 @@ def _plan_output(
         "output_fps": info.fps,
         "trimmed": None,
         "resized": None,
+        "fps_mismatch": None,
     }
+    if abs(info.fps - clip.fps) > 1e-3 * max(abs(clip.fps), abs(info.fps)):
+        plan["fps_mismatch"] = {
+            "output_fps": info.fps,
+            "input_fps": clip.fps,
+            "paired_by": "frame index",
+            "note": f"output fps {info.fps:.6g} differs from input fps {clip.fps:.6g}; frames paired by index",
+        }
     if info.frames < clip.frames:
         raise InputError(output, f"has {info.frames} frames but the clip's input has {clip.frames}")
     if info.frames > clip.frames:
@@ -329,6 +338,10 @@ def score_clip(
                     }
                 )
 
+    if plan["fps_mismatch"] is not None:
+        fps_note = plan["fps_mismatch"]["note"]
+        for row in rows:
+            row["note"] = f"{row['note']}; {fps_note}" if row["note"] else fps_note
     table = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
     table.attrs["meta"] = {
         "clip": clip.name,

@@ -5,12 +5,16 @@ the counterfactual, read from the clip's shadow-mask video (white = shadow, ``> 
 ``meta.json``, see :func:`find_shadow_mask`). With ``Y`` the BT.601 luma in [0, 255] of the input ``I`` (factual),
 the counterfactual ``C`` and the output ``O``, pooled over all shadow pixels of all frames:
 
-``shadow_residual = sum_S (Y(C) - Y(O)) / sum_S (Y(C) - Y(I))``
+``shadow_residual = |sum_S (Y(C) - Y(O))| / sum_S (Y(C) - Y(I))``, range ``[0, inf)``, lower is better
 
-the share of the shadow's luminance drop that remains: 0 = the shadow is gone (the output is as bright as the
-counterfactual there), 1 = it was left in place, < 0 = the output is brighter than the counterfactual, > 1 darker
-than the input. Lower absolute value is better. NaN with a reason when there is no shadow mask, the mask is empty,
-or the factual shadow does not darken the scene (``sum_S (Y(C) - Y(I)) <= 0.5`` per pixel on average).
+the magnitude of the share of the shadow's luminance drop that remains: 0 = the shadow is gone (the output is as
+bright as the counterfactual there), 1 = it was left in place (or the output is as much *brighter* than the
+counterfactual as the shadow was dark), > 1 = worse than doing nothing. The sign of the pooled remainder is not
+lost: the note says whether the output is under-brightened (darker than the counterfactual; above 1 it is darker
+than the input) or over-brightened (brighter than the counterfactual). The signed sum is pooled before the
+magnitude is taken, so darker and brighter shadow pixels offset each other. NaN with a reason when there is no
+shadow mask, the mask is empty, or the factual shadow does not darken the scene (``sum_S (Y(C) - Y(I)) <= 0.5``
+per pixel on average).
 
 Examples
 --------
@@ -78,7 +82,7 @@ class ShadowResidualAccumulator:
         self.info = MetricInfo(
             name="shadow_residual",
             higher_is_better=False,
-            value_range=(-float("inf"), float("inf")),
+            value_range=(0.0, float("inf")),
             needs_ground_truth=True,
             regions=("affected",),
             reference="counterfactual",
@@ -121,7 +125,7 @@ class ShadowResidualAccumulator:
         self.frames_missing += other.frames_missing
 
     def compute(self) -> dict[str, MetricValue]:
-        """``{"affected": remaining share of the shadow's luma drop}``."""
+        """``{"affected": magnitude of the remaining share of the shadow's luma drop}``, sign in the note."""
         if self.frames_missing:
             return {"affected": MetricValue.nan("needs the counterfactual video")}
         if self._stream is None and self.pixels == 0:
@@ -137,11 +141,20 @@ class ShadowResidualAccumulator:
                     f"the factual shadow does not darken the scene (mean luma drop {original / self.pixels:.3g})"
                 )
             }
+        if remaining > 0:
+            direction = "under-brightened: output darker than the counterfactual"
+            if remaining > original:
+                direction += " and than the input"
+        elif remaining < 0:
+            direction = "over-brightened: output brighter than the counterfactual"
+        else:
+            direction = "output as bright as the counterfactual"
         note = (
-            f"share of the shadow's luma drop left; factual drop {original / self.pixels:.3g}, "
-            f"remaining {remaining / self.pixels:.3g} luma levels over {self.pixels} shadow pixels"
+            f"|share of the shadow's luma drop left|; {direction}; factual drop {original / self.pixels:.3g}, "
+            f"remaining {remaining / self.pixels:+.3g} luma levels (counterfactual - output) over {self.pixels} "
+            "shadow pixels"
         )
-        return {"affected": MetricValue(remaining / original, note=note, count=self.pixels)}
+        return {"affected": MetricValue(abs(remaining) / original, note=note, count=self.pixels)}
 
 
 def shadow_residual(
