@@ -35,6 +35,7 @@ from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degrada
 from forensics.detectors.fusion import FusionModel
 from forensics.detectors.localisation import balanced_accuracy, binary_auc, frame_metrics
 from forensics.detectors.scoring import frame_scores, heatmap_frame, video_score
+from void_eval.atomic import atomic_path
 from void_eval.errors import InputError
 
 PIXEL_METRICS: tuple[str, ...] = ("auc", "f1", "f1_best", "iou", "mcc", "f1_inverted_max")
@@ -188,12 +189,6 @@ def leave_one_generator_out(
     )
 
 
-def _atomic_csv(frame: pd.DataFrame, path: Path) -> None:
-    temp = path.with_name(f".{path.name}.part")
-    frame.to_csv(temp, index=False)
-    temp.replace(path)
-
-
 def plot_summary(summary: pd.DataFrame, logo: pd.DataFrame, videos: pd.DataFrame, path: Path) -> Path:
     """Bar chart of pixel AUC / F1-best per generator (seen vs leave-one-out) and video-score histograms."""
     import matplotlib
@@ -225,10 +220,9 @@ def plot_summary(summary: pd.DataFrame, logo: pd.DataFrame, videos: pd.DataFrame
     right.set_title("video-level separation (seen-generator model)")
     right.legend()
     figure.tight_layout()
-    temp = path.with_name(f".{path.stem}.part.png")
-    figure.savefig(temp, dpi=110)
+    with atomic_path(path) as temp:
+        figure.savefig(temp, dpi=110, format="png")
     plt.close(figure)
-    temp.replace(path)
     return path
 
 
@@ -328,7 +322,8 @@ def run_detect_eval(
     written = {}
     for name, table in (("frames", frames), ("videos", videos), ("summary", summary_all), ("logo", logo_table)):
         path = out_dir / f"{name}.csv"
-        _atomic_csv(table, path)
+        with atomic_path(path) as temp:
+            table.to_csv(temp, index=False)
         written[name] = path
     seen_videos = videos[videos["model"] == "seen"]
     written["plot"] = plot_summary(summary, logo_table, seen_videos, out_dir / "detection_summary.png")

@@ -67,7 +67,7 @@ class StudyAnalysis:
 
     def write(self, out: str | Path, *, plots: bool = True) -> list[Path]:
         """Write every output into ``out`` (created); each file atomically. Returns the paths."""
-        from studies._io import atomic_write, atomic_write_text
+        from void_eval.atomic import atomic_path, write_text_atomic
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
@@ -83,10 +83,10 @@ class StudyAnalysis:
             "per_participant.csv": self.per_participant,
         }
         for name, table in tables.items():
-            written.append(
-                atomic_write(out / name, lambda tmp, table=table: table.to_csv(tmp, index=False, float_format="%.6g"))
-            )
-        written.append(atomic_write_text(out / "summary.json", json.dumps(_json_safe(self.summary), indent=2) + "\n"))
+            with atomic_path(out / name) as temp:
+                table.to_csv(temp, index=False, float_format="%.6g")
+            written.append(out / name)
+        written.append(write_text_atomic(out / "summary.json", json.dumps(_json_safe(self.summary), indent=2) + "\n"))
         if plots:
             from studies.plots import write_plots
 

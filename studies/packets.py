@@ -39,9 +39,9 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from studies._io import atomic_write_text
 from studies.design import StudyDesign, design_to_json_text
 from studies.responses import COPY_INPUT
+from void_eval.atomic import write_text_atomic
 from void_eval.errors import InputError
 
 VIDEO_SUFFIXES = (".mp4", ".webm")
@@ -160,8 +160,9 @@ def write_study(
         for clip, method in needed:
             sources[(clip, method)] = _source_file(clips_folder, clip, method)
     suffixes = {key: path.suffix if path.suffix in VIDEO_SUFFIXES else ".mp4" for key, path in sources.items()}
-    written = [atomic_write_text(out / "design.json", design_to_json_text(design) + "\n")]
-    written.append(atomic_write_text(out / "trials.csv", design.trials_frame().to_csv(index=False)))
+    (out / "site" / "packets").mkdir(parents=True, exist_ok=True)
+    written = [write_text_atomic(out / "design.json", design_to_json_text(design) + "\n")]
+    written.append(write_text_atomic(out / "trials.csv", design.trials_frame().to_csv(index=False)))
     manifest = io.StringIO()
     writer = csv.writer(manifest, lineterminator="\n")
     writer.writerow(["clip", "method", "media_file", "source"])
@@ -170,10 +171,10 @@ def write_study(
         writer.writerow([clip, method, relative, str(sources.get((clip, method), ""))])
         if (clip, method) in sources:
             written.append(_place_media(sources[(clip, method)], out / relative, copy=copy_media))
-    written.append(atomic_write_text(out / "media_manifest.csv", manifest.getvalue()))
+    written.append(write_text_atomic(out / "media_manifest.csv", manifest.getvalue()))
     for participant in design.participants:
         page = render_page(design, participant, title=title, suffixes=suffixes)
-        written.append(atomic_write_text(out / "site" / "packets" / f"{participant}.html", page))
+        written.append(write_text_atomic(out / "site" / "packets" / f"{participant}.html", page))
     return written
 
 

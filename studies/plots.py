@@ -33,7 +33,7 @@ def _pyplot():
 
 def forest_plot(analysis, path: Path) -> Path:
     """Pairwise win rates with Wilson intervals (or best-of-N shares with simultaneous intervals)."""
-    from studies._io import atomic_write
+    from void_eval.atomic import atomic_path
 
     plt = _pyplot()
     questions = list(dict.fromkeys(analysis.kept["question"]))
@@ -80,14 +80,15 @@ def forest_plot(analysis, path: Path) -> Path:
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=110, format="png")
     plt.close(fig)
     return path
 
 
 def bt_ladder(analysis, path: Path) -> Path:
     """Bradley-Terry strengths (log scale) with participant-bootstrap intervals, strongest at the top."""
-    from studies._io import atomic_write
+    from void_eval.atomic import atomic_path
 
     plt = _pyplot()
     table = analysis.bradley_terry
@@ -118,14 +119,15 @@ def bt_ladder(analysis, path: Path) -> Path:
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=110, format="png")
     plt.close(fig)
     return path
 
 
 def participant_heatmap(analysis, path: Path) -> Path:
     """Per participant (rows, pseudonyms) and method (columns): share of decided trials where it was chosen."""
-    from studies._io import atomic_write
+    from void_eval.atomic import atomic_path
 
     plt = _pyplot()
     table = analysis.per_participant
@@ -150,7 +152,8 @@ def participant_heatmap(analysis, path: Path) -> Path:
         ax.set_title(question, fontsize=10)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="chosen / shown (decided)")
     fig.suptitle(f"Per-participant choice rate ({TIE} excluded); rows are pseudonyms", fontsize=10)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight"))
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=110, format="png", bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -243,9 +243,11 @@ def format_responses(frame: pd.DataFrame) -> str:
 
 def write_responses(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a responses frame atomically (temp file in the same folder, then rename)."""
-    from studies._io import atomic_write_text
+    from void_eval.atomic import write_text_atomic
 
-    return atomic_write_text(Path(path), format_responses(frame))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(path, format_responses(frame))
 
 
 def method_names(frame: pd.DataFrame) -> list[str]:

@@ -159,16 +159,17 @@ def fixture_studies() -> dict[str, tuple[StudyDesign, pd.DataFrame, dict]]:
 
 def write_fixtures(folder: str | Path) -> list[Path]:
     """Write ``<name>.csv`` (responses), ``<name>.design.json`` and ``<name>.truth.json`` for each fixture."""
-    from studies._io import atomic_write_text
     from studies.design import design_to_json_text
     from studies.responses import format_responses
+    from void_eval.atomic import write_text_atomic
 
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (design, frame, truth) in fixture_studies().items():
-        written.append(atomic_write_text(folder / f"{name}.csv", format_responses(frame)))
-        written.append(atomic_write_text(folder / f"{name}.design.json", design_to_json_text(design) + "\n"))
-        written.append(atomic_write_text(folder / f"{name}.truth.json", json.dumps(truth, indent=2) + "\n"))
+        written.append(write_text_atomic(folder / f"{name}.csv", format_responses(frame)))
+        written.append(write_text_atomic(folder / f"{name}.design.json", design_to_json_text(design) + "\n"))
+        written.append(write_text_atomic(folder / f"{name}.truth.json", json.dumps(truth, indent=2) + "\n"))
     return written
 
 

@@ -15,8 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 from forensics.detectors.features import FEATURE_NAMES, BlockFeatureExtractor
 from forensics.detectors.fusion import FusionModel, load_model
 from forensics.detectors.scoring import frame_scores, heatmap_frame, video_score
+from void_eval.atomic import atomic_path
 from void_eval.errors import InputError
 from void_eval.video import VideoReader, VideoWriter
 
@@ -182,13 +181,7 @@ def write_overlay_strip(kept: list[tuple[np.ndarray, np.ndarray]], path: Path, *
     if strip.shape[1] > max_width:
         scale = max_width / strip.shape[1]
         strip = cv2.resize(strip, (max_width, max(1, round(strip.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(handle)
-    try:
-        if not cv2.imwrite(temp, cv2.cvtColor(strip, cv2.COLOR_RGB2BGR)):
+    with atomic_path(path) as temp:
+        if not cv2.imwrite(str(temp), cv2.cvtColor(strip, cv2.COLOR_RGB2BGR)):
             raise OSError(f"could not write {path}")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return path

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from void_eval.atomic import write_text_atomic
 from void_eval.errors import InputError
 
 MODEL_FORMAT = "void-eval-gbt"
@@ -222,24 +221,12 @@ def card_path(model_path: str | Path) -> Path:
     return model_path.with_name(model_path.stem + ".card.json")
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.chmod(temp, 0o644)  # a model file is data to share, not a secret
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def save_model(model: FusionModel, path: str | Path, *, card: dict[str, Any]) -> Path:
     """Write the model (compact JSON) and its card (with the model's sha256) atomically; returns the model path."""
     path = Path(path)
-    _atomic_write_text(path, json.dumps(model.to_json(), separators=(",", ":")))
+    write_text_atomic(path, json.dumps(model.to_json(), separators=(",", ":")), mode=0o644)
     card = {**card, "model_file": path.name, "model_sha256": file_sha256(path), "model_version": model.version}
-    _atomic_write_text(card_path(path), json.dumps(card, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(card_path(path), json.dumps(card, indent=2, sort_keys=True) + "\n", mode=0o644)
     return path
 
 

@@ -26,10 +26,10 @@ def sign_and_verify_run(run_dir: str | Path, *, progress: bool = False, echo=pri
 
     Returns the ``verify`` exit code over all signed files (0 when every one is Trusted).
     """
-    from forensics.provenance._atomic import write_json_atomic
     from forensics.provenance.keys import DEV_MARK, make_dev_pki
     from forensics.provenance.sign_run import sign_run
     from forensics.provenance.verify import exit_code, verify_file
+    from void_eval.atomic import write_json_atomic
 
     run_dir = Path(run_dir)
     pki = make_dev_pki(run_dir / DEV_KEYS_DIR, force=True)

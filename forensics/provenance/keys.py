@@ -138,7 +138,7 @@ def _certificate(*, subject, issuer, public_key, issuer_key, issuer_public_key, 
 
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     """Write a key or certificate file: a fresh exclusive temp file (0600, never a planted symlink), then rename."""
-    from forensics.provenance._atomic import write_bytes_atomic
+    from void_eval.atomic import write_bytes_atomic
 
     write_bytes_atomic(path, data, mode=mode, fsync=True)
 

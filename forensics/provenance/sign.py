@@ -47,8 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forensics.provenance._atomic import atomic_output
 from forensics.provenance.record import REMOVAL_LABEL, removal_record, sha256_file
+from void_eval.atomic import atomic_output
 from void_eval.errors import InputError
 
 MIME_BY_SUFFIX = {".mp4": "video/mp4", ".m4v": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}

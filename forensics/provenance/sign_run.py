@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forensics.provenance._atomic import write_json_atomic
+from void_eval.atomic import write_json_atomic
 from void_eval.errors import InputError
 
 SIGNED_DIR = "signed"

@@ -27,7 +27,7 @@ def test_upstream_pass1_output_trimmed_and_resized(make_clip, tmp_path):
     clip = Clip.load(make_clip("ball", frames=12, height=48, width=64))
     frames = read_video(clip.input_path)
     big = np.stack([cv2_resize(frame, 96, 128) for frame in frames])
-    padded = _upstream_padded(big, 21)
+    padded = _upstream_padded(big, 85)  # upstream's padded length of a 12-frame input
     outputs = tmp_path / "void_out"
     outputs.mkdir()
     write_video(outputs / "ball-fg=-1-0001.mp4", padded, 12, kind="lossless")
@@ -38,7 +38,7 @@ def test_upstream_pass1_output_trimmed_and_resized(make_clip, tmp_path):
     assert (info.frames, info.height, info.width) == (12, 48, 64)
     record = method.last_run
     assert record["source"].endswith("ball-fg=-1-0001.mp4")
-    assert record["trimmed_frames"] == 9 and record["resized_from"] == [96, 128]
+    assert record["trimmed_frames"] == 73 and record["resized_from"] == [96, 128]
     assert record["resize_interpolation"] == "area"
     # an exact 2x area downscale of a 2x nearest upscale gives back the frames (independent check with skimage)
     aligned = read_video(out)
@@ -61,7 +61,7 @@ def test_pass2_name_and_errors(make_clip, tmp_path):
     with pytest.raises(InputError, match="no output for clip 'cup'"):
         get_method("precomputed", folder=outputs).run(clip, tmp_path / "x.mp4")
     write_video(outputs / "cup_warped_noise_inference.mp4", frames[:5], 12, kind="lossless")
-    with pytest.raises(InputError, match="5 frames, fewer than the input's 8"):
+    with pytest.raises(InputError, match="5 frames, fewer than the input's 8 .upstream VOID outputs at most 197"):
         get_method("precomputed", folder=outputs).run(clip, tmp_path / "x.mp4")
     assert not (tmp_path / "x.mp4").exists()
     write_video(outputs / "cup.mp4", frames, 12, kind="lossless")
@@ -72,3 +72,37 @@ def test_pass2_name_and_errors(make_clip, tmp_path):
     assert method.last_run["trimmed_frames"] == 0 and method.last_run["resized_from"] is None
     with pytest.raises(ValueError, match="folder"):
         get_method("precomputed")
+
+
+def test_longer_source_must_have_upstream_padded_length(make_clip, tmp_path):
+    clip = Clip.load(make_clip("jar", frames=8))
+    frames = read_video(clip.input_path)
+    outputs = tmp_path / "outs"
+    outputs.mkdir()
+    upstream = outputs / "jar-fg=-1-0001.mp4"
+    write_video(upstream, _upstream_padded(frames, 20), 12, kind="lossless")  # not 85: not upstream's padding
+    for trim in (True, "any"):  # an upstream name must have upstream's length, whatever trim says
+        with pytest.raises(InputError, match="has 20 frames; upstream VOID pads a 8-frame input to exactly 85"):
+            get_method("precomputed", folder=outputs, trim=trim).run(clip, tmp_path / "x.mp4")
+    upstream.unlink()
+    write_video(outputs / "jar.mp4", _upstream_padded(frames, 20), 12, kind="lossless")
+    with pytest.raises(InputError, match='exactly 85.*trim="any"'):
+        get_method("precomputed", folder=outputs).run(clip, tmp_path / "x.mp4")
+    with pytest.raises(InputError, match="more than the input's 8 .trim=False"):
+        get_method("precomputed", folder=outputs, trim=False).run(clip, tmp_path / "x.mp4")
+    method = get_method("precomputed", folder=outputs, trim="any")
+    np.testing.assert_array_equal(read_video(method.run(clip, tmp_path / "x.mp4")), frames)
+    assert method.last_run["trimmed_frames"] == 12
+    with pytest.raises(ValueError, match="trim must be"):
+        get_method("precomputed", folder=outputs, trim="some")
+
+
+def test_too_short_for_a_long_input_names_upstream_cap(tmp_path):
+    from void_eval.methods.precomputed import PrecomputedMethod
+
+    method = PrecomputedMethod(folder=tmp_path)
+    with pytest.raises(InputError, match="has 197 frames, fewer than the input's 240; upstream VOID reads at most 197"):
+        method._check_length(tmp_path / "a-fg=-1-0001.mp4", 197, 240)
+    method._check_length(tmp_path / "a-fg=-1-0001.mp4", 93, 89)  # 89 frames pad to 93 (4k+1, k odd)
+    with pytest.raises(InputError, match="to exactly 93"):
+        method._check_length(tmp_path / "a-fg=-1-0001.mp4", 97, 89)

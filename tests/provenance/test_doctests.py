@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "forensics.provenance._atomic",
+    "void_eval.atomic",
     "forensics.provenance.keys",
     "forensics.provenance.record",
     "forensics.provenance.signer_callback",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from forensics.provenance._atomic import atomic_output, write_bytes_atomic, write_json_atomic
 from forensics.provenance.keys import make_dev_pki
 from forensics.provenance.record import describe_method, removal_record
 from forensics.provenance.sign import check_parent, sign_file
 from forensics.provenance.verify import SUPPORTED_SUFFIXES, exit_code, verify_file
 from tests.provenance.conftest import top_level_boxes
+from void_eval.atomic import atomic_output, write_bytes_atomic, write_json_atomic
 from void_eval.cli import main
 from void_eval.errors import InputError
 
@@ -181,22 +181,6 @@ def test_atomic_write_modes(tmp_path):
     assert private.stat().st_mode & 0o777 == 0o600
     assert public.stat().st_mode & 0o777 == 0o666 & ~_umask()
     assert json.loads(public.read_text()) == [1, None]
-
-
-def test_provenance_has_one_atomic_writer():
-    """No module writes its own temporary files: every output goes through ``_atomic`` (P5)."""
-    folder = Path(__file__).resolve().parents[2] / "forensics" / "provenance"
-    offenders = []
-    for path in sorted(folder.glob("*.py")):
-        if path.name == "_atomic.py":
-            continue
-        text = path.read_text()
-        for pattern in ("NamedTemporaryFile", "mkstemp", ".tmp", "write_text(", "write_bytes(", "os.replace("):
-            code = [
-                line for line in text.splitlines() if pattern in line and not line.lstrip().startswith(("#", ">>>"))
-            ]
-            offenders += [f"{path.name}: {line.strip()}" for line in code]
-    assert offenders == []
 
 
 # P4: bad method parameters are errors, not notes

@@ -167,6 +167,15 @@ def test_aggregate_counts_nan_and_keeps_groups_independent():
     assert only_b.loc["b", "ci_low"] == table.loc["b", "ci_low"]
 
 
+def _ping_pong(frames: np.ndarray, length: int) -> np.ndarray:
+    """Upstream's temporal padding: the clip, then played backwards, forwards, ... until ``length`` frames."""
+    out, backwards = list(frames), True
+    while len(out) < length:
+        out.extend((frames[::-1] if backwards else frames)[1:])
+        backwards = not backwards
+    return np.stack(out[:length])
+
+
 def test_precomputed_outputs_through_the_runner(clips_root, tmp_path_factory):
     """Upstream VOID outputs (padded, other size) are aligned, recorded in run.json, and keyed by their sha256."""
     import cv2
@@ -177,18 +186,18 @@ def test_precomputed_outputs_through_the_runner(clips_root, tmp_path_factory):
     frames = read_video(root / "c0" / "input_video.mp4")
     big = np.stack([cv2.resize(f, (128, 96), interpolation=cv2.INTER_NEAREST) for f in frames])
     outputs = tmp_path_factory.mktemp("void_outputs")
-    write_video(outputs / "c0-fg=-1-0001.mp4", np.concatenate([big, big[::-1][1:6]]), 12, kind="lossless")
+    write_video(outputs / "c0-fg=-1-0001.mp4", _ping_pong(big, 85), 12, kind="lossless")  # upstream pads 8 to 85
     specs = parse_method_specs("void=precomputed", [f"void.folder={outputs}"])
     run_dir = tmp_path_factory.mktemp("run")
     first = run_benchmark(root, specs, run_dir, options=_options(), progress=False)
     assert first.ok
     cell = json.loads((run_dir / "run.json").read_text())["cells"][0]
-    assert cell["method_run"]["trimmed_frames"] == 5 and cell["method_run"]["resized_from"] == [96, 128]
+    assert cell["method_run"]["trimmed_frames"] == 77 and cell["method_run"]["resized_from"] == [96, 128]
     psnr = read_results(run_dir).query("metric == 'psnr' and region == 'keep'")["value"].iloc[0]
     assert psnr > 40  # the input, resized up and back down, is nearly the input
     again = run_benchmark(root, specs, run_dir, options=_options(), progress=False)
     assert again.cells[0].output_cached
-    write_video(outputs / "c0-fg=-1-0001.mp4", np.concatenate([big[::-1], big[1:6]]), 12, kind="lossless")
+    write_video(outputs / "c0-fg=-1-0001.mp4", _ping_pong(big[::-1], 85), 12, kind="lossless")
     changed = run_benchmark(root, specs, run_dir, options=_options(), progress=False)
     assert not changed.cells[0].output_cached  # new source file, new key
 

@@ -10,11 +10,16 @@ exist:
 or under ``pattern`` (e.g. ``"{clip}_runway.mp4"``) when given. Upstream's ``*_tuple.mp4`` side-by-side files are
 never picked.
 
-Upstream VOID pads a clip to ``4k+1`` frames (at least 85) by appending it played backwards and keeps that length
-in its output, and works at 384x672 whatever the input size. So the source is trimmed to the input's first ``N``
-frames and resized back to the input size (INTER_AREA when shrinking, INTER_LINEAR otherwise); both are recorded
-in :attr:`PrecomputedMethod.last_run`, which the runner stores with the cell. A source shorter than the input is
-an error. The output is written at the input's frame rate.
+Upstream VOID pads a clip of ``N`` frames to exactly :func:`~void_eval.void.padding.padded_length` ``(N)`` frames
+(85 for ``N <= 85``, else the next ``4k+1`` with ``k`` odd, at most 197) by appending it played backwards, keeps
+that length in its output, and works at 384x672 whatever the input size. So a source longer than the input is
+accepted only when its length is that padded length (anything else is not upstream padding, and silently cutting
+it would score a misaligned or wrong video); it is trimmed to its first ``N`` frames. ``trim="any"`` also accepts
+other longer sources, only under a non-upstream file name. The source is resized back to the input size
+(INTER_AREA when shrinking, INTER_LINEAR otherwise); trimming and resizing are recorded in
+:attr:`PrecomputedMethod.last_run`, which the runner stores with the cell. A source shorter than the input is an
+error (upstream reads at most 197 frames, so its outputs of longer inputs are too short). The output is written at
+the input's frame rate.
 
 Examples
 --------
@@ -40,6 +45,30 @@ from void_eval.video import VideoReader, VideoWriter
 
 UPSTREAM_PASS1_SUFFIX = "-fg=-1-0001.mp4"
 UPSTREAM_PASS2_SUFFIX = "_warped_noise_inference.mp4"
+#: Accepted ``trim`` modes: "upstream" (a longer source must have upstream's padded length), "any" (also any longer
+#: source under a non-upstream name), "none" (a longer source is an error). True means "upstream", False "none".
+TRIM_MODES = ("upstream", "any", "none")
+
+
+def is_upstream_name(file_name: str) -> bool:
+    """True for upstream VOID output names (pass 1 ``-fg=-1-0001.mp4``, pass 2 ``_warped_noise_inference.mp4``).
+
+    Examples
+    --------
+    >>> is_upstream_name("BigBen-fg=-1-0001.mp4"), is_upstream_name("BigBen.mp4")
+    (True, False)
+    """
+    return file_name.endswith((UPSTREAM_PASS1_SUFFIX, UPSTREAM_PASS2_SUFFIX))
+
+
+def _trim_mode(trim: bool | str) -> str:
+    if trim is True:
+        return "upstream"
+    if trim is False:
+        return "none"
+    if isinstance(trim, str) and trim in TRIM_MODES:
+        return trim
+    raise ValueError(f"trim must be True, False or one of {TRIM_MODES}, got {trim!r}")
 
 
 def candidate_names(clip_name: str) -> tuple[str, ...]:
@@ -65,9 +94,11 @@ class PrecomputedMethod(FrameMethod):
         Folder holding the outputs.
     pattern : str or None, keyword-only
         File name with ``{clip}`` standing for the clip name; ``None`` tries :func:`candidate_names`.
-    trim : bool, keyword-only
-        Drop frames past the input's length (upstream's reversed padding). When False, a longer source is an
-        error.
+    trim : {True, "upstream", "any", False, "none"}, keyword-only
+        Longer sources: ``True``/``"upstream"`` (default) accepts only upstream's padded length
+        (:func:`~void_eval.void.padding.padded_length` of the input's frame count) and keeps the first frames;
+        ``"any"`` also accepts any longer source whose file name is not an upstream VOID name; ``False``/``"none"``
+        makes any longer source an error.
     resize : bool, keyword-only
         Resize a source of another size to the input's. When False, another size is an error.
     output_kind : {"lossless", "h264"}, keyword-only
@@ -75,7 +106,7 @@ class PrecomputedMethod(FrameMethod):
     """
 
     name = "precomputed"
-    version = "1"
+    version = "2"
     description = "outputs made elsewhere, read from a folder (<clip>.mp4, upstream VOID names); trimmed/resized"
     rewrites = frozenset(QuadLevel)
 
@@ -84,7 +115,7 @@ class PrecomputedMethod(FrameMethod):
         *,
         folder: str | Path | None = None,
         pattern: str | None = None,
-        trim: bool = True,
+        trim: bool | str = True,
         resize: bool = True,
         output_kind: str = "lossless",
     ) -> None:
@@ -95,7 +126,7 @@ class PrecomputedMethod(FrameMethod):
             raise ValueError(f"pattern must contain '{{clip}}', got {pattern!r}")
         self.folder = Path(folder).expanduser().resolve()
         self.pattern = pattern
-        self.trim = bool(trim)
+        self.trim = _trim_mode(trim)
         self.resize = bool(resize)
 
     def _params(self) -> dict[str, Any]:
@@ -121,14 +152,40 @@ class PrecomputedMethod(FrameMethod):
         source = self.source_for(clip)
         return {"source": source.name, "source_sha256": file_sha256(source)}
 
+    def _check_length(self, source: Path, source_frames: int, input_frames: int) -> None:
+        """Raise :class:`InputError` unless ``source_frames`` may be aligned to ``input_frames`` (module docstring)."""
+        from void_eval.void.padding import MAX_FRAMES, padded_length
+
+        if source_frames < input_frames:
+            if input_frames > MAX_FRAMES:
+                cap = (
+                    f"; upstream VOID reads at most {MAX_FRAMES} frames, so its output of a {input_frames}-frame "
+                    f"input is too short: cut the input to {MAX_FRAMES} frames or fewer"
+                )
+            else:
+                cap = f" (upstream VOID outputs at most {MAX_FRAMES} frames)"
+            raise InputError(source, f"has {source_frames} frames, fewer than the input's {input_frames}{cap}")
+        if source_frames == input_frames:
+            return
+        if self.trim == "none":
+            raise InputError(source, f"has {source_frames} frames, more than the input's {input_frames} (trim=False)")
+        padded = padded_length(input_frames)
+        if source_frames == padded:
+            return
+        if self.trim == "any" and not is_upstream_name(source.name):
+            return
+        hint = "" if is_upstream_name(source.name) else '; pass trim="any" to keep its first frames anyway'
+        raise InputError(
+            source,
+            f"has {source_frames} frames; upstream VOID pads a {input_frames}-frame input to exactly {padded}, so this "
+            f"is not its padded output of this input{hint}",
+        )
+
     def _write(self, clip: Clip, writer: VideoWriter) -> None:
         source = self.source_for(clip)
         reader = VideoReader(source)
         info = reader.info
-        if info.frames < clip.frames:
-            raise InputError(source, f"has {info.frames} frames, fewer than the input's {clip.frames}")
-        if info.frames > clip.frames and not self.trim:
-            raise InputError(source, f"has {info.frames} frames, more than the input's {clip.frames} (trim=False)")
+        self._check_length(source, info.frames, clip.frames)
         size_differs = (info.height, info.width) != (clip.height, clip.width)
         if size_differs and not self.resize:
             raise InputError(

@@ -269,7 +269,10 @@ def _render_html(run_dir, record, board, best, columns, images, strip_images, ti
         "<h2>Leaderboard</h2>",
         _html_table(board, bold=best),
         f"<p class='note'>{html.escape(_LEADERBOARD_NOTE.format(n=n_boot))} "
-        + html.escape("; ".join(f"{c.title}: vs {c.reference}" for c in columns))
+        + html.escape(
+            "Columns without '(vs ...)' compare with the counterfactual (ground truth); "
+            + "; ".join(c.full_title for c in columns)
+        )
         + "</p>",
     ]
     if "per_scenario.png" in images:

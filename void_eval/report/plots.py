@@ -77,7 +77,7 @@ def scenario_plot(by_scenario: pd.DataFrame, columns: Sequence[Column], methods:
     for index, column in enumerate(panels):
         ax = axes[index // ncols][index % ncols]
         _grouped_bars(ax, _subset(by_scenario, column), scenarios, "scenario", methods)
-        ax.set_title(f"{column.title} (vs {column.reference})", fontsize=9)
+        ax.set_title(column.full_title, fontsize=9)
     for index in range(len(panels), nrows * ncols):
         axes[index // ncols][index % ncols].axis("off")
     axes[0][0].legend(fontsize=7, ncol=2)

@@ -26,21 +26,25 @@ from typing import Any
 
 import pandas as pd
 
-#: Preferred headline columns (metric, region), in order; those present in a run are shown first.
-HEADLINE: tuple[tuple[str, str], ...] = (
-    ("cf_score", "affected"),
-    ("psnr", "remove"),
-    ("ssim", "remove"),
-    ("lpips", "remove"),
-    ("psnr", "affected"),
-    ("motion_iou", "affected"),
-    ("traj_err", "affected"),
-    ("shadow_residual", "affected"),
-    ("ewarp", "remove"),
-    ("flicker", "remove"),
-    ("seam", "boundary"),
-    ("preservation", "keep"),
+#: Preferred headline columns (metric, region, reference), in order; those present in a run are shown first. A
+#: reference of None means "counterfactual when the run has it, else the first reference found". Keep-region
+#: preservation is reported as rows ``psnr``/``ssim`` in region ``keep`` against the ``input``.
+HEADLINE: tuple[tuple[str, str, str | None], ...] = (
+    ("cf_score", "affected", None),
+    ("psnr", "remove", None),
+    ("ssim", "remove", None),
+    ("lpips", "remove", None),
+    ("psnr", "affected", None),
+    ("motion_iou", "affected", None),
+    ("traj_err", "affected", None),
+    ("shadow_residual", "affected", None),
+    ("ewarp", "remove", None),
+    ("flicker", "remove", None),
+    ("seam", "boundary", None),
+    ("psnr", "keep", "input"),
 )
+#: The reference a column title leaves implicit; any other reference is named in the title.
+DEFAULT_REFERENCE = "counterfactual"
 REGION_ORDER = ("remove", "affected", "boundary", "keep", "frame")
 MAX_HEADLINE = 8
 
@@ -59,8 +63,41 @@ class Column:
         return "?" if self.higher_is_better is None else ("↑" if self.higher_is_better else "↓")
 
     @property
+    def key(self) -> tuple[str, str, str]:
+        """``(metric, region, reference)``: what identifies the column's numbers."""
+        return (self.metric, self.region, self.reference)
+
+    @property
     def title(self) -> str:
-        return f"{self.metric} {self.arrow} {self.region}"
+        """``metric arrow region``, plus ``(vs reference)`` when the reference is not the counterfactual.
+
+        Examples
+        --------
+        >>> Column("psnr", "keep", "counterfactual", True).title, Column("psnr", "keep", "input", True).title
+        ('psnr ↑ keep', 'psnr ↑ keep (vs input)')
+        """
+        base = f"{self.metric} {self.arrow} {self.region}"
+        return base if self.reference == DEFAULT_REFERENCE else f"{base} (vs {self.reference})"
+
+    @property
+    def full_title(self) -> str:
+        """``metric arrow region (vs reference)``, the reference always named (plot panels)."""
+        return f"{self.metric} {self.arrow} {self.region} (vs {self.reference})"
+
+
+def _unique_columns(columns: Sequence[Column]) -> list[Column]:
+    """``columns`` without repeated keys; ValueError when two different keys would share a title."""
+    unique: dict[tuple[str, str, str], Column] = {}
+    titles: dict[str, tuple[str, str, str]] = {}
+    for column in columns:
+        if column.key in unique:
+            continue
+        other = titles.get(column.title)
+        if other is not None:
+            raise ValueError(f"columns {other} and {column.key} would share the title {column.title!r}")
+        unique[column.key] = column
+        titles[column.title] = column.key
+    return list(unique.values())
 
 
 def direction(metric_info: Mapping[str, Any], metric: str) -> bool | None:
@@ -91,12 +128,10 @@ def headline_columns(
 ) -> list[Column]:
     """The headline columns present in ``aggregates`` (with at least one finite mean), at most ``limit``."""
     chosen: list[Column] = []
-    seen: set[tuple[str, str]] = set()
-    for metric, region in HEADLINE:
-        reference = _reference_for(aggregates, metric, region)
+    for metric, region, wanted in HEADLINE:
+        reference = wanted if wanted is not None else _reference_for(aggregates, metric, region)
         if reference and _has_values(aggregates, metric, region, reference):
             chosen.append(Column(metric, region, reference, direction(metric_info, metric)))
-            seen.add((metric, region))
     covered = {column.metric for column in chosen}
     for metric in sorted(set(aggregates["metric"]) - covered):
         regions = sorted(set(aggregates.loc[aggregates["metric"] == metric, "region"]), key=_region_rank)
@@ -105,7 +140,7 @@ def headline_columns(
             if reference and _has_values(aggregates, metric, region, reference):
                 chosen.append(Column(metric, region, reference, direction(metric_info, metric)))
                 break
-    return chosen[:limit]
+    return _unique_columns(chosen)[:limit]
 
 
 def _region_rank(region: str) -> tuple[int, str]:
@@ -157,7 +192,18 @@ def _cell(aggregates: pd.DataFrame, method: str, column: Column) -> pd.Series | 
 
 
 def leaderboard_values(aggregates: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
-    """Numeric means: one row per method, one column per :class:`Column` (titles), NaN where missing."""
+    """Numeric means: one row per method, one column per :class:`Column`, NaN where missing.
+
+    Each column holds the means of exactly its ``(metric, region, reference)``; the frame's column labels are the
+    titles, which name the reference when it is not the counterfactual, so ``psnr`` in ``keep`` against the
+    counterfactual and against the input are two columns. Repeated columns appear once.
+
+    Raises
+    ------
+    ValueError
+        When two different columns would share a title.
+    """
+    columns = _unique_columns(columns)
     methods = sorted(set(aggregates["method"]))
     data = {}
     for column in columns:
@@ -170,9 +216,13 @@ def leaderboard_values(aggregates: pd.DataFrame, columns: Sequence[Column]) -> p
 
 
 def best_methods(values: pd.DataFrame, columns: Sequence[Column]) -> dict[str, set[str]]:
-    """Column title -> methods with the best mean (by direction; none when the direction is unknown)."""
+    """Column title -> methods with the best mean of that column's ``(metric, region, reference)``.
+
+    Methods are compared by direction; none is best when the direction is unknown. ``values`` comes from
+    :func:`leaderboard_values` with the same columns.
+    """
     best: dict[str, set[str]] = {}
-    for column in columns:
+    for column in _unique_columns(columns):
         series = values[column.title].dropna()
         if series.empty or column.higher_is_better is None:
             best[column.title] = set()
@@ -211,7 +261,7 @@ def leaderboard(
     columns : sequence of Column, optional
         Columns to show (default :func:`headline_columns`).
     """
-    columns = list(columns) if columns is not None else headline_columns(aggregates, metric_info)
+    columns = _unique_columns(columns) if columns is not None else headline_columns(aggregates, metric_info)
     values = leaderboard_values(aggregates, columns)
     order = sort_methods(values, columns)
     digits = {column.title: column_digits(values[column.title]) for column in columns}

@@ -3,8 +3,10 @@
 A key is the sha256 of the canonical JSON of its parts, and the parts are stored beside the value, so a cached
 output can always be traced to what made it. The output key covers the method (registry name, class, version,
 resolved parameters, weights sha256, seed, device, any extra files it declares through ``fingerprint``) and the
-clip (sha256 of the input, of each mask file and of the counterfactual). The score key covers the output key and
-the output's sha256, the metric preset, names and device, the toolkit version and a hash of the metric code.
+clip (sha256 of the input, of each mask file, of the counterfactual and of ``prompt.json``, which VOID methods
+read). The score key covers the output key and the output's sha256, the metric preset, names and device, the toolkit
+version and a hash of the scoring code (the metrics package and the core modules that decode and align what it
+scores).
 
 Layout of a run folder::
 
@@ -28,17 +30,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from void_eval import atomic
+from void_eval.atomic import atomic_path
 from void_eval.paths import clip_output_path
 
 _HASHES: dict[tuple[str, int, int], str] = {}
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 def file_sha256(path: str | Path, *, block: int = 1 << 20) -> str:
@@ -66,11 +66,15 @@ def cache_key(parts: dict[str, Any]) -> str:
 
 
 def clip_hashes(clip) -> dict[str, Any]:
-    """sha256 of the clip's input, mask files and counterfactual (None when absent)."""
+    """sha256 of the clip's input, mask files, counterfactual (None when absent) and prompt.json ("absent")."""
+    from void_eval.clip import PROMPT_NAME
+
+    prompt_path = Path(clip.path) / PROMPT_NAME
     return {
         "input_sha256": file_sha256(clip.input_path),
         "mask_sha256": {path.name: file_sha256(path) for path in clip.mask_files},
         "counterfactual_sha256": file_sha256(clip.counterfactual_path) if clip.counterfactual_path else None,
+        "prompt_sha256": file_sha256(prompt_path) if prompt_path.is_file() else "absent",
     }
 
 
@@ -101,18 +105,45 @@ def output_key_parts(label: str, method, clip) -> dict[str, Any]:
     }
 
 
+#: Core modules, relative to the package folder, that scores depend on besides ``metrics/``: decoding, quadmask
+#: levels and regions, clip alignment, and the weights the learned metrics load.
+SCORING_CORE_FILES: tuple[str, ...] = ("video.py", "quadmask.py", "clip.py", "weights.py")
+
+
+def scoring_code_files(package: Path | None = None) -> list[Path]:
+    """The source files :func:`metrics_code_sha256` hashes: every ``metrics/**/*.py`` and :data:`SCORING_CORE_FILES`.
+
+    Examples
+    --------
+    >>> names = {path.name for path in scoring_code_files()}
+    >>> {"psnr.py", "video.py", "quadmask.py", "clip.py", "weights.py"} <= names
+    True
+    """
+    package = Path(package) if package is not None else Path(__file__).resolve().parents[1]
+    files = sorted((package / "metrics").rglob("*.py"))
+    files += [package / name for name in SCORING_CORE_FILES if (package / name).is_file()]
+    return sorted(files, key=lambda path: path.relative_to(package).as_posix())
+
+
+def code_sha256(files: list[Path], root: Path) -> str:
+    """sha256 over each file's path relative to ``root`` and its bytes, in the given order."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 @functools.cache
 def metrics_code_sha256() -> str:
-    """sha256 over the source files of :mod:`void_eval.metrics` (sorted by path): changes when metric code does.
+    """sha256 over the scoring code (:func:`scoring_code_files`, sorted by path): changes when that code does.
 
     Computed once per process, so every cell a process scores carries the hash of the code it runs.
     """
-    folder = Path(__file__).resolve().parents[1] / "metrics"
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    package = Path(__file__).resolve().parents[1]
+    return code_sha256(scoring_code_files(package), package)
 
 
 def score_key_parts(
@@ -135,26 +166,22 @@ def score_key_parts(
 
 
 def write_atomic(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Call ``write(temp_path)`` for a temporary file beside ``path``, then move it into place."""
+    """Call ``write(temp_path)`` for a temporary file beside ``path`` (folders created), then move it into place.
+
+    A thin adapter over :func:`void_eval.atomic.atomic_path` for writers that take a path (pandas, methods).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
+    with atomic_path(path) as temp:
         write(temp)
-        os.chmod(temp, 0o666 & ~_UMASK)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     return path
 
 
 def write_json_atomic(path: Path, value: Any) -> Path:
-    """Write ``value`` as indented JSON, atomically."""
-    text = json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
-    return write_atomic(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+    """Write ``value`` as indented, key-sorted JSON (folders created), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic.write_json_atomic(path, value, indent=2, sort_keys=True, default=str)
 
 
 def read_json(path: Path) -> Any | None:

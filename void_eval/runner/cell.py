@@ -111,6 +111,7 @@ class CellResult:
             "input_sha256": self.output_record.get("parts", {}).get("input_sha256"),
             "mask_sha256": self.output_record.get("parts", {}).get("mask_sha256"),
             "counterfactual_sha256": self.output_record.get("parts", {}).get("counterfactual_sha256"),
+            "prompt_sha256": self.output_record.get("parts", {}).get("prompt_sha256"),
             "score_meta": self.scores_record.get("meta"),
         }
 

@@ -3,7 +3,9 @@
 Ray is optional: it is imported only here, and a missing install raises
 :class:`~void_eval.errors.MissingExtraError` with the install command. Every task writes into the same run folder,
 so on a multi-node cluster ``run_dir`` and the clip folders must be on storage all nodes share. A task builds its
-method itself (no model reuse across tasks); cells of a GPU method request one GPU each.
+method itself (no model reuse across tasks); cells of a GPU method request one GPU each. A task whose worker dies
+(``WorkerCrashedError``) or that fails outside the cell's own error handling (``RayTaskError``) becomes a failed
+cell at stage ``worker``; the other cells still finish and are written.
 
 Without an ``address`` a local single-node Ray instance is started (and stopped at the end); with
 ``address="auto"`` or ``"ray://..."`` an existing cluster is used.
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from void_eval.errors import MissingExtraError
 from void_eval.runner.cell import CellResult, RunOptions, execute_cell
+from void_eval.runner.engine_local import worker_failure
 from void_eval.runner.plan import Cell
 
 
@@ -98,7 +101,10 @@ def execute_ray(
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
-                result = ray.get(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as err:  # a crashed worker or lost task fails its cell; the run goes on
+                    result = worker_failure(cells[order[ref]], err)
                 results[order[ref]] = result
                 if on_result:
                     on_result(result)

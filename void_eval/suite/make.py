@@ -15,7 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from void_eval.atomic import write_json_atomic
 from void_eval.errors import InputError
 from void_eval.suite.quadmask_from_render import DEFAULT_DILATION, DEFAULT_THRESHOLD
 
@@ -299,25 +299,8 @@ def make_suite(
         "scenarios": list(families),
         "quadmask": {"threshold": threshold, "dilation": dilation},
     }
-    _write_index(out_dir / SUITE_INDEX, index_content)
+    write_json_atomic(out_dir / SUITE_INDEX, index_content, indent=1)
     return paths
-
-
-def _write_index(path: Path, content: dict[str, Any]) -> None:
-    """Write the suite index atomically: an exclusive temp file beside it, then ``os.replace``; removed on failure.
-
-    A failure (disk full, a killed process) leaves any earlier index intact and no temporary file behind.
-    """
-    text = json.dumps(content, indent=1) + "\n"
-    descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        _umask_permissions(Path(temp), 0o666)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _run_jobs(jobs: list[ClipJob], *, workers: int, progress: bool) -> list[Path]:

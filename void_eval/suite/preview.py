@@ -12,12 +12,12 @@ Examples
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from void_eval.atomic import atomic_path
 from void_eval.clip import Clip
 from void_eval.errors import InputError
 from void_eval.quadmask import QuadLevel, read_quadmask
@@ -95,9 +95,8 @@ def write_previews(suite_dir: str | Path, *, out_dir: str | Path | None = None, 
     for scenario, folder in firsts.items():
         sheet = contact_sheet(folder, rows=rows)
         path = out_dir / f"preview_{scenario}.png"
-        temp = out_dir / f".preview_{scenario}.part.png"
-        if not cv2.imwrite(str(temp), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
-            raise InputError(temp, "could not write PNG")
-        os.replace(temp, path)
+        with atomic_path(path) as temp:
+            if not cv2.imwrite(str(temp), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
+                raise InputError(path, "could not write PNG")
         paths.append(path)
     return paths

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+
+from void_eval.atomic import atomic_path
 
 #: Grey images that tile acceptably as a floor.
 FLOOR_IMAGES: tuple[str, ...] = ("grass", "gravel", "brick")
@@ -81,8 +82,7 @@ def texture_png(recipe: dict[str, Any], folder: str | Path) -> Path:
     if path.exists():
         return path
     rgb = texture_image(recipe)
-    temp = folder / f".{path.name}.{os.getpid()}.part.png"
-    if not cv2.imwrite(str(temp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"could not write texture {temp}")
-    os.replace(temp, path)
+    with atomic_path(path) as temp:
+        if not cv2.imwrite(str(temp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"could not write texture {path}")
     return path

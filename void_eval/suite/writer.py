@@ -16,13 +16,12 @@ Nothing in the folder depends on the time or place it was written, so equal argu
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from void_eval.atomic import write_json_atomic
 from void_eval.suite.quadmask_from_render import SceneMasks
 from void_eval.suite.spec import SceneSpec
 from void_eval.suite.tracks import measured_roles, motion_summary, object_tracks
@@ -175,12 +174,6 @@ def clip_meta(
     }
 
 
-def _write_json(path: Path, content: Any) -> None:
-    temp = path.with_name(f".{path.name}.part")
-    temp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
-    os.replace(temp, path)
-
-
 def write_clip(folder: str | Path, pair: WorldPair, masks: SceneMasks, meta: dict[str, Any], *, fps: float) -> Path:
     """Write every file of a clip into ``folder`` (which must exist) and return it."""
     folder = Path(folder)
@@ -194,6 +187,6 @@ def write_clip(folder: str | Path, pair: WorldPair, masks: SceneMasks, meta: dic
     for world, ids in (("factual", pair.factual_ids), ("counterfactual", pair.counterfactual_ids)):
         with VideoWriter(folder / FILES[f"segmentation_{world}"], fps, kind="lossless") as writer:
             writer.write(segmentation_frames(ids))
-    _write_json(folder / FILES["prompt"], {"bg": meta["prompt"]})
-    _write_json(folder / FILES["meta"], meta)
+    write_json_atomic(folder / FILES["prompt"], {"bg": meta["prompt"]}, indent=1)
+    write_json_atomic(folder / FILES["meta"], meta, indent=1)
     return folder

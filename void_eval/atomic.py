@@ -1,4 +1,4 @@
-"""Atomic file output for provenance: a private temporary file in the target's folder, then :func:`os.replace`.
+"""Atomic file output for the whole toolkit: a private temporary file in the target's folder, then :func:`os.replace`.
 
 The temporary file is made by :func:`tempfile.mkstemp` (a fresh random name opened with ``O_CREAT | O_EXCL``, mode
 0600, never following a planted symlink), so a reader never sees a partial file, a private key is never readable
@@ -82,7 +82,40 @@ def write_bytes_atomic(path: str | Path, data: bytes, *, mode: int | None = None
     return Path(path)
 
 
-def write_json_atomic(path: str | Path, content: Any, *, indent: int = 2) -> Path:
+def write_text_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; returns ``path``."""
+    return write_bytes_atomic(path, text.encode("utf-8"), mode=mode)
+
+
+def write_json_atomic(path: str | Path, content: Any, *, indent: int | None = 2, **dumps_options: Any) -> Path:
     """Write ``content`` as JSON to ``path`` atomically; a value JSON cannot encode leaves no file behind."""
-    text = json.dumps(content, indent=indent) + "\n"  # encoded before any file exists
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    text = json.dumps(content, indent=indent, **dumps_options) + "\n"  # encoded before any file exists
+    return write_text_atomic(path, text)
+
+
+@contextmanager
+def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
+    """A temporary path beside ``path`` for libraries that write to a path themselves (pandas, matplotlib).
+
+    On a clean exit it replaces ``path``; on error it is removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> target = Path(tempfile.mkdtemp()) / "table.csv"
+    >>> with atomic_path(target) as temp:
+    ...     _ = temp.write_text("a,b\\n1,2\\n")
+    >>> target.read_text()
+    'a,b\\n1,2\\n'
+    """
+    path = Path(path)
+    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix or ".part")
+    os.close(descriptor)
+    try:
+        yield Path(temp_name)
+        os.chmod(temp_name, _default_mode() if mode is None else mode)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
