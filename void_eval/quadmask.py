@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -303,8 +304,15 @@ class Quadmask:
         if name == "affected_any":
             return (levels == QuadLevel.OVERLAP) | (levels == QuadLevel.AFFECTED)
         if name == "boundary":
-            return _band(self.region("remove_any"), self.boundary_width)
+            return self._boundary
         raise ValueError(f"unknown region {name!r}; expected one of {', '.join(REGIONS)}")
+
+    @cached_property
+    def _boundary(self) -> np.ndarray:
+        # Several metrics ask for the band of the same chunk; a dilation and an erosion per frame, computed once.
+        band = _band(self.region("remove_any"), self.boundary_width)
+        band.flags.writeable = False
+        return band
 
     def counts(self) -> dict[QuadLevel, int]:
         """Pixels per level over all frames."""

@@ -193,3 +193,12 @@ def test_from_counterfactual_dilation_grows_effects_but_never_rings_the_object()
     mask = Quadmask.from_counterfactual(factual, counterfactual, removed, threshold=12, dilation=1)
     assert mask.region("affected").sum() == 9  # the 3x3 growth of the far pixel only
     assert not mask.region("affected")[0, 1:6, 1:6].any()
+
+
+def test_boundary_is_computed_once_per_mask_and_read_only():
+    levels = np.full((2, 20, 20), 255, dtype=np.uint8)
+    levels[:, 5:10, 5:10] = 0
+    mask = Quadmask(levels, boundary_width=2)
+    first = mask.region("boundary")
+    assert mask.region("boundary") is first and not first.flags.writeable
+    assert np.array_equal(first, Quadmask(levels.copy(), boundary_width=2).region("boundary"))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests._notebooks import execute_notebook
 from void_eval.report.build import build_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,23 +61,14 @@ def test_report_renders_in_chromium(bench_run):
 
 
 def test_notebook_reproduces_leaderboard(bench_run, tmp_path):
-    import nbformat
-    from nbclient import NotebookClient
-
     source = REPO_ROOT / "notebooks" / "benchmark_report.ipynb"
-    notebook = nbformat.read(source, as_version=4)
     os.environ["VOID_EVAL_RUN_DIR"] = str(bench_run)
     try:
-        NotebookClient(
-            notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        ).execute()
+        run = execute_notebook(source, cwd=tmp_path, timeout=180)
     finally:
         os.environ.pop("VOID_EVAL_RUN_DIR", None)
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
-    text = "".join(
-        str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", "")) for output in outputs
-    )
+    text = run.text
     assert "leaderboard" in text and "oracle" in text and "flowprop" in text
-    images = [output for output in outputs if "image/png" in output.get("data", {})]
+    images = [output for output in run.outputs if "image/png" in output.get("data", {})]
     assert len(images) == 2
     shutil.copy(source, tmp_path / "executed_source.ipynb")  # the source notebook is left unexecuted
