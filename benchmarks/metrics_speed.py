@@ -6,15 +6,17 @@ with 2 CPU threads (``torch.set_num_threads`` and ``cv2.setNumThreads``).
 
 - fast: this package's accumulators fed 16-frame chunks: ``PsnrAccumulator(pooling="frames")``,
   ``SsimAccumulator`` (Gaussian 11x11, float32), ``LpipsAccumulator`` (alex, channels-last, both frames in one
-  batch), and ``EwarpAccumulator`` (OpenCV DIS flow) when :mod:`void_eval.metrics.ewarp` exists; region ``frame``
-  only so both sides do the same work (a second fast run with all five regions is timed too).
+  batch), and ``EwarpAccumulator`` (its default flow, OpenCV DIS); region ``frame`` only so both sides do the same
+  work (a second fast run with all five regions is timed too).
 - naive: per frame ``skimage.metrics.peak_signal_noise_ratio`` and ``structural_similarity(..., gaussian_weights=
-  True, sigma=1.5, use_sample_covariance=False)``, a plain per-frame torch LPIPS (same weights, NCHW, one image at a
-  time, the official formula) and E_warp with Farneback flow.
+  True, sigma=1.5, use_sample_covariance=False)``, a plain per-frame torch LPIPS (same weights, ``nn.Conv2d`` layers,
+  NCHW, one image at a time, the official formula) and E_warp with Farneback flow and a plain numpy transcription
+  of the reference's warping, occlusion and error.
 
 Printed: per-metric times and values of both runs, the total ratio, the largest absolute value difference over
-PSNR/SSIM/LPIPS (target <= 1e-4; E_warp values differ by design: another flow algorithm), the LPIPS share of the
-fast time and its throughput in GFLOP/s (convolutions of the AlexNet backbone, counted from the layer shapes).
+PSNR/SSIM/LPIPS (target <= 1e-4; E_warp values differ by design: another flow algorithm, so the fast E_warp is also
+checked against the plain transcription on the same DIS flows), the LPIPS share of the fast time and its
+throughput in GFLOP/s (convolutions of the AlexNet backbone, counted from the layer shapes).
 Wall times depend on the machine's load: CPU time of the process is printed beside them.
 
 Run: ``.venv/bin/python benchmarks/metrics_speed.py [--frames 48] [--threads 2]``.
@@ -35,6 +37,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch.nn import functional
 
 from void_eval.metrics.base import ScoreChunk
+from void_eval.metrics.ewarp import EwarpAccumulator
 from void_eval.metrics.lpips import LpipsAccumulator, LpipsNetwork
 from void_eval.metrics.psnr import PsnrAccumulator
 from void_eval.metrics.ssim import SsimAccumulator
@@ -95,24 +98,89 @@ class Clock:
 
 
 def plain_lpips(network: LpipsNetwork, first: np.ndarray, second: np.ndarray) -> float:
-    """The textbook per-frame LPIPS: each image through the network alone, NCHW, official formula."""
+    """The textbook per-frame LPIPS: each image through the network's ``nn.Conv2d`` layers alone, NCHW."""
+
+    def features(image: np.ndarray) -> list[torch.Tensor]:
+        x = (torch.from_numpy(image).permute(2, 0, 1)[None].float() / 127.5 - 1 - network.shift) / network.scale
+        taps = []
+        for step in network._plan:
+            if step[0] == "conv":
+                x = torch.relu(network.convs[step[1]](x))
+            elif step[0] == "pool":
+                x = functional.max_pool2d(x, step[1], step[2])
+            else:
+                taps.append(x)
+        return taps
+
     with torch.no_grad():
-        a = torch.from_numpy(first).permute(2, 0, 1)[None].float() / 127.5 - 1
-        b = torch.from_numpy(second).permute(2, 0, 1)[None].float() / 127.5 - 1
         total = 0.0
-        for fa, fb, head in zip(network.features(a), network.features(b), network.heads, strict=True):
+        for fa, fb, head in zip(features(first), features(second), network.heads, strict=True):
             fa = fa / (torch.sqrt(torch.sum(fa**2, dim=1, keepdim=True)) + 1e-10)
             fb = fb / (torch.sqrt(torch.sum(fb**2, dim=1, keepdim=True)) + 1e-10)
             total += float(functional.conv2d((fa - fb) ** 2, head).mean())
         return total
 
 
-def ewarp_class():
-    if importlib.util.find_spec("void_eval.metrics.ewarp") is None:
-        return None
-    from void_eval.metrics.ewarp import EwarpAccumulator
+def plain_pair_warping_error(current: np.ndarray, following: np.ndarray, forward: np.ndarray, backward: np.ndarray):
+    """E_warp of one pair written plainly after Lai et al.'s reference (numpy, float64 where it is natural).
 
-    return EwarpAccumulator
+    Bilinear backward warping with clamped taps, the reference's occlusion test on frame t's grid, squared error
+    summed over channels and averaged over non-occluded pixels.
+    """
+
+    def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        height, width = flow.shape[:2]
+        x = np.arange(width)[None, :] + flow[..., 0].astype(np.float64)
+        y = np.arange(height)[:, None] + flow[..., 1].astype(np.float64)
+        x0, y0 = np.floor(x), np.floor(y)
+        ax, ay = x - x0, y - y0
+        x0, y0 = x0.astype(int), y0.astype(int)
+        xs = [np.clip(x0, 0, width - 1), np.clip(x0 + 1, 0, width - 1)]
+        ys = [np.clip(y0, 0, height - 1), np.clip(y0 + 1, 0, height - 1)]
+        if image.ndim == 3:
+            ax, ay = ax[..., None], ay[..., None]
+        return (1 - ay) * ((1 - ax) * image[ys[0], xs[0]] + ax * image[ys[0], xs[1]]) + ay * (
+            (1 - ax) * image[ys[1], xs[0]] + ax * image[ys[1], xs[1]]
+        )
+
+    backward_warped = warp(backward, forward)  # detect_occlusion(bw_flow, fw_flow) as the reference calls it
+    occ1 = (
+        np.sum((backward_warped + forward) ** 2, -1)
+        > 0.01 * (np.sum(backward_warped**2, -1) + np.sum(forward**2, -1)) + 0.5
+    )
+    du, dv = np.zeros_like(forward), np.zeros_like(forward)
+    du[:, :-1] = forward[:, :-1] - forward[:, 1:]
+    dv[:-1, :] = forward[:-1, :] - forward[1:, :]
+    occ2 = np.sum(du**2, -1) + np.sum(dv**2, -1) > 0.01 * np.sum(forward**2, -1) + 0.002
+    noc = ~(occ1 | occ2)
+    error = np.sum((warp(following / 255.0, forward) - current / 255.0) ** 2, -1)
+    return float(error[noc].sum() / max(noc.sum(), 1))
+
+
+def plain_ewarp(video: np.ndarray) -> float:
+    """E_warp of a whole video with Farneback flow (OpenCV's sample settings) and :func:`plain_pair_warping_error`."""
+    grey = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in video]
+    errors = []
+    for t in range(len(video) - 1):
+        forward = cv2.calcOpticalFlowFarneback(grey[t], grey[t + 1], None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        backward = cv2.calcOpticalFlowFarneback(grey[t + 1], grey[t], None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        errors.append(plain_pair_warping_error(video[t], video[t + 1], forward, backward))
+    return float(np.mean(errors))
+
+
+def ewarp_same_flow_check(video: np.ndarray) -> tuple[float, float, str]:
+    """E_warp of ``video`` by the fast accumulator and by the plain transcription fed the same provider's flows."""
+    accumulator = EwarpAccumulator(regions=("frame",))
+    levels = Quadmask(np.full(video.shape[:3], QuadLevel.KEEP, np.uint8))
+    accumulator.update(ScoreChunk(0, video, video, levels))
+    provider = accumulator.provider
+    plain = [
+        plain_pair_warping_error(
+            video[t], video[t + 1], provider.flow(video[t], video[t + 1]), provider.flow(video[t + 1], video[t])
+        )
+        for t in range(len(video) - 1)
+    ]
+    return accumulator.compute()["frame"].value, float(np.mean(plain)), provider.name
 
 
 def run_fast(output, reference, mask, *, regions, with_ewarp: bool, clock: Clock) -> dict[str, float]:
@@ -121,9 +189,8 @@ def run_fast(output, reference, mask, *, regions, with_ewarp: bool, clock: Clock
         "ssim": SsimAccumulator(regions=regions, reference="counterfactual"),
         "lpips": LpipsAccumulator(regions=regions, reference="counterfactual"),
     }
-    ewarp = ewarp_class()
-    if with_ewarp and ewarp is not None:
-        accumulators["ewarp"] = ewarp(flow="dis", regions=("frame",))
+    if with_ewarp:
+        accumulators["ewarp"] = EwarpAccumulator(regions=("frame",))
     for start in range(0, len(output), 16):
         stop = min(start + 16, len(output))
         chunk = ScoreChunk(start, output[start:stop], reference[start:stop], mask[start:stop], reference[start:stop])
@@ -149,13 +216,8 @@ def run_naive(output, reference, mask, *, with_ewarp: bool, clock: Clock) -> dic
         )
         values["lpips"].append(clock.run("lpips", plain_lpips, network, a, b))
     result = {name: float(np.mean(series)) for name, series in values.items()}
-    ewarp = ewarp_class()
-    if with_ewarp and ewarp is not None:
-        accumulator = ewarp(flow="farneback", regions=("frame",))
-        for index in range(len(output)):
-            chunk = ScoreChunk(index, output[index : index + 1], reference[index : index + 1], mask[index : index + 1])
-            clock.run("ewarp", accumulator.update, chunk)
-        result["ewarp"] = accumulator.compute()["frame"].value
+    if with_ewarp:
+        result["ewarp"] = clock.run("ewarp", plain_ewarp, output)
     return result
 
 
@@ -171,10 +233,10 @@ def main() -> None:
     reference = bigbuckbunny(args.frames)
     output, mask = perturbed(reference)
     count, height, width = reference.shape[:3]
-    with_ewarp = not args.no_ewarp and ewarp_class() is not None
+    with_ewarp = not args.no_ewarp
     print(f"workload: bigbuckbunny {count} frames {width}x{height} + perturbed copy; {args.threads} threads")
     if not with_ewarp:
-        print("E_warp: not included (" + ("--no-ewarp" if args.no_ewarp else "void_eval.metrics.ewarp absent") + ")")
+        print("E_warp: not included (--no-ewarp)")
 
     LpipsAccumulator(regions=("frame",), reference="input")  # load weights outside the timed runs
     run_fast(output[:1], reference[:1], mask[:1], regions=("frame",), with_ewarp=False, clock=Clock())  # warm-up
@@ -227,6 +289,12 @@ def main() -> None:
         f"fast, all 5 regions (spatial LPIPS maps, region sums; no E_warp): {sum(regions_clock.wall.values()):.2f} s "
         f"({', '.join(f'{k} {v:.2f}' for k, v in regions_clock.wall.items())})"
     )
+    if with_ewarp:
+        same_flow = ewarp_same_flow_check(output[:6])
+        print(
+            f"E_warp, fast vs plain transcription on the same flows ({same_flow[2]}, 5 pairs): {same_flow[0]:.6f} vs "
+            f"{same_flow[1]:.6f}, abs diff {abs(same_flow[0] - same_flow[1]):.2e}"
+        )
     if not math.isfinite(max_difference):
         raise SystemExit("non-finite values")
 

@@ -83,6 +83,50 @@ def test_every_accumulator_split_gives_identical_results():
     assert all(value.value > 0 for value in result.values())
 
 
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_large_frames_in_row_bands_equal_the_whole_frame(monkeypatch, net):
+    import void_eval.metrics.lpips as module
+
+    reference, output, _ = bigben(1)
+    reference, output = reference[:, :, 100:164], output[:, :, 100:164]  # 360 x 64: 8 and 4 bands below
+    mask = four_level_mask(1, *output.shape[1:3])
+    whole = LpipsAccumulator(reference="input", net=net)
+    whole.update(ScoreChunk(0, output, reference, mask))
+    network = load_lpips_network(net, "cpu")
+    for band_pixels in (64 * (2 * 128 + 48), 64 * (2 * 128 + 96)):
+        bands = module._row_bands(360, 64, band_pixels)
+        assert len(bands) > 1 and bands[0][0] == 0 and bands[-1][1] == 360
+        assert all(start % 16 == 0 for start, _ in bands)
+        with torch.inference_mode():
+            banded = module._head_maps(network, output[0], reference[0], band_pixels=band_pixels)
+            unbanded = module._head_maps(network, output[0], reference[0], band_pixels=10**9)
+        for piece, full in zip(banded, unbanded, strict=True):
+            assert piece.shape == full.shape
+            assert float((piece - full).abs().max()) <= 1e-5 * float(full.abs().max())
+    monkeypatch.setattr(module, "BAND_PIXELS", 64 * (2 * 128 + 96))
+    banded_accumulator = LpipsAccumulator(reference="input", net=net)
+    banded_accumulator.update(ScoreChunk(0, output, reference, mask))
+    for region, value in whole.compute().items():
+        assert banded_accumulator.compute()[region].value == pytest.approx(value.value, rel=1e-5)
+
+
+def test_fast_convolution_equals_the_plain_network():
+    reference, output, _ = bigben(1)
+    network = load_lpips_network("alex", "cpu")
+    batch = torch.from_numpy(np.stack([output[0], reference[0]])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.inference_mode():
+        fast = network.features(batch)
+        x = (batch - network.shift) / network.scale
+        for step in network._plan:  # textbook: nn.Conv2d modules, NCHW
+            if step[0] == "conv":
+                x = torch.relu(network.convs[step[1]](x))
+            elif step[0] == "pool":
+                x = torch.nn.functional.max_pool2d(x, step[1], step[2])
+            else:
+                plain = fast.pop(0)
+                assert float((plain - x).abs().max()) <= 1e-5 * float(x.abs().max())
+
+
 def test_empty_region_is_nan_and_missing_counterfactual_raises():
     frames = np.random.default_rng(2).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
     keep = Quadmask(np.full((1, 64, 64), 255, np.uint8))
