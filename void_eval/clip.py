@@ -198,7 +198,9 @@ class Clip:
     def iter_raw_masks(self, chunk_size: int = 16) -> Iterator[list[np.ndarray]]:
         """Decoded mask videos at their own size: per chunk, one ``(T, H, W, 3)`` array per mask file."""
         readers = [VideoReader(path).chunks(chunk_size) for path in self.mask_files]
-        yield from (list(chunks) for chunks in zip(*readers, strict=True))
+        for chunks in zip(*readers, strict=True):
+            yield list(chunks)
+            del chunks  # not held while the next chunk decodes (4K: ~25 MB per mask chunk frame)
 
     def iter_masks(self, chunk_size: int = 16, *, boundary_width: int = 8) -> Iterator[Quadmask]:
         """Quadmask chunks at the input's size (binary masks combined and dilated as upstream does)."""
@@ -209,6 +211,7 @@ class Clip:
             else:
                 mask = Quadmask.from_raw(reds[0], scheme=self.mask_scheme)
             yield Quadmask(mask.levels, boundary_width=boundary_width)
+            del raw, reds, mask
 
     def _to_input_size(self, red: np.ndarray) -> np.ndarray:
         if self.mask_resized_from is None:
@@ -225,8 +228,9 @@ class Clip:
         for parts in zip(*streams, strict=True):
             frames, mask = parts[0], parts[1]
             counterfactual = parts[2] if len(parts) > 2 else None
-            yield ClipChunk(start=start, frames=frames, mask=mask, counterfactual=counterfactual)
             start += len(frames)
+            yield ClipChunk(start=start - len(frames), frames=frames, mask=mask, counterfactual=counterfactual)
+            del parts, frames, mask, counterfactual  # the caller's chunk is the only reference while the next decodes
 
 
 def _find_masks(folder: Path) -> tuple[tuple[Path, ...], MaskScheme]:

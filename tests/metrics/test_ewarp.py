@@ -35,14 +35,17 @@ def translated_clip(frames: int = 5, height: int = 60, width: int = 80, step: in
     return np.stack([scene[:, step * t : step * t + width] for t in range(frames)])
 
 
-def test_warp_matches_scipy_map_coordinates() -> None:
+@pytest.mark.parametrize("channels", [1, 2, 3, 4, 5])
+def test_warp_matches_scipy_map_coordinates(channels: int) -> None:
+    # OpenCV's remap quantises bilinear weights to 1/32 px for 2 and 5 channels (errors ~0.02 here); ours must not
     rng = np.random.default_rng(1)
-    image = rng.random((20, 30, 3)).astype(np.float32)
+    image = rng.random((20, 30, channels)).astype(np.float32)
     flow = rng.uniform(-3, 3, (20, 30, 2)).astype(np.float32)
     ours = warp_backward(image, flow)
+    assert ours.shape == image.shape and ours.dtype == np.float32
     ys, xs = np.mgrid[0:20, 0:30].astype(np.float64)
     coords = [ys + flow[..., 1], xs + flow[..., 0]]
-    for channel in range(3):
+    for channel in range(channels):
         # mode="nearest" clamps the taps at the edge like Resample2d; inside the frame both are plain bilinear
         reference = ndimage.map_coordinates(image[..., channel].astype(np.float64), coords, order=1, mode="nearest")
         np.testing.assert_allclose(ours[..., channel], reference, atol=1e-5)
@@ -206,11 +209,12 @@ def _reference_warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return np.stack(channels, axis=-1)
 
 
-def _reference_detect_occlusion(fw_flow: np.ndarray, bw_flow: np.ndarray) -> np.ndarray:
-    """Independent transcription of the reference's ``detect_occlusion(fw_flow, bw_flow)`` (parameter names)."""
+def _reference_occlusion_terms(fw_flow: np.ndarray, bw_flow: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Both sides of the reference's two occlusion tests, float64: ``(lhs1, rhs1, lhs2, rhs2)``."""
     fw_flow_w = _reference_warp(fw_flow.astype(np.float64), bw_flow.astype(np.float64))
     bw_flow = bw_flow.astype(np.float64)
-    mask1 = ((fw_flow_w + bw_flow) ** 2).sum(-1) > 0.01 * ((fw_flow_w**2).sum(-1) + (bw_flow**2).sum(-1)) + 0.5
+    lhs1 = ((fw_flow_w + bw_flow) ** 2).sum(-1)
+    rhs1 = 0.01 * ((fw_flow_w**2).sum(-1) + (bw_flow**2).sum(-1)) + 0.5
     gradient = np.zeros(bw_flow.shape[:2])
     for channel in range(2):
         du = np.zeros(bw_flow.shape[:2])
@@ -218,8 +222,13 @@ def _reference_detect_occlusion(fw_flow: np.ndarray, bw_flow: np.ndarray) -> np.
         du[:, :-1] = bw_flow[:, :-1, channel] - bw_flow[:, 1:, channel]
         dv[:-1, :] = bw_flow[:-1, :, channel] - bw_flow[1:, :, channel]
         gradient += du**2 + dv**2
-    mask2 = gradient > 0.01 * (bw_flow**2).sum(-1) + 0.002
-    return mask1 | mask2
+    return lhs1, rhs1, gradient, 0.01 * (bw_flow**2).sum(-1) + 0.002
+
+
+def _reference_detect_occlusion(fw_flow: np.ndarray, bw_flow: np.ndarray) -> np.ndarray:
+    """Independent transcription of the reference's ``detect_occlusion(fw_flow, bw_flow)`` (parameter names)."""
+    lhs1, rhs1, lhs2, rhs2 = _reference_occlusion_terms(fw_flow, bw_flow)
+    return (lhs1 > rhs1) | (lhs2 > rhs2)
 
 
 def test_occlusion_orientation_matches_reference_on_a_moving_object() -> None:
@@ -262,3 +271,105 @@ def test_resize_to_max_side_is_in_the_note() -> None:
         ScoreChunk(start=0, output=video, input=video, mask=Quadmask(np.full(video.shape[:3], 255, np.uint8)))
     )
     assert "resized" not in native.compute()["frame"].note
+
+
+def _whole_frame_float32(current, following, forward, backward, region):
+    """The formula on whole float32 frames with plain numpy expressions (no bands, no buffers, no cv2 arithmetic)."""
+    warped_backward = warp_backward(backward, forward)
+    fb = ((warped_backward + forward) ** 2).sum(axis=-1)
+    threshold = 0.01 * ((warped_backward**2).sum(axis=-1) + (forward**2).sum(axis=-1)) + 0.5
+    du, dv = np.zeros_like(forward), np.zeros_like(forward)
+    du[:, :-1] = forward[:, :-1] - forward[:, 1:]
+    dv[:-1, :] = forward[:-1, :] - forward[1:, :]
+    boundary = (du**2).sum(axis=-1) + (dv**2).sum(axis=-1) > 0.01 * (forward**2).sum(axis=-1) + 0.002
+    visible = ~((fb > threshold) | boundary)
+    error = ((warp_backward(following.astype(np.float32) / 255.0, forward) - current / np.float32(255)) ** 2).sum(-1)
+    return visible, {
+        "frame": (error[visible].sum(dtype=np.float64), visible.sum()),
+        "remove": (error[visible & region].sum(dtype=np.float64), (visible & region).sum()),
+    }
+
+
+def _random_pair(seed: int, height: int = 37, width: int = 53, rough: bool = False):
+    """Random frames and random flows with ~30-50% non-occluded pixels: a smooth field around a random constant
+    motion, a motion boundary (column 29|30) and a block where backward disagrees with forward; ``rough`` adds
+    per-pixel noise that puts many pixels near the ``|grad F|^2`` threshold."""
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(0, 256, (2, height, width, 3), dtype=np.uint8)
+    motion = rng.uniform(-3, 3, 2).astype(np.float32)
+
+    def field() -> np.ndarray:
+        return cv2.GaussianBlur(rng.normal(0, 1, (height, width, 2)).astype(np.float32), (0, 0), 5) * 3
+
+    forward, backward = motion + field(), -motion + field()
+    forward[:, 30:] += np.float32([2.5, -1.0])
+    backward[10:20, 5:15] += 3.0
+    if rough:
+        forward += rng.normal(0, 0.05, forward.shape).astype(np.float32)
+        backward += rng.normal(0, 0.05, backward.shape).astype(np.float32)
+    region = np.zeros((height, width), bool)
+    region[5:25, 10:40] = True
+    return frames[0], frames[1], forward.astype(np.float32), backward.astype(np.float32), region
+
+
+@pytest.mark.parametrize("band_pixels", [200, 1 << 15])
+@pytest.mark.parametrize("rough", [False, True])
+def test_banded_pair_error_equals_plain_numpy_transcriptions(monkeypatch, band_pixels: int, rough: bool) -> None:
+    from void_eval.metrics import ewarp
+
+    monkeypatch.setattr(ewarp, "_BAND_PIXELS", band_pixels)  # 200 px: bands of 3 rows, the last one 1 row
+    for seed in range(3):
+        current, following, forward, backward, region = _random_pair(seed, rough=rough)
+        ours = ewarp.pair_warping_error(current, following, forward, backward, {"frame": None, "remove": region})
+        visible, plain = _whole_frame_float32(current, following, forward, backward, region)
+        np.testing.assert_array_equal(~occlusion_mask(backward, forward), visible)  # bit-identical float32 mask
+        # independent float64 transcription: scipy warps, the reference's detect_occlusion(bw_flow, fw_flow)
+        lhs1, rhs1, lhs2, rhs2 = _reference_occlusion_terms(backward, forward)
+        reference_visible = ~((lhs1 > rhs1) | (lhs2 > rhs2))
+        # float32 and float64 may only disagree on pixels within float32 rounding of a threshold
+        near_tie = (np.abs(lhs1 - rhs1) < 1e-5 * (1 + rhs1)) | (np.abs(lhs2 - rhs2) < 1e-5 * (1 + rhs2))
+        assert not (visible != reference_visible)[~near_tie].any() and near_tie.mean() < 0.01
+        reference_visible = np.where(near_tie, visible, reference_visible)
+        error = ((_reference_warp(following / 255.0, forward) - current / 255.0) ** 2).sum(-1)
+        reference = {
+            "frame": (error[reference_visible].sum(), reference_visible.sum()),
+            "remove": (error[reference_visible & region].sum(), (reference_visible & region).sum()),
+        }
+        assert 0 < reference["remove"][1] < reference["frame"][1] < visible.size
+        for name in ("frame", "remove"):
+            assert ours[name][1] == reference[name][1] == plain[name][1]
+            assert ours[name][0] == pytest.approx(plain[name][0], rel=1e-6)
+            assert ours[name][0] == pytest.approx(reference[name][0], rel=1e-6)
+
+
+def test_buffers_are_reused_and_resized(monkeypatch) -> None:
+    from void_eval.metrics import ewarp
+
+    workspace = ewarp._Workspace()
+    small, large = _random_pair(0, 20, 36), _random_pair(1, 40, 50)
+    for current, following, forward, backward, region in (small, large, small):
+        regions = {"frame": None, "remove": region}
+        fresh = ewarp.pair_warping_error(current, following, forward, backward, regions)
+        assert ewarp.pair_warping_error(current, following, forward, backward, regions, workspace=workspace) == fresh
+    assert {buffer.shape[:2] for buffer in workspace._buffers.values()} == {(20, 36)}
+    with pytest.raises(ValueError, match="pair shapes differ"):
+        ewarp.pair_warping_error(small[0], small[1], large[2], large[3], {"frame": None})
+
+
+def test_large_frames_keep_no_scratch_and_give_the_same_values(monkeypatch) -> None:
+    from void_eval.metrics import ewarp, flow
+
+    video = translated_clip(frames=4, step=3)
+    mask = Quadmask(np.full(video.shape[:3], 255, np.uint8))
+    kept = DisFlow(preset="fast")
+    expected_flows = [kept.flow(video[t], video[t + 1]) for t in range(3)]
+    expected = warping_error(video, mask, preset="fast")
+    for module in (flow, ewarp):  # as if 60x80 were above the 1 Mpx limit
+        monkeypatch.setattr(module, "KEEP_SCRATCH_MAX_PIXELS", 100)
+    fresh = DisFlow(preset="fast")
+    for t in range(3):
+        np.testing.assert_array_equal(fresh.flow(video[t], video[t + 1]), expected_flows[t])
+    accumulator = EwarpAccumulator(preset="fast")
+    accumulator.update(ScoreChunk(start=0, output=video, input=video, mask=mask))
+    assert accumulator.compute() == expected
+    assert accumulator._workspace._buffers == {}

@@ -88,3 +88,25 @@ def test_out_of_order_chunks_are_refused(video_and_mask) -> None:
     accumulator.update(ScoreChunk(0, video[:2], video[:2], mask[:2]))
     with pytest.raises(ValueError, match="frame order"):
         accumulator.update(ScoreChunk(3, video[3:], video[3:], mask[3:]))
+
+
+def test_first_frame_is_kept_packed_and_unpacks_exactly(video_and_mask) -> None:
+    from void_eval.metrics._temporal import PackedArray
+
+    rng = np.random.default_rng(0)
+    for array in (
+        rng.integers(0, 256, (5, 7, 3), dtype=np.uint8),
+        rng.random((3, 13)) > 0.5,  # 39 bits: a partial last byte
+        rng.normal(size=(4, 6)).astype(np.float32),
+    ):
+        back = PackedArray.pack(array).unpack()
+        assert back.dtype == array.dtype and back.shape == array.shape
+        np.testing.assert_array_equal(back, array)
+        assert back.flags.writeable
+    video, mask = video_and_mask
+    accumulator = FlickerAccumulator()
+    accumulator.update(ScoreChunk(0, video, video, mask))
+    frame, remove = accumulator._first
+    assert isinstance(frame, PackedArray) and isinstance(remove, PackedArray)
+    np.testing.assert_array_equal(frame.unpack(), video[0])
+    np.testing.assert_array_equal(remove.unpack(), mask[:1].region("remove_any")[0])

@@ -215,3 +215,15 @@ def test_output_fps_differing_from_the_input_is_recorded_on_every_row(physics_cl
     assert values(table) == values(score_clip(folder, outputs["cf"], metrics=metrics))  # pairing is unchanged
     same = score_clip(folder, outputs["cf"], metrics=["flicker"])
     assert same.attrs["meta"]["fps_mismatch"] is None and not any("differs from input fps" in n for n in same.note)
+
+
+def test_chunks_are_capped_by_the_pixel_budget(physics_clip, monkeypatch) -> None:
+    from void_eval.metrics import score
+
+    folder, outputs = physics_clip
+    reference = score_clip(folder, outputs["input"], metrics=["flicker", "cf_score"])
+    height, width = reference.attrs["meta"]["input_size"]
+    monkeypatch.setattr(score, "CHUNK_PIXEL_BUDGET", 3 * height * width + 1)  # 4K: 1 frame; here: 3
+    capped = score_clip(folder, outputs["input"], metrics=["flicker", "cf_score"], chunk_size=16)
+    assert capped.attrs["meta"]["chunk_size"] == 3 and capped.attrs["meta"]["chunk_size_requested"] == 16
+    assert values(capped) == values(reference)

@@ -127,3 +127,54 @@ def test_cuda_equals_cpu():
         pytest.skip("needs a CUDA device")
     reference, output, _ = bigben(2)
     assert abs(ssim(output, reference, device="cuda") - ssim(output, reference)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"window": "uniform", "win_size": 65}, {"precision": "float64"}],
+    ids=["gaussian", "uniform65", "gaussian-float64"],
+)
+def test_row_bands_change_no_value(monkeypatch, options):
+    from void_eval.metrics import ssim as ssim_module
+
+    reference, output, mask = bigben(2)  # 360 x 544: many 40-row bands (Gaussian), 3 bands of 256 rows (65x65)
+    monkeypatch.setattr(ssim_module, "_BAND_PIXELS", 1 << 30)
+    whole = ssim_map(output, reference, **options)
+    whole_mean = ssim(output, reference, mask=mask.region("keep"), **options)
+    monkeypatch.setattr(ssim_module, "_BAND_PIXELS", 1)  # smallest bands: 8 pad rows
+    spec = ssim_module.SsimWindow.build(
+        options.get("window", "gaussian"), win_size=options.get("win_size"), sigma=1.5, sample_covariance=None
+    )
+    assert ssim_module._band_rows(spec, 544) == 8 * spec.pad < whole.shape[1]
+    banded = ssim_map(output, reference, **options)
+    assert banded.shape == whole.shape
+    assert np.abs(banded - whole).max() <= 1e-7
+    assert abs(ssim(output, reference, mask=mask.region("keep"), **options) - whole_mean) <= 1e-7
+    if options.get("window") == "uniform":
+        expected = [
+            structural_similarity(a, b, data_range=255, channel_axis=-1, win_size=65)
+            for a, b in zip(output, reference, strict=True)
+        ]
+    else:
+        expected = [skimage_ssim(a, b) for a, b in zip(output, reference, strict=True)]
+    assert np.abs(banded.mean(axis=(1, 2), dtype=np.float64) - expected).max() < 1e-6
+
+
+def test_accumulator_region_sums_in_bands_equal_the_whole_map(monkeypatch):
+    from void_eval.metrics import ssim as ssim_module
+
+    reference, output, _ = bigben(3)
+    mask = four_level_mask(3, *reference.shape[1:3])
+    results = []
+    for band_pixels in (1 << 30, 1):
+        monkeypatch.setattr(ssim_module, "_BAND_PIXELS", band_pixels)
+        accumulator = SsimAccumulator(reference="counterfactual")
+        accumulator.update(ScoreChunk(0, output, output, mask, reference))
+        results.append(accumulator.compute())
+    full = ssim_map(output, reference, precision="float32")
+    for name in ("frame", "remove", "affected", "keep", "boundary"):
+        region = np.ones(mask.levels.shape, bool) if name == "frame" else ssim_module.region_masks(mask, (name,))[name]
+        inside = region[:, 5:-5, 5:-5]
+        assert results[1][name].count == results[0][name].count
+        assert abs(results[1][name].value - results[0][name].value) <= 1e-7
+        assert abs(results[1][name].value - full[inside].mean(dtype=np.float64)) < 1e-7

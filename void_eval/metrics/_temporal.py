@@ -1,17 +1,45 @@
 """Shared machinery of the metrics that look at consecutive frames (E_warp, flicker): frame pairs across chunks.
 
-A :class:`PairAccumulator` sees frames in order; it keeps what it needs of its first and last frame, so the pair
-that straddles two chunks is counted once, and :meth:`PairAccumulator.merge` of two accumulators over contiguous
-frame ranges (``a`` over ``[0, k)``, ``b`` over ``[k, n)``) adds the straddling pair too: merging halves equals one
-accumulator over the whole clip exactly. Accumulators over non-contiguous ranges (other clips, other workers) just
+A :class:`PairAccumulator` sees frames in order; it keeps what it needs of its first and last frame (the first
+one compressed, see :class:`PackedArray`: only :meth:`PairAccumulator.merge` reads it), so the pair that straddles
+two chunks is counted once, and :meth:`PairAccumulator.merge` of two accumulators over contiguous frame ranges
+(``a`` over ``[0, k)``, ``b`` over ``[k, n)``) adds the straddling pair too: merging halves equals one accumulator
+over the whole clip exactly. Accumulators over non-contiguous ranges (other clips, other workers) just
 add their sums.
 """
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from void_eval.metrics.base import ScoreChunk
+
+
+@dataclass(frozen=True)
+class PackedArray:
+    """A losslessly compressed array: zlib level 1 for numbers, bit-packing for booleans (a 4K RGB frame of real
+    footage: 25 MB -> ~4 MB in ~0.2 s)."""
+
+    data: bytes
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @classmethod
+    def pack(cls, array: np.ndarray) -> PackedArray:
+        array = np.ascontiguousarray(array)
+        if array.dtype == bool:
+            return cls(np.packbits(array, axis=None).tobytes(), array.shape, array.dtype)
+        return cls(zlib.compress(array, 1), array.shape, array.dtype)
+
+    def unpack(self) -> np.ndarray:
+        if self.dtype == bool:
+            bits = np.unpackbits(np.frombuffer(self.data, np.uint8), count=int(np.prod(self.shape)))
+            return bits.astype(bool).reshape(self.shape)
+        return np.frombuffer(zlib.decompress(self.data), self.dtype).reshape(self.shape).copy()
 
 
 class PairAccumulator:
@@ -45,6 +73,14 @@ class PairAccumulator:
     def _settings(self) -> tuple:
         return ()
 
+    def _pack_state(self, state: Any) -> Any:
+        """The first frame's state as kept until a merge needs it (default: as is); see :class:`PackedArray`."""
+        return state
+
+    def _unpack_state(self, packed: Any) -> Any:
+        """Inverse of :meth:`_pack_state`."""
+        return packed
+
     # -- protocol ---------------------------------------------------------------------------------------------
     def update(self, chunk: ScoreChunk) -> None:
         """Add the pairs inside ``chunk`` and the one joining it to the previous chunk."""
@@ -62,7 +98,7 @@ class PairAccumulator:
                 self._add_pair(self._last, state)
                 self.pairs += 1
             else:
-                self._first = state
+                self._first = self._pack_state(state)
             self._last = state
         if self.start is None:
             self.start = chunk.start
@@ -80,11 +116,11 @@ class PairAccumulator:
             self.start, self.end, self._first, self._last = other.start, other.end, other._first, other._last
             return
         if other.start == self.end:
-            self._add_pair(self._last, other._first)
+            self._add_pair(self._last, other._unpack_state(other._first))
             self.pairs += 1
             self._last, self.end = other._last, other.end
         elif other.end == self.start:
-            self._add_pair(other._last, self._first)
+            self._add_pair(other._last, self._unpack_state(self._first))
             self.pairs += 1
             self._first, self.start = other._first, other.start
         self._merge_sums(other)

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from void_eval.metrics._exact import ExactSum
-from void_eval.metrics._temporal import PairAccumulator
+from void_eval.metrics._temporal import PackedArray, PairAccumulator
 from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
 from void_eval.quadmask import Quadmask
 
@@ -70,6 +70,13 @@ class FlickerAccumulator(PairAccumulator):
         remove = chunk.mask[index : index + 1].region("remove_any")[0] if "remove" in self.regions else None
         # a copy, not a view: a view would keep the whole decoded chunk alive between chunks
         return _FrameState(frame=chunk.output[index].copy(), remove=remove)
+
+    def _pack_state(self, state: _FrameState) -> tuple[PackedArray, PackedArray | None]:
+        return PackedArray.pack(state.frame), None if state.remove is None else PackedArray.pack(state.remove)
+
+    def _unpack_state(self, packed: tuple[PackedArray, PackedArray | None]) -> _FrameState:
+        frame, remove = packed
+        return _FrameState(frame=frame.unpack(), remove=None if remove is None else remove.unpack())
 
     def _add_pair(self, previous: _FrameState, current: _FrameState) -> None:
         difference = cv2.absdiff(previous.frame, current.frame)  # uint8 |a - b|, no wider copies

@@ -67,13 +67,19 @@ def _build_builtin(name: str, clip: Clip, preset: Preset, device: str, options: 
         from void_eval.metrics.propainter import PropainterAccumulator
 
         return PropainterAccumulator(name, **{"device": device, **options})
-    if name in ("psnr", "ssim", "lpips"):
-        from void_eval.metrics.lpips import LpipsAccumulator
+    # one import per metric: LPIPS imports torch (~180 MB resident), which PSNR and SSIM on the CPU do not need
+    if name == "psnr":
         from void_eval.metrics.psnr import PsnrAccumulator
+
+        return PsnrAccumulator(**{"device": device, **options})
+    if name == "ssim":
         from void_eval.metrics.ssim import SsimAccumulator
 
-        classes = {"psnr": PsnrAccumulator, "ssim": SsimAccumulator, "lpips": LpipsAccumulator}
-        return classes[name](**{"device": device, **options})
+        return SsimAccumulator(**{"device": device, **options})
+    if name == "lpips":
+        from void_eval.metrics.lpips import LpipsAccumulator
+
+        return LpipsAccumulator(**{"device": device, **options})
     if name == "ewarp":
         from void_eval.metrics.ewarp import EwarpAccumulator
 
@@ -304,6 +310,9 @@ def score_clip(
             accumulator.update(chunk)
             seconds[name] += time.perf_counter() - started
         frames_scored += len(output_frames)
+        # drop this chunk before the next one is decoded (the loop variables would keep it alive meanwhile: at 4K
+        # one chunk of output, input, counterfactual and quadmask holds ~90 MB)
+        del chunk, clip_chunk, output_frames
         decode_started = time.perf_counter()
 
     for name in names:
