@@ -85,7 +85,9 @@ def sign(
     """Sign FILE with a C2PA manifest recording the AI removal (opened parent + edited + removal record).
 
     The parent is verified first: its state (Trusted/Valid/NoManifest) is printed and recorded, and a parent whose
-    manifest is Invalid is refused (exit 1) unless --allow-invalid-parent is given.
+    manifest is Invalid is refused (exit 1) unless --allow-invalid-parent is given. The new signature is checked
+    against the certificate as soon as it is made (a wrong key or signer command fails and writes nothing).
+    Signing needs free space in TMPDIR for one temporary copy of FILE.
     """
     from forensics.provenance.record import metric_summary, read_table
     from forensics.provenance.sign import sign_file

@@ -16,8 +16,25 @@ readable by group/others are refused; key bytes never appear in messages. The pr
 process: ``signer_cmd`` (a command: bytes to sign on stdin, signature on stdout) or ``signer`` (a Python callable
 ``bytes -> bytes``).
 
-Memory stays bounded for the toolkit's fragmented mp4s: c2pa reads the largest box whole, so fragments of a few
-MiB keep the peak small; ``core.backing_store_memory_threshold_in_mb`` is 0 so c2pa's own buffers go to disk.
+The signature is checked as soon as it is made: c2pa's ``verify.verify_after_sign`` stays on, so a key that does not
+match the certificate, or a signer command/callable returning a wrong signature, fails the signing and leaves no
+output. c2pa-rs does not re-hash the asset in that check (its ``verify_after_sign_hash`` is off by default), so it
+costs no second pass over the file; ``void-eval verify`` checks the hashes of a signed file.
+
+Memory and speed on large mp4s (see ``benchmarks/sign_throughput.py``):
+
+- c2pa reads the largest top-level box whole and holds about 3.4x its size: the toolkit's fragmented mp4s keep
+  that to one fragment (one frame once frames exceed 4 MiB, e.g. ~9.7 MB for lossless 1080p noise, ~33 MB held),
+  while a foreign mp4 with one ``mdat`` costs hundreds of MB (a 545 MB file peaked at 350-560 MB).
+  ``core.backing_store_memory_threshold_in_mb`` is 0, so c2pa's intermediate copy of the signed file goes to a
+  temporary file in ``TMPDIR`` (the folder needs free space for one copy of the file while signing; it is deleted
+  when signing ends) instead of memory.
+- The removal record and the mp4 thumbnail are built in a short-lived helper process
+  (:mod:`forensics.provenance.prepare`) while the parent is hashed, so PyAV, NumPy, OpenCV and the method
+  registry never enter the signing process (``isolate=False`` builds them here); c2pa is loaded (and the parent's
+  manifest verified) only after the helper has exited, so the two processes' memory never adds up.
+- The signed file is written by a helper thread (:mod:`forensics.provenance.background_writer`) while c2pa reads
+  and hashes, so the kernel's write work overlaps the hashing on a second core.
 
 Examples
 --------
@@ -47,8 +64,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forensics.provenance.record import REMOVAL_LABEL, removal_record, sha256_file
-from void_eval.atomic import atomic_output
+from forensics.provenance.background_writer import BackgroundWriter
+from forensics.provenance.prepare import prepare_inputs, start_preparation
+from forensics.provenance.record import REMOVAL_LABEL, sha256_file
+from void_eval.atomic import atomic_output, write_bytes_atomic
 from void_eval.errors import InputError
 
 MIME_BY_SUFFIX = {".mp4": "video/mp4", ".m4v": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}
@@ -62,8 +81,7 @@ SIGNING_SETTINGS: dict[str, Any] = {
     "core": {"backing_store_memory_threshold_in_mb": 0},
 }
 THUMBNAIL_ID = "thumbnail.jpg"
-THUMBNAIL_SIDE = 512
-#: File buffer for c2pa's small (8-16 KiB) stream reads and writes: one system call per MiB instead of per call.
+#: Read buffer for c2pa's small (8-16 KiB) reads of the source: one system call per MiB instead of per call.
 _IO_BUFFER = 1 << 20
 
 
@@ -210,51 +228,6 @@ def make_signer(
     return Signer.from_callback(errors, algorithm, chain_pem.decode(), None), errors
 
 
-def _thumbnail_jpeg(path: Path) -> bytes:
-    """JPEG of the video's first frame, longest side at most :data:`THUMBNAIL_SIDE` pixels.
-
-    Decodes only the first frame, single-threaded (no probe: counting packets would read the whole file), and
-    scales and encodes with FFmpeg (swscale area filter, mjpeg) so signing stays light on memory.
-    """
-    from fractions import Fraction
-
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "NONE"
-            stream.codec_context.thread_count = 1
-            frame = next(container.decode(stream))
-    except (av.FFmpegError, IndexError, StopIteration) as err:
-        raise InputError(path, "no decodable video frame for the thumbnail") from err
-    scale = min(1.0, THUMBNAIL_SIDE / max(frame.height, frame.width))
-    width, height = (max(2, round(frame.width * scale) // 2 * 2), max(2, round(frame.height * scale) // 2 * 2))
-    small = frame.reformat(width=width, height=height, format="yuvj420p", interpolation="AREA")
-    encoder = av.CodecContext.create("mjpeg", "w")
-    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuvj420p"
-    encoder.time_base = Fraction(1, 25)
-    encoder.options = {"qmin": "2", "qmax": "6"}
-    small.pts = 0
-    data = b"".join(bytes(packet) for packet in [*encoder.encode(small), *encoder.encode(None)])
-    if not data.startswith(b"\xff\xd8"):
-        raise InputError(path, "could not encode a thumbnail of the first frame")
-    return data
-
-
-def _release_free_heap() -> None:
-    """Return freed heap pages to the OS (glibc ``malloc_trim``); a no-op where that does not exist."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
-    if trim is not None:
-        trim(0)
-
-
 def _software_agent(record: Mapping[str, Any]) -> dict[str, Any]:
     from void_eval import __version__
 
@@ -346,6 +319,7 @@ def sign_file(
     allow_invalid_parent: bool = False,
     trust: str | Path | None = None,
     echo: Callable[[str], None] | None = None,
+    isolate: bool = True,
 ) -> Path:
     """Sign ``file`` into ``out`` with the removal manifest; returns ``out``.
 
@@ -392,6 +366,11 @@ def sign_file(
         PEM trust anchors used to judge the parent (without them a signed parent is at best ``Valid``).
     echo : callable, optional, keyword-only
         Receives one line saying the parent's verification state (the CLI prints it).
+    isolate : bool, keyword-only
+        Build the removal record and the mp4 thumbnail in a short-lived child process
+        (:func:`forensics.provenance.prepare.start_preparation`, run while the parent is hashed), so the libraries
+        they need (PyAV, NumPy, OpenCV, the method registry) and the frame decode never enter this process's memory.
+        ``False`` builds them here: faster when this process has those libraries loaded already (``sign-run``).
 
     Returns
     -------
@@ -404,8 +383,6 @@ def sign_file(
         ``force``, a parent whose manifest is ``Invalid`` (without ``allow_invalid_parent``), an unsafe key file, a
         failing signer command, or c2pa refusing the file.
     """
-    from c2pa import Builder, C2paError, Context
-
     file, out = Path(file), Path(out)
     mime = mime_of(file)
     _check_readable(file, "file to sign")
@@ -423,27 +400,45 @@ def sign_file(
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist")
 
-    parent_check = None
-    if parent_path is not None:  # before any work: a tampered parent must not be laundered into a valid child
+    thumbnail = mime == "video/mp4"
+    preparation: dict[str, Any] = {
+        "file": file,
+        "thumbnail": thumbnail,
+        "method": method,
+        "params": params,
+        "clip": clip,
+        "metrics": metrics,
+        "extra": removal,
+    }
+    # only a thumbnail, the method registry or a clip's masks need the heavy libraries worth a helper process
+    pending = start_preparation(**preparation) if isolate and (thumbnail or method or clip) else None
+    try:  # the parent is hashed while the helper works; this process has not loaded c2pa yet
+        parent_sha256 = sha256_file(parent_path) if parent_path is not None else None
+        inputs = pending.result() if pending is not None else prepare_inputs(**preparation)
+    finally:
+        if pending is not None:
+            pending.cancel()  # a no-op once the result is in
+    # c2pa loads only now, after the helper has exited: the two processes' peaks never add up
+    from c2pa import Builder, C2paError, Context
+
+    parent_facts = None
+    if parent_path is not None:  # a tampered parent must not be laundered into a valid child
         parent_check = check_parent(parent_path, trust=trust, allow_invalid=allow_invalid_parent)
         if echo is not None:
             echo(parent_check.line)
-
-    thumbnail = mime == "video/mp4"
-    # the thumbnail first: its decoder memory is freed and handed back before the libraries below get imported
-    thumbnail_jpeg = _thumbnail_jpeg(file) if thumbnail else None
-    _release_free_heap()
-    record = removal_record(method=method, params=params, clip_dir=clip, metrics=metrics, extra=removal)
-    if parent_path is not None:  # c2pa binds a parent without its own manifest by title only: add its hash
-        record["parent"] = {
+        # c2pa binds a parent without its own manifest by title only: the record adds its hash
+        parent_facts = {
             "name": parent_path.name,
-            "sha256": sha256_file(parent_path),
+            "sha256": parent_sha256,
             "bytes": parent_path.stat().st_size,
             "c2pa_state": parent_check.state,
             "c2pa_failures": parent_check.failures,
         }
         if parent_check.state == "Invalid":
-            record["parent"]["signed_despite_invalid"] = True
+            parent_facts["signed_despite_invalid"] = True
+    record = inputs.record
+    if parent_facts is not None:
+        record["parent"] = parent_facts
     c2pa_signer, callback_errors = make_signer(chain, key=key, signer_cmd=signer_cmd, signer=signer)
     definition = manifest_definition(
         file.name,
@@ -461,18 +456,19 @@ def sign_file(
             ingredient = {"title": parent_path.name, "relationship": "parentOf", "label": "parent"}
             with open(parent_path, "rb") as parent_stream:
                 builder.add_ingredient(ingredient, mime_of(parent_path), parent_stream)
-        if thumbnail_jpeg is not None:
-            builder.add_resource(THUMBNAIL_ID, io.BytesIO(thumbnail_jpeg))
+        if inputs.thumbnail is not None:
+            builder.add_resource(THUMBNAIL_ID, io.BytesIO(inputs.thumbnail))
         # no fsync, as everywhere in the toolkit: os.replace still never shows a partial file; the mode is a
         # deliverable's usual one, not the temporary file's 0600
-        with open(file, "rb", buffering=_IO_BUFFER) as source, atomic_output(out, buffering=_IO_BUFFER) as temp:
+        with open(file, "rb", buffering=_IO_BUFFER) as source:
             if sidecar:
                 builder.set_no_embed()
-                with tempfile.TemporaryFile(dir=out.parent, prefix=".scratch.") as scratch:
-                    manifest_bytes = builder.sign(c2pa_signer, mime, source, scratch)
-                temp.write(manifest_bytes)
+                with tempfile.TemporaryFile(dir=out.parent, prefix=".scratch.", buffering=0) as scratch:
+                    manifest_bytes = _sign_into(builder, c2pa_signer, mime, source, scratch, out)
+                write_bytes_atomic(out, manifest_bytes)
             else:
-                builder.sign(c2pa_signer, mime, source, temp)
+                with atomic_output(out, buffering=0) as temp:
+                    _sign_into(builder, c2pa_signer, mime, source, temp, out)
     except C2paError as err:  # atomic_output has removed its temporary file
         if callback_errors is not None and callback_errors.error is not None:
             cause = callback_errors.error
@@ -483,3 +479,22 @@ def sign_file(
     finally:
         c2pa_signer.close()
     return out
+
+
+def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes:
+    """``builder.sign`` from ``source`` into the file ``raw`` through a :class:`BackgroundWriter`.
+
+    The output is written by a helper thread while c2pa reads and hashes (see
+    :mod:`forensics.provenance.background_writer`); a failed write (disk full, ...) becomes an :class:`InputError`
+    naming ``out`` instead of c2pa's generic stream error.
+    """
+    sink = BackgroundWriter(raw)
+    try:
+        manifest_bytes = builder.sign(c2pa_signer, mime, source, sink)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        if sink.error is not None:
+            raise InputError(out, f"could not write the signed file: {sink.error}") from sink.error
+        raise
+    return manifest_bytes

@@ -243,6 +243,7 @@ def sign_run(
                 metrics=metrics,
                 removal=extra,
                 force=force,
+                isolate=False,  # this process holds the registry and PyAV after the first output anyway
             )
             summary.signed.append(
                 {

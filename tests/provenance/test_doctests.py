@@ -13,6 +13,8 @@ MODULES = [
     "forensics.provenance.record",
     "forensics.provenance.signer_callback",
     "forensics.provenance.sign",
+    "forensics.provenance.prepare",
+    "forensics.provenance.background_writer",
     "forensics.provenance.sign_run",
     "forensics.provenance.verify",
     "forensics.provenance.demo_step",

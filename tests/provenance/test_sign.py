@@ -211,3 +211,12 @@ def test_creation_without_parent(media, pki, tmp_path):
 
 def test_removal_label_is_reverse_domain():
     assert REMOVAL_LABEL.split(".")[:2] == ["org", "voideval"]
+
+
+def test_key_not_matching_the_certificate_fails_at_signing(media, pki, other_pki, tmp_path):
+    """c2pa's verify_after_sign stays on: the signature is checked against the chain before anything is written."""
+    with pytest.raises(InputError, match="signature does not match"):
+        sign_file(
+            media.edited_mp4, parent=media.original_mp4, chain=pki.chain, key=other_pki.key, out=tmp_path / "s.mp4"
+        )
+    assert list(tmp_path.iterdir()) == []
