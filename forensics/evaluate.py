@@ -34,7 +34,7 @@ import pandas as pd
 from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degradation, Example
 from forensics.detectors.fusion import FusionModel
 from forensics.detectors.localisation import balanced_accuracy, binary_auc, frame_metrics
-from forensics.detectors.scoring import frame_scores, heatmap_frame, video_score
+from forensics.detectors.scoring import heatmap_frame, video_score
 from void_eval.atomic import atomic_path
 from void_eval.errors import InputError
 
@@ -101,8 +101,6 @@ def evaluate_examples(
             else:
                 row.update({f"band_{'pixel_auc' if key == 'auc' else key}": math.nan for key in PIXEL_METRICS})
             frame_rows.append(row)
-        scores = frame_scores(probabilities)
-        calibration = model.extra.get("video_calibration")
         video_rows.append(
             {
                 "model": label,
@@ -110,7 +108,7 @@ def evaluate_examples(
                 "generator": example.generator,
                 "degradation": example.degradation,
                 "processed": example.processed,
-                "video_score": video_score(scores, calibration),
+                "video_score": video_score(probabilities, model.extra.get("video_model")),
             }
         )
     return pd.DataFrame(frame_rows), pd.DataFrame(video_rows)

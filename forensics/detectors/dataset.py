@@ -33,7 +33,7 @@ from void_eval.video import VideoReader, read_video, resize_frames, write_video
 
 UNTOUCHED = "untouched"
 #: Bump when features change: cached feature files of another version are recomputed.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class DetectionResult:
     file : Path
         The video.
     video_score : float
-        In [0, 1]: mean of the top quarter of frame scores.
+        In [0, 1]: the model's video score (:func:`forensics.detectors.scoring.video_score`).
     frame_scores : list of float
         One score in [0, 1] per frame.
     heatmap : Path or None
@@ -154,7 +154,7 @@ def detect_video(
     scores = frame_scores(stacked)
     return DetectionResult(
         file=path,
-        video_score=video_score(scores, model.extra.get("video_calibration")),
+        video_score=video_score(stacked, model.extra.get("video_model")),
         frame_scores=scores,
         heatmap=heatmap_path,
         strip=strip_path,

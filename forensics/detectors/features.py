@@ -36,6 +36,7 @@ from forensics.detectors.noise import block_noise_sigma
 from forensics.detectors.residual import highpass_residual, residual_block_stats
 from forensics.detectors.spectral import TEMPORAL_PERIOD, block_grid_energy, temporal_period_strength
 from forensics.detectors.temporal import dis_flow, temporal_block_stats, warp_previous
+from forensics.detectors.tracking import MotionTrack, block_flow, flow_deviation
 
 #: Signals that also get frame-relative, neighbour-relative and smoothed versions.
 CONTEXT_SIGNALS: tuple[str, ...] = (
@@ -57,11 +58,31 @@ PLAIN_SIGNALS: tuple[str, ...] = (
     "temporal_period4",
     "frame_noise_log_sigma",
     "frame_temporal_ratio",
+    "flow_deviation",
 )
+#: Signals also averaged along the motion over recent frames (:mod:`.tracking`): ``*_track`` (decay
+#: :data:`TRACK_DECAY`, about 4 frames) and ``*_track_long`` (:data:`TRACK_LONG_DECAY`, about 12 frames).
+TRACKED_SIGNALS: tuple[str, ...] = (
+    "noise_log_sigma_local",
+    "residual_log_energy_local",
+    "residual_kurtosis_local",
+    "residual_texture_ratio_local",
+    "grid_energy_local",
+    "temporal_ratio",
+    "temporal_ratio_local",
+    "temporal_correlation",
+    "temporal_correlation_local",
+    "flicker_level_local",
+    "flow_deviation",
+)
+TRACK_DECAY = 0.75
+TRACK_LONG_DECAY = 0.92
 FEATURE_NAMES: tuple[str, ...] = (
     *CONTEXT_SIGNALS,
     *(f"{name}_{kind}" for name in CONTEXT_SIGNALS for kind in ("frame", "local", "smooth")),
     *PLAIN_SIGNALS,
+    *(f"{name}_track" for name in TRACKED_SIGNALS),
+    *(f"{name}_track_long" for name in TRACKED_SIGNALS),
 )
 _LOCAL_RADIUS = 3
 
@@ -117,6 +138,8 @@ class BlockFeatureExtractor:
         self._grid: BlockGrid | None = None
         self._energies: deque[np.ndarray] = deque(maxlen=window)
         self._flicker = FlickerHistory(window=window)
+        self._track = MotionTrack(decay=TRACK_DECAY)
+        self._track_long = MotionTrack(decay=TRACK_LONG_DECAY)
         self._index = 0
 
     def update(self, frame: np.ndarray) -> FrameFeatures:
@@ -143,21 +166,23 @@ class BlockFeatureExtractor:
         }
         nan = np.full((rows, cols), np.nan, np.float32)
         aligned_difference = None
+        flow_blocks = None
         if self._previous is None:
             for name in ("temporal_ratio", "temporal_correlation", "flicker_level", "flicker_spread"):
                 values[name] = nan
-            values["flow_log_magnitude"] = nan
+            values["flow_log_magnitude"] = values["flow_deviation"] = nan
         else:
             flow = dis_flow(luma, self._previous, scale=self.flow_scale)
             warped = warp_previous(self._previous, flow)
             temporal = temporal_block_stats(luma, warped, block=block, current_residual=residual)
             flicker = self._flicker.update(temporal.mean_difference)
-            magnitude = np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2)
+            flow_blocks = block_flow(flow, block)
             values["temporal_ratio"] = temporal.log_energy_ratio
             values["temporal_correlation"] = temporal.correlation
             values["flicker_level"] = flicker.level
             values["flicker_spread"] = flicker.spread
-            values["flow_log_magnitude"] = np.log1p(block_reduce(magnitude, block, "mean"))
+            values["flow_log_magnitude"] = np.log1p(np.sqrt((flow_blocks**2).sum(axis=-1)))
+            values["flow_deviation"] = flow_deviation(flow_blocks)
             aligned_difference = temporal.mean_difference
         self._energies.append(stats.log_energy)
         if len(self._energies) == self.window:
@@ -176,6 +201,11 @@ class BlockFeatureExtractor:
             values[f"{name}_frame"] = relative_to_frame(base)
             values[f"{name}_local"] = relative_to_neighbours(base, radius=_LOCAL_RADIUS)
             values[f"{name}_smooth"] = cv2.blur(base, (3, 3), borderType=cv2.BORDER_REFLECT)
+        current = np.stack([values[name] for name in TRACKED_SIGNALS], axis=-1)
+        for suffix, track in (("track", self._track), ("track_long", self._track_long)):
+            tracked = track.update(current, flow_blocks, block=block)
+            for position, name in enumerate(TRACKED_SIGNALS):
+                values[f"{name}_{suffix}"] = tracked[..., position]
         features = np.stack([values[name].astype(np.float32) for name in FEATURE_NAMES], axis=-1)
         result = FrameFeatures(self._index, self._grid, features, aligned_difference)
         self._previous = luma

@@ -28,9 +28,10 @@ True
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from forensics.detectors.blocks import block_view
+from forensics.detectors.blocks import block_reduce
 
 SPATIAL_PERIOD = 8
 TEMPORAL_PERIOD = 4
@@ -58,12 +59,15 @@ def block_grid_energy(residual: np.ndarray, *, block: int = 16, period: int = SP
     if block % period:
         raise ValueError(f"block ({block}) must be a multiple of period ({period})")
     rows, cols = residual.shape[0] // block, residual.shape[1] // block
-    cells = block_view(residual.astype(np.float32), block).reshape(
-        rows, cols, block // period, period, block // period, period
-    )
-    profile_y = cells.mean(axis=(2, 4, 5))  # (rows, cols, period) over row phase
-    profile_x = cells.mean(axis=(2, 3, 4))  # over column phase
-    variance = cells.reshape(rows, cols, -1).var(axis=-1)
+    cropped = np.ascontiguousarray(residual[: rows * block, : cols * block], dtype=np.float32)
+    repeats = block // period
+    # Column means within each block row, then averaged over the block's repeats of the period: (rows, cols, period).
+    column_means = cv2.resize(cropped, (cols * block, rows), interpolation=cv2.INTER_AREA)
+    profile_x = column_means.reshape(rows, cols, repeats, period).mean(axis=2)
+    row_means = cv2.resize(cropped, (cols, rows * block), interpolation=cv2.INTER_AREA)
+    profile_y = row_means.reshape(rows, repeats, period, cols).mean(axis=1).transpose(0, 2, 1)
+    mean = block_reduce(cropped, block, "mean")
+    variance = np.maximum(block_reduce(cropped * cropped, block, "mean") - mean * mean, 0.0)
     per_phase = block * block / period
     expected = 2.0 * variance / per_phase + _EPS
     observed = profile_x.var(axis=-1) + profile_y.var(axis=-1)

@@ -1,7 +1,7 @@
 """Train the fusion model from a seed: clips -> removal methods -> degradations -> block features -> trees.
 
 Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipped model
-(``forensics/detectors/models/fusion_gbt_v1.json`` and its card). The recipe:
+(``forensics/detectors/models/fusion_gbt_v2.json`` and its card). The recipe:
 
 1. **Clips.** Real-footage clips with drifting elliptic holes (:mod:`forensics.detectors.footage`) and, when the
    suite generator is installed, suite clips (:func:`void_eval.suite.make_suite`), all from ``seed``.
@@ -14,6 +14,9 @@ Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipp
 5. **Rows.** Every block at least half rewritten is a positive; blocks with no rewritten pixel are sampled as
    negatives (:func:`~forensics.detectors.dataset.sample_blocks`); classes are weighted equally.
 6. **Model.** ``HistGradientBoostingClassifier`` (no early stopping, fixed ``random_state``), exported to JSON.
+7. **Video score.** A logistic regression on video-level summaries of block probabilities
+   (:mod:`forensics.detectors.scoring`), fitted on out-of-fold probabilities of the training videos
+   (:func:`fit_video_model`: trees refitted without each fold of training clips), stored in the model.
 
 The card written beside the model lists the clips, generators, degradations, row counts, parameters, software
 versions and the held-out figures (pixel and video level; see :mod:`forensics.evaluate`).
@@ -48,7 +51,7 @@ from forensics.detectors.dataset import (
 from forensics.detectors.features import FEATURE_NAMES
 from forensics.detectors.fusion import DEFAULT_MODEL_PATH, FusionModel, save_model
 
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "2.0.0"
 TRAINING_METHODS: tuple[str, ...] = ("telea", "navier-stokes", "flowprop", "median")
 
 
@@ -78,10 +81,16 @@ class TrainingConfig:
         Share of clips held out from training (per source).
     max_iter, max_leaf_nodes, learning_rate, min_samples_leaf, l2_regularization
         Tree ensemble parameters.
+    extra_clips : tuple of str
+        More clip folders to use (source ``extra``).
+    video_folds : int
+        Cross-fitting folds (by clip) for the video score model's out-of-fold probabilities (>= 2).
+    video_c : float
+        Inverse L2 strength of the video score model's logistic regression.
     """
 
     seed: int = 0
-    footage_clips: int = 16
+    footage_clips: int = 24
     footage_frames: int = 24
     footage_size: tuple[int, int] = (192, 256)
     suite_clips: int = 8
@@ -90,12 +99,14 @@ class TrainingConfig:
     degradations: tuple[Degradation, ...] = DEFAULT_DEGRADATIONS
     block: int = 16
     test_share: float = 0.34
-    max_iter: int = 100
-    max_leaf_nodes: int = 31
+    max_iter: int = 200
+    max_leaf_nodes: int = 63
     learning_rate: float = 0.1
-    min_samples_leaf: int = 40
-    l2_regularization: float = 1.0
+    min_samples_leaf: int = 100
+    l2_regularization: float = 3.0
     extra_clips: tuple[str, ...] = field(default=())
+    video_folds: int = 2
+    video_c: float = 1.0
 
     @property
     def generators(self) -> tuple[str, ...]:
@@ -187,14 +198,13 @@ def build_examples(
     return examples
 
 
-def fit_model(examples: list[Example], config: TrainingConfig, *, exclude: str | None = None) -> FusionModel:
-    """Fit the tree ensemble on sampled block rows of ``examples`` (minus generator ``exclude``)."""
+def _fit_trees(examples: list[Example], config: TrainingConfig) -> FusionModel:
+    """The tree ensemble alone, fitted on sampled block rows of ``examples``."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from forensics.detectors.dataset import sample_blocks
 
-    chosen = [example for example in examples if example.generator != exclude]
-    x, y, weight = sample_blocks(chosen, seed=config.seed)
+    x, y, weight = sample_blocks(examples, seed=config.seed)
     # A column with no defined value (e.g. the period-4 trace on clips shorter than its window) carries no
     # information; scikit-learn's binning cannot take it, so it is set to 0 and never gets a split.
     empty = ~np.isfinite(x).any(axis=0)
@@ -210,27 +220,67 @@ def fit_model(examples: list[Example], config: TrainingConfig, *, exclude: str |
     )
     estimator.fit(x, y, sample_weight=weight)
     extra = {"block": config.block, "rows": {"positive": int(y.sum()), "negative": int((y == 0).sum())}}
-    model = FusionModel.from_sklearn(estimator, FEATURE_NAMES, version=MODEL_VERSION, extra=extra)
-    model.extra["video_calibration"] = calibrate_video_scores(model, chosen)
+    return FusionModel.from_sklearn(estimator, FEATURE_NAMES, version=MODEL_VERSION, extra=extra)
+
+
+def fit_model(examples: list[Example], config: TrainingConfig, *, exclude: str | None = None) -> FusionModel:
+    """Fit the tree ensemble on ``examples`` (minus generator ``exclude``) and its video score model.
+
+    The video model (``extra["video_model"]``) comes from :func:`fit_video_model` on the same examples; where it
+    cannot be fitted, ``extra["video_model"]`` is None and ``extra["video_model_note"]`` says why (the video score
+    is then the ``peak`` summary, see :mod:`forensics.detectors.scoring`).
+    """
+    chosen = [example for example in examples if example.generator != exclude]
+    model = _fit_trees(chosen, config)
+    video_model, note = fit_video_model(chosen, config)
+    model.extra["video_model"] = None if video_model is None else video_model.to_json()
+    if note:
+        model.extra["video_model_note"] = note
     return model
 
 
-def calibrate_video_scores(model: FusionModel, examples: list[Example], *, frame_step: int = 3) -> dict[str, float]:
-    """Logistic map of raw video scores to P(processed), fitted on (every ``frame_step``-th frame of) examples."""
+def fit_video_model(examples: list[Example], config: TrainingConfig):
+    """Logistic video score model on out-of-fold block probabilities of the training videos.
+
+    Training clips are split (seeded) into ``config.video_folds`` groups; trees fitted without a group score that
+    group's videos, so the video model learns from probabilities like those of unseen videos (in-sample
+    probabilities are overconfident). Returns ``(VideoScoreModel or None, note)``.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    from forensics.detectors.scoring import frame_scores, raw_video_score
+    from forensics.detectors.scoring import VIDEO_FEATURES, VideoScoreModel, video_features
 
-    raw, labels = [], []
-    for example in examples:
-        features = example.features[::frame_step]
-        probabilities = model.predict_proba(features.reshape(-1, features.shape[-1])).reshape(features.shape[:-1])
-        raw.append(raw_video_score(frame_scores(probabilities)))
-        labels.append(example.processed)
+    clips = sorted({example.clip for example in examples})
+    if len(clips) < 2:
+        return None, f"video model not fitted: cross-fitting needs >= 2 training clips, got {len(clips)}"
+    folds = min(config.video_folds, len(clips))
+    order = np.random.default_rng([config.seed, 11]).permutation(len(clips))
+    fold_of = {clips[index]: position % folds for position, index in enumerate(order)}
+    rows, labels = [], []
+    for fold in range(folds):
+        inside = [example for example in examples if fold_of[example.clip] != fold]
+        outside = [example for example in examples if fold_of[example.clip] == fold]
+        if len({example.processed for example in inside}) < 2:
+            return None, "video model not fitted: a cross-fitting fold lacks untouched or processed videos"
+        trees = _fit_trees(inside, config)
+        for example in outside:
+            flat = example.features.reshape(-1, example.features.shape[-1])
+            probabilities = trees.predict_proba(flat).reshape(example.features.shape[:-1])
+            summary = video_features(probabilities)
+            rows.append([summary[name] for name in VIDEO_FEATURES])
+            labels.append(example.processed)
     if len(set(labels)) < 2:
-        return {"slope": 1.0, "intercept": 0.0, "note": "one class only: identity on the log-odds scale"}
-    fitted = LogisticRegression(C=100.0).fit(np.asarray(raw)[:, None], np.asarray(labels))
-    return {"slope": float(fitted.coef_[0, 0]), "intercept": float(fitted.intercept_[0]), "videos": len(labels)}
+        return None, "video model not fitted: out-of-fold videos hold one class only"
+    fitted = LogisticRegression(C=config.video_c, class_weight="balanced", max_iter=1000).fit(
+        np.asarray(rows), np.asarray(labels)
+    )
+    model = VideoScoreModel(
+        features=VIDEO_FEATURES,
+        coefficients=tuple(float(value) for value in fitted.coef_[0]),
+        intercept=float(fitted.intercept_[0]),
+        fitted_on={"videos": len(labels), "processed": int(sum(labels)), "folds": folds, "out_of_fold": True},
+    )
+    return model, ""
 
 
 def _software() -> dict[str, str]:
@@ -287,6 +337,8 @@ def train(
             f"--suite-clips {config.suite_clips} --work WORK_DIR"
         ),
         "trees": model.n_trees,
+        "video_model": model.extra.get("video_model"),
+        "video_model_note": model.extra.get("video_model_note", ""),
     }
     if evaluate and test_clips:
         from forensics.evaluate import evaluate_examples, summarise
@@ -296,6 +348,17 @@ def train(
         )
         frames, videos = evaluate_examples(model, test_examples)
         card["held_out"] = summarise(frames, videos).to_dict(orient="records")
+        by_source = []
+        for source, clips in sorted(groups.items()):
+            names = {path.name for path in clips}
+            chosen_frames = frames[frames["clip"].isin(names)]
+            chosen_videos = videos[videos["clip"].isin(names)]
+            if chosen_frames.empty:
+                continue
+            summary = summarise(chosen_frames, chosen_videos)
+            summary = summary[summary["degradation"] == "all"].assign(source=source)
+            by_source.extend(summary.to_dict(orient="records"))
+        card["held_out_by_source"] = by_source
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     model_path = save_model(model, model_path, card=card)
     return model_path, card

@@ -35,7 +35,7 @@ def test_heatmap_video_matches_block_probabilities(detection, telea_fill):
         expected = heatmap_frame(detection.block_probabilities[index], info.height, info.width, block)
         np.testing.assert_array_equal(heat[index, ..., 0], expected)
     assert detection.frame_scores == frame_scores(detection.block_probabilities)
-    assert detection.video_score == video_score(detection.frame_scores, model.extra["video_calibration"])
+    assert detection.video_score == video_score(detection.block_probabilities, model.extra["video_model"])
     assert 0.0 <= detection.video_score <= 1.0 and all(0.0 <= score <= 1.0 for score in detection.frame_scores)
     assert detection.strip.is_file() and detection.strip.stat().st_size > 1000
 

@@ -14,6 +14,7 @@ MODULES = [
     "forensics.detectors.spectral",
     "forensics.detectors.temporal",
     "forensics.detectors.flicker",
+    "forensics.detectors.tracking",
     "forensics.detectors.features",
     "forensics.detectors.fusion",
     "forensics.detectors.scoring",

@@ -18,6 +18,7 @@ from forensics.detectors.fusion import (
     load_model,
     save_model,
 )
+from forensics.detectors.scoring import VIDEO_FEATURES
 from void_eval.errors import InputError
 
 
@@ -36,6 +37,17 @@ def test_export_matches_sklearn_with_missing_values(fitted):
     np.testing.assert_allclose(model.predict_proba(x), estimator.predict_proba(x)[:, 1], atol=1e-12)
     again = FusionModel.from_json(json.loads(json.dumps(model.to_json())))
     np.testing.assert_array_equal(again.predict_proba(x), model.predict_proba(x))
+
+
+def test_compiled_engine_equals_numpy_reference(fitted):
+    estimator, x = fitted
+    model = FusionModel.from_sklearn(estimator, ("a", "b", "c", "d"))
+    reference = model.decision_function(x, engine="numpy")
+    assert model.engine == "compiled"  # scikit-learn >= 1.4 ships the walker
+    np.testing.assert_array_equal(model.decision_function(x, engine="compiled"), reference)
+    np.testing.assert_array_equal(model.decision_function(x), reference)
+    with pytest.raises(ValueError, match="engine"):
+        model.decision_function(x, engine="gpu")
 
 
 def test_save_load_checks_card_and_format(fitted, tmp_path):
@@ -67,4 +79,8 @@ def test_shipped_model_is_small_versioned_and_documented():
     held_out = {item["name"] for item in card["trained_on"]["held_out_clips"]}
     assert held_out and not held_out & {item["name"] for item in card["trained_on"]["clips"]}
     assert "python -m forensics.detectors.train" in card["reproduce"]
-    assert {"slope", "intercept"} <= set(model.extra["video_calibration"])
+    video_model = model.extra["video_model"]
+    assert set(video_model["features"]) <= set(VIDEO_FEATURES) and len(video_model["coefficients"]) == len(
+        video_model["features"]
+    )
+    assert video_model["fitted_on"]["out_of_fold"] and video_model["fitted_on"]["folds"] >= 2

@@ -134,3 +134,38 @@ def test_block_helpers():
     values = np.array([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]], np.float32)
     assert relative_to_frame(values)[1, 1] == 4.0
     assert relative_to_neighbours(values, radius=1)[1, 1] == pytest.approx(4.0)
+
+
+def test_motion_track_follows_a_moving_blob_and_thins_flicker():
+    from forensics.detectors.tracking import MotionTrack, block_flow, carry_along_flow, flow_deviation
+
+    # A blob of value 1 moving right by one 16-px block per frame: the flow from each frame back to the previous
+    # one is -16 px in x, so the tracked average keeps the blob at 1 where it is now.
+    track = MotionTrack(decay=0.75)
+    flow = np.zeros((6, 8, 2), np.float32)
+    flow[..., 0] = -16.0
+    for step in range(5):
+        values = np.zeros((6, 8, 1), np.float32)
+        values[2:4, 1 + step] = 1.0
+        out = track.update(values, None if step == 0 else flow, block=16)
+    assert out[2:4, 5, 0].min() == pytest.approx(1.0, abs=1e-5) and out[2:4, :4, 0].max() < 0.3
+    # Flicker (a block that is 1 on every other frame, camera still) averages towards 1/2.
+    flicker = MotionTrack(decay=0.75)
+    still = np.zeros((6, 8, 2), np.float32)
+    for step in range(40):
+        out = flicker.update(np.full((6, 8, 1), float(step % 2), np.float32), still, block=16)
+    assert 0.35 < out[0, 0, 0] < 0.65
+    # NaN values add no weight; a first frame of NaN stays NaN.
+    fresh = MotionTrack(decay=0.5)
+    assert np.isnan(fresh.update(np.full((2, 2, 1), np.nan, np.float32), None, block=16)).all()
+    assert fresh.update(np.full((2, 2, 1), 3.0, np.float32), still[:2, :2], block=16)[0, 0, 0] == pytest.approx(3.0)
+    # Block flow is the mean pixel flow; carrying a ramp by one block shifts it by one column.
+    pixel_flow = np.zeros((32, 64, 2), np.float32)
+    pixel_flow[:16, :16, 0] = 4.0
+    assert block_flow(pixel_flow, 16)[0, 0, 0] == 4.0 and block_flow(pixel_flow, 16)[1, 1, 0] == 0.0
+    ramp = np.tile(np.arange(8, dtype=np.float32), (6, 1))[..., None]
+    assert carry_along_flow(ramp, flow * -1, 16)[0, 2, 0] == pytest.approx(3.0)
+    deviation = flow_deviation(np.where(np.arange(8)[None, :, None] == 4, 6.0, 0.0).astype(np.float32) + still)
+    assert deviation[3, 4] > 1.5 > 0.5 > deviation[3, 0]
+    with pytest.raises(ValueError, match="decay"):
+        MotionTrack(decay=1.0)

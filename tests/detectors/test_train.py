@@ -54,7 +54,7 @@ def test_examples_truth_and_sampling(tiny_footage, tmp_path):
     example = build_example(tiny_footage[0], "telea", Degradation("crf23-x0.75", crf=23, scale=0.75), tmp_path)
     assert example.truth.shape == (8, 48, 72) and example.truth.any()
     version = get_method("telea").version
-    assert (tmp_path / "features" / clip.name / f"telea-v{version}__crf23-x0.75__b16__v1.npz").is_file()
+    assert (tmp_path / "features" / clip.name / f"telea-v{version}__crf23-x0.75__b16__v2.npz").is_file()
     cached = build_example(tiny_footage[0], "telea", Degradation("crf23-x0.75", crf=23, scale=0.75), tmp_path)
     np.testing.assert_array_equal(cached.features, example.features)
     untouched = build_example(tiny_footage[0], "untouched", Degradation("lossless"), tmp_path)
