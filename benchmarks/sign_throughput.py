@@ -19,7 +19,9 @@ thumbnail built in the short-lived helper process, c2pa with ``core.backing_stor
   importing the signing module;
 - peak RSS of the helper child (RUSAGE_CHILDREN ``ru_maxrss``; it runs while the signer is at its baseline and has
   exited before c2pa starts) and the CPU seconds of signer + helper;
-- the largest sum of RSS over the signer and its children (sampled every 5 ms), the strict reading of the target;
+- the largest sum of RSS over the signer and its children (sampled every 5 ms by a thread in the signing process,
+  which costs that process some time: the rates printed are slightly conservative), the strict reading of the
+  target; the target line also takes baseline + helper peak, an exact bound for the phase where both run;
 - the reference: streaming SHA-256 of the same file in the same subprocess, and the ratio signing/SHA-256 rate;
 - the signed file's verification state against the dev root (checked after the measurement, so it costs nothing
   in the figures; every row must read ``Trusted``).
@@ -32,6 +34,8 @@ On this VM a page-cache write to memory the guest has not touched lately is seve
 recently freed memory, which is one reason timings swing between runs.
 
 Targets (issue 7): toolkit file peak RSS <= 100 MB and >= 250 MB/s on 2 cores; the foreign file's RSS is reported.
+The files are signed without ``--clip``: with a clip the helper also streams the clip's quadmask (one frame at a
+time) for the region fractions, and its own peak grows with the mask's frame size (~106 MB for a 720p mask).
 Timings on a shared machine swing with other work: the load average is printed before and after.
 
 Usage::
@@ -291,9 +295,10 @@ def main() -> int:
     )
     toolkit_row = chosen["toolkit (fragmented)"]
     rate = toolkit_row["bytes"] / 1e6 / toolkit_row["sign_s"]
-    peak = max(toolkit_row["maxrss_mb"], toolkit_row["hwm_mb"], toolkit_row["tree_mb"])
+    overlap = toolkit_row["base_mb"] + toolkit_row["helper_mb"]  # both alive only while the helper runs
+    peak = max(toolkit_row["maxrss_mb"], toolkit_row["hwm_mb"], toolkit_row["tree_mb"], overlap)
     print(
-        f"targets (toolkit file): peak RSS {peak:.0f} MB <= 100: {'yes' if peak <= 100 else 'NO'}; "
+        f"targets (toolkit file, no --clip): peak RSS {peak:.0f} MB <= 100: {'yes' if peak <= 100 else 'NO'}; "
         f"{rate:.0f} MB/s wall >= 250: {'yes' if rate >= 250 else 'NO'}; signed file {toolkit_row['state']}"
     )
     return 0

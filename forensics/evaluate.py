@@ -10,9 +10,11 @@ The scores evaluated are the shipped output: block probabilities expanded to an 
 ``void-eval detect`` writes it.
 
 ``void-eval detect-eval --clips DIR --methods a,b --out DIR`` (:func:`run_detect_eval`) splits the clips into
-training and held-out clips by seed, trains the fusion on the training clips with all methods ("seen"), trains
-once more per method without it ("leave-one-generator-out"), scores the held-out clips, also scores them with the
-shipped model, and writes ``frames.csv``, ``videos.csv``, ``summary.csv``, ``logo.csv`` and two plots.
+training and held-out clips by seed (clips cut from the same footage stay on one side), trains the fusion on the
+training clips with all methods ("seen"), trains once more per method without it ("leave-one-generator-out"),
+scores the held-out clips, also scores them with the shipped model (only clips whose footage it never saw), and
+writes ``frames.csv``, ``videos.csv``, ``summary.csv``, ``logo.csv`` and two plots. :func:`cross_validate` is the
+grouped cross-validation behind the shipped model's card.
 
 Examples
 --------
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -187,6 +190,99 @@ def leave_one_generator_out(
     )
 
 
+def cross_validate(
+    examples: list[Example],
+    folds: list[list[Path]],
+    config,
+    *,
+    sources: dict[str, str] | None = None,
+    logo: bool = True,
+    progress: bool = False,
+) -> dict:
+    """Grouped cross-validation of the training recipe: refit without each fold, score that fold, pool the scores.
+
+    Parameters
+    ----------
+    examples : list of Example
+        Every clip's examples (all generators and degradations).
+    folds : list of list of Path
+        Clip folders per fold (:func:`forensics.detectors.train.assign_folds`); a fold may share no clip group
+        with the other folds (checked: ``ValueError``).
+    config : TrainingConfig
+        The recipe refitted per fold (trees and video model, :func:`forensics.detectors.train.fit_model`).
+    sources : dict, optional, keyword-only
+        Clip name -> source (``footage``, ``suite``...) for the ``by_source`` rows.
+    logo : bool, keyword-only
+        Also refit without each generator in every fold and score that generator's videos (and the untouched ones)
+        of the fold: leave-one-generator-out, pooled over folds.
+    progress : bool, keyword-only
+        Report each fold on stderr.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``folds`` (clip names), ``summary`` (:func:`summarise` of the pooled scores), ``by_source``
+        (its ``degradation == "all"`` rows per source) and ``leave_one_generator_out`` (one row per generator).
+        Pooled video AUCs compare scores of different fold models, as pooled cross-validation does.
+
+    Examples
+    --------
+    >>> folds = assign_folds(groups, folds=4, seed=0)  # doctest: +SKIP
+    >>> figures = cross_validate(examples, folds, TrainingConfig(), logo=False)  # doctest: +SKIP
+    >>> [row["pixel_auc"] for row in figures["summary"] if row["degradation"] == "all"]  # doctest: +SKIP
+    """
+    from forensics.detectors.train import fit_model
+
+    names = [[Path(path).name for path in fold] for fold in folds]
+    methods = sorted({example.generator for example in examples} - {UNTOUCHED})
+    frame_parts, video_parts, logo_frames, logo_videos = [], [], [], []
+    for number, fold in enumerate(names):
+        inside = set(fold)
+        train_examples = [example for example in examples if example.clip not in inside]
+        test_examples = [example for example in examples if example.clip in inside]
+        shared = {example.group for example in train_examples} & {example.group for example in test_examples}
+        if shared:
+            raise ValueError(f"fold {number} shares clip groups with the other folds: {sorted(shared)}")
+        if not train_examples or not test_examples:
+            continue
+        if progress:
+            print(f"  cross-validation fold {number + 1}/{len(names)}: {len(fold)} clips", file=sys.stderr, flush=True)
+        model = fit_model(train_examples, config)
+        frames, videos = evaluate_examples(model, test_examples, label=f"fold-{number}")
+        frame_parts.append(frames)
+        video_parts.append(videos)
+        if logo and len(methods) >= 2:
+            _, frames, videos = leave_one_generator_out(train_examples, test_examples, config)
+            logo_frames.append(frames)
+            logo_videos.append(videos)
+    if not frame_parts:
+        raise ValueError("cross-validation needs at least one fold with clips on both sides")
+    frames, videos = pd.concat(frame_parts), pd.concat(video_parts)
+    by_source = []
+    for source in sorted(set((sources or {}).values())):
+        chosen = {name for name, value in sources.items() if value == source}
+        summary = summarise(frames[frames["clip"].isin(chosen)], videos[videos["clip"].isin(chosen)])
+        by_source.extend(summary[summary["degradation"] == "all"].assign(source=source).to_dict(orient="records"))
+    logo_rows = []
+    if logo_frames:
+        pooled_frames, pooled_videos = pd.concat(logo_frames), pd.concat(logo_videos)
+        for method in methods:
+            label = f"logo-without-{method}"
+            summary = summarise(
+                pooled_frames[pooled_frames["model"] == label], pooled_videos[pooled_videos["model"] == label]
+            )
+            row = summary[(summary["generator"] == method) & (summary["degradation"] == "all")].iloc[0].to_dict()
+            row["held_out_generator"] = row.pop("generator")
+            logo_rows.append(row)
+    return {
+        "folds": names,
+        "grouped_by": "clip group (meta.json source for real-footage clips, else the clip)",
+        "summary": summarise(frames, videos).to_dict(orient="records"),
+        "by_source": by_source,
+        "leave_one_generator_out": logo_rows,
+    }
+
+
 def plot_summary(summary: pd.DataFrame, logo: pd.DataFrame, videos: pd.DataFrame, path: Path) -> Path:
     """Bar chart of pixel AUC / F1-best per generator (seen vs leave-one-out) and video-score histograms."""
     import matplotlib
@@ -262,14 +358,15 @@ def run_detect_eval(
     seed : int, keyword-only
         Seed of the clip split and the retrained models.
     test_share : float, keyword-only
-        Share of clips held out.
+        Share of clip groups held out (clips cut from the same footage stay on one side).
     degradations : tuple of Degradation, keyword-only
         Distribution steps applied to every video.
     logo : bool, keyword-only
         Also run leave-one-generator-out (one extra training per method).
     shipped_model : str or Path, optional, keyword-only
-        Model file to score as well (default: the shipped model), on the held-out clips that are not in its
-        card's training set (rows ``model == "shipped"``; none when every held-out clip was trained on).
+        Model file to score as well (default: the shipped model), on the held-out clips whose name and group
+        (the footage they were cut from) are not in its card's training set (rows ``model == "shipped"``; none when
+        it saw all of them).
     """
     from forensics.detectors.fusion import DEFAULT_MODEL_PATH, load_card, load_model
     from forensics.detectors.train import TrainingConfig, build_examples, fit_model, split_clips
@@ -287,9 +384,7 @@ def run_detect_eval(
     clips = find_clip_folders(clips_dir)
     if len(clips) < 2:
         raise InputError(clips_dir, f"needs at least 2 clips to hold some out, found {len(clips)}")
-    config = replace(
-        TrainingConfig(seed=seed), methods=tuple(methods), degradations=degradations, test_share=test_share
-    )
+    config = replace(TrainingConfig(seed=seed), methods=tuple(methods), degradations=degradations)
     train_clips, test_clips = split_clips({"given": clips}, test_share=test_share, seed=seed)
     cache = out_dir / "cache"
     generators = config.generators
@@ -303,9 +398,12 @@ def run_detect_eval(
     if shipped_path.is_file():
         model = load_model(shipped_path)
         if model.extra.get("block", config.block) == config.block:
-            # Only clips the shipped model never saw count: the others would flatter it.
-            trained = {item["name"] for item in load_card(shipped_path)["trained_on"]["clips"]}
-            unseen = [example for example in test_examples if example.clip not in trained]
+            # Only clips whose content the shipped model never saw count: the others would flatter it. A clip is
+            # seen when its name or its group (the footage it was cut from, e.g. the shared BigBen sample) is a
+            # training clip's name or group.
+            trained_clips = load_card(shipped_path)["trained_on"]["clips"]
+            seen = {item["name"] for item in trained_clips} | {item.get("group", "") for item in trained_clips}
+            unseen = [example for example in test_examples if example.clip not in seen and example.group not in seen]
             if unseen:
                 shipped_frames, shipped_videos = evaluate_examples(model, unseen, label="shipped")
                 frames = pd.concat([frames, shipped_frames])

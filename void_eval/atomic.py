@@ -37,9 +37,30 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+def _publish(temp_name: str, path: Path, replace: bool) -> None:
+    """Move the finished temporary file to ``path``; with ``replace=False`` never over an existing file.
+
+    Without replacing, the file is hard-linked (which fails if ``path`` exists, however late it appeared) and the
+    temporary name removed; on a filesystem without hard links the existence check and the rename are two steps.
+    """
+    if replace:
+        os.replace(temp_name, path)
+        return
+    try:
+        os.link(temp_name, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some network or FAT filesystems)
+        if path.exists():
+            raise FileExistsError(f"{path} already exists") from None
+        os.replace(temp_name, path)
+        return
+    os.unlink(temp_name)
+
+
 @contextmanager
 def atomic_output(
-    path: str | Path, *, mode: int | None = None, fsync: bool = False, buffering: int = -1
+    path: str | Path, *, mode: int | None = None, fsync: bool = False, buffering: int = -1, replace: bool = True
 ) -> Iterator[IO[bytes]]:
     """Open a binary temporary file beside ``path``; on a clean exit it replaces ``path``, on error it is removed.
 
@@ -54,6 +75,9 @@ def atomic_output(
         Flush the data to disk before the rename (for files whose loss after a crash matters, like keys).
     buffering : int, keyword-only
         Buffer size passed to :func:`open` (``-1``: the default).
+    replace : bool, keyword-only
+        Replace an existing ``path``. ``False`` raises :class:`FileExistsError` (and removes the temporary file)
+        when ``path`` exists at the end, even if it appeared while the data was written.
 
     Yields
     ------
@@ -69,15 +93,17 @@ def atomic_output(
                 handle.flush()
                 os.fsync(handle.fileno())
         os.chmod(temp_name, _default_mode() if mode is None else mode)
-        os.replace(temp_name, path)
+        _publish(temp_name, path, replace)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
 
 
-def write_bytes_atomic(path: str | Path, data: bytes, *, mode: int | None = None, fsync: bool = False) -> Path:
+def write_bytes_atomic(
+    path: str | Path, data: bytes, *, mode: int | None = None, fsync: bool = False, replace: bool = True
+) -> Path:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_output`); returns ``path``."""
-    with atomic_output(path, mode=mode, fsync=fsync) as handle:
+    with atomic_output(path, mode=mode, fsync=fsync, replace=replace) as handle:
         handle.write(data)
     return Path(path)
 

@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from void_eval.errors import InputError
+from void_eval.lockstep import lockstep
 from void_eval.quadmask import BINARY_DILATION, MaskScheme, Quadmask
 from void_eval.video import VideoInfo, VideoReader, probe
 
@@ -198,9 +199,7 @@ class Clip:
     def iter_raw_masks(self, chunk_size: int = 16) -> Iterator[list[np.ndarray]]:
         """Decoded mask videos at their own size: per chunk, one ``(T, H, W, 3)`` array per mask file."""
         readers = [VideoReader(path).chunks(chunk_size) for path in self.mask_files]
-        for chunks in zip(*readers, strict=True):
-            yield list(chunks)
-            del chunks  # not held while the next chunk decodes (4K: ~25 MB per mask chunk frame)
+        yield from lockstep(*readers)  # holds no chunk while the next decodes (4K: ~25 MB per mask chunk frame)
 
     def iter_masks(self, chunk_size: int = 16, *, boundary_width: int = 8) -> Iterator[Quadmask]:
         """Quadmask chunks at the input's size (binary masks combined and dilated as upstream does)."""
@@ -225,7 +224,7 @@ class Clip:
         if self.counterfactual_path is not None:
             streams.append(self.iter_counterfactual(chunk_size))
         start = 0
-        for parts in zip(*streams, strict=True):
+        for parts in lockstep(*streams):
             frames, mask = parts[0], parts[1]
             counterfactual = parts[2] if len(parts) > 2 else None
             start += len(frames)

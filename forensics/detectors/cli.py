@@ -75,7 +75,9 @@ def detect_eval(
     methods: Annotated[str, typer.Option("--methods", help="Comma-separated method names.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="Output folder (CSV, plots, cache).", show_default=False)],
     seed: Annotated[int, typer.Option(help="Seed of the clip split and retrained models.")] = 0,
-    test_share: Annotated[float, typer.Option(help="Share of clips held out (0-1).")] = 0.34,
+    test_share: Annotated[
+        float, typer.Option(help="Share of clip groups held out (0-1); clips cut from one footage stay together.")
+    ] = 0.34,
     degradations: Annotated[
         str, typer.Option(help="Comma-separated degradations: lossless, crf18, crf28, crf23-x0.75.")
     ] = "lossless,crf18,crf28,crf23-x0.75",

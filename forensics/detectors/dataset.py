@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 from forensics.detectors.blocks import block_fraction
 from forensics.detectors.features import FEATURE_NAMES, BlockFeatureExtractor
 from void_eval.clip import Clip
+from void_eval.errors import InputError
 from void_eval.quadmask import Quadmask
 from void_eval.video import VideoReader, read_video, resize_frames, write_video
 
@@ -105,6 +107,30 @@ def rewritten_region(mask: Quadmask, method) -> np.ndarray:
     return region
 
 
+def clip_group(clip_path: str | Path) -> str:
+    """What a clip's content comes from: ``meta.json``'s ``source`` (the footage a real-footage clip was cut from),
+    else the clip folder's name.
+
+    Clips cut from one video share frames and scenery, so splits and folds keep a group on one side: otherwise the
+    untouched negatives of "held-out" clips would be pixels the model trained on.
+
+    Examples
+    --------
+    >>> clip_group("/nowhere/000_occlusion")
+    '000_occlusion'
+    """
+    path = Path(clip_path)
+    meta = path / "meta.json"
+    if meta.is_file():
+        try:
+            source = json.loads(meta.read_text()).get("source")
+        except (OSError, ValueError, AttributeError) as err:
+            raise InputError(meta, f"unreadable meta.json: {err}") from err
+        if isinstance(source, str) and source:
+            return source
+    return path.name
+
+
 @dataclass
 class Example:
     """One degraded video's features and truth.
@@ -121,6 +147,9 @@ class Example:
         ``(T, H, W)`` bool pixel ground truth (all False for untouched videos).
     block : int
         Block size in pixels.
+    group : str
+        What the clip's content comes from (:func:`clip_group`); clips of one group are never split between
+        training and evaluation. Defaults to the clip's name.
     """
 
     clip: str
@@ -130,6 +159,11 @@ class Example:
     block_truth: np.ndarray
     truth: np.ndarray
     block: int
+    group: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.group:
+            self.group = self.clip
 
     @property
     def processed(self) -> bool:
@@ -185,7 +219,14 @@ def build_example(
             truth_shape = tuple(int(v) for v in stored["truth_shape"])
             truth = np.unpackbits(stored["truth_bits"])[: int(np.prod(truth_shape))].reshape(truth_shape).astype(bool)
             return Example(
-                clip.name, generator, degradation.name, stored["features"], stored["block_truth"], truth, block
+                clip.name,
+                generator,
+                degradation.name,
+                stored["features"],
+                stored["block_truth"],
+                truth,
+                block,
+                clip_group(clip_path),
             )
     stop = clip.frames if max_frames is None else min(max_frames, clip.frames)
     mask = Quadmask.concatenate(list(clip.iter_masks(32)))[:stop]
@@ -213,7 +254,7 @@ def build_example(
         feature_names=np.asarray(FEATURE_NAMES),
     )
     temp.replace(cache)
-    return Example(clip.name, generator, degradation.name, features, block_truth, truth, block)
+    return Example(clip.name, generator, degradation.name, features, block_truth, truth, block, clip_group(clip_path))
 
 
 def sample_blocks(

@@ -11,7 +11,7 @@ Two engines walk the trees, with identical results (tested): ``numpy`` (the refe
 provides it. :attr:`FusionModel.engine` says which one ``auto`` resolves to.
 
 A model file is accompanied by a card (``<model>.card.json``) recording what it was trained on, the seed, the
-software versions and held-out figures; :func:`load_model` checks the card's sha256 of the model file.
+software versions and cross-validated figures; :func:`load_model` checks the card's sha256 of the model file.
 
 Examples
 --------
@@ -42,7 +42,7 @@ from void_eval.errors import InputError
 MODEL_FORMAT = "void-eval-gbt"
 MODEL_FORMAT_VERSION = 1
 #: The shipped model and its card.
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v2.json"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v3.json"
 Engine = Literal["auto", "compiled", "numpy"]
 
 
@@ -249,21 +249,31 @@ class FusionModel:
             raise InputError(source, f"malformed model ({err})") from err
         size = len(model.feature)
         lengths = {len(getattr(model, key)) for key in ("threshold", "left", "right", "missing_left", "is_leaf")}
-        inner = ~model.is_leaf
-        if (
-            lengths != {size}
-            or len(model.value) != size
-            or (model.roots < 0).any()
-            or (model.roots >= size).any()
-            or (model.feature[inner] < 0).any()
-            or (model.feature[inner] >= len(model.feature_names)).any()
-            or (model.left[inner] <= np.flatnonzero(inner)).any()
-            or (model.right[inner] <= np.flatnonzero(inner)).any()
-            or (model.left[inner] >= size).any()
-            or (model.right[inner] >= size).any()
-        ):
+        if lengths != {size} or len(model.value) != size or not _trees_are_consistent(model, size):
             raise InputError(source, "malformed model (inconsistent node arrays)")
         return model
+
+
+def _trees_are_consistent(model: FusionModel, size: int) -> bool:
+    """Roots ascend from 0; each tree's children point forward and stay inside its own node range.
+
+    The compiled engine walks each tree's slice of the node arrays without bounds checks, so a child pointing into
+    another tree (or past the end) must be refused here, not trusted.
+    """
+    roots = model.roots
+    if len(roots) == 0 or roots[0] != 0 or (np.diff(roots) <= 0).any() or roots[-1] >= size:
+        return False
+    ends = np.append(roots[1:], size)
+    tree_end = np.repeat(ends, np.diff(np.append(roots, size)))  # per node: where its tree's nodes stop
+    inner = np.flatnonzero(~model.is_leaf)
+    return not (
+        (model.feature[inner] < 0).any()
+        or (model.feature[inner] >= len(model.feature_names)).any()
+        or (model.left[inner] <= inner).any()
+        or (model.right[inner] <= inner).any()
+        or (model.left[inner] >= tree_end[inner]).any()
+        or (model.right[inner] >= tree_end[inner]).any()
+    )
 
 
 def file_sha256(path: str | Path) -> str:

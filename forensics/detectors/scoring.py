@@ -16,7 +16,8 @@ fast-moving untouched video raises block probabilities everywhere, a fill raises
 
 and :class:`VideoScoreModel`, a logistic regression on these features stored with the fusion model, maps them to
 ``P(processed)``. It is fitted on *out-of-fold* block probabilities of the training videos (the fusion model that
-scored a video never saw its clip; see :func:`forensics.detectors.train.fit_video_model`), never on held-out clips.
+scored a video never saw any clip cut from the same footage; see :func:`forensics.detectors.train.fit_video_model`),
+never on evaluation clips.
 Without a video model the score is ``peak``.
 
 Examples
@@ -66,11 +67,6 @@ def top_share_mean(values: list[float] | np.ndarray, share: float = TOP_FRAME_SH
     if ordered.size == 0:
         return math.nan
     return float(ordered[: max(1, math.ceil(ordered.size * share))].mean())
-
-
-def raw_video_score(scores: list[float] | np.ndarray) -> float:
-    """Mean of the highest quarter (at least one) of the frame scores; NaN for no frames."""
-    return top_share_mean(scores)
 
 
 def video_features(probabilities: np.ndarray) -> dict[str, float]:

@@ -1,25 +1,31 @@
 """Train the fusion model from a seed: clips -> removal methods -> degradations -> block features -> trees.
 
 Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipped model
-(``forensics/detectors/models/fusion_gbt_v2.json`` and its card). The recipe:
+(``forensics/detectors/models/fusion_gbt_v3.json`` and its card). The recipe:
 
 1. **Clips.** Real-footage clips with drifting elliptic holes (:mod:`forensics.detectors.footage`) and, when the
    suite generator is installed, suite clips (:func:`void_eval.suite.make_suite`), all from ``seed``.
-2. **Split.** Clips are split once into training and held-out clips (``test_share``), per source, by a seeded
-   permutation; the held-out clips never reach training.
-3. **Generators.** Each clip's input as it is (``untouched``) and the outputs of the CPU methods
+2. **Generators.** Each clip's input as it is (``untouched``) and the outputs of the CPU methods
    ``telea``, ``navier-stokes``, ``flowprop``, ``median``.
-4. **Degradations.** Lossless, h264 CRF 18, CRF 28, and 0.75x resize + CRF 23
+3. **Degradations.** Lossless, h264 CRF 18, CRF 28, and 0.75x resize + CRF 23
    (:data:`~forensics.detectors.dataset.DEFAULT_DEGRADATIONS`).
-5. **Rows.** Every block at least half rewritten is a positive; blocks with no rewritten pixel are sampled as
+4. **Rows.** Every block at least half rewritten is a positive; blocks with no rewritten pixel are sampled as
    negatives (:func:`~forensics.detectors.dataset.sample_blocks`); classes are weighted equally.
-6. **Model.** ``HistGradientBoostingClassifier`` (no early stopping, fixed ``random_state``), exported to JSON.
-7. **Video score.** A logistic regression on video-level summaries of block probabilities
+5. **Model.** ``HistGradientBoostingClassifier`` (no early stopping, fixed ``random_state``) on every clip,
+   exported to JSON.
+6. **Video score.** A logistic regression on video-level summaries of block probabilities
    (:mod:`forensics.detectors.scoring`), fitted on out-of-fold probabilities of the training videos
-   (:func:`fit_video_model`: trees refitted without each fold of training clips), stored in the model.
+   (:func:`fit_video_model`: trees refitted without each fold of clip groups), stored in the model.
+7. **Figures.** Grouped cross-validation (:func:`assign_folds`, :func:`forensics.evaluate.cross_validate`): the
+   clips are dealt into ``cv_folds`` folds by *group* (:func:`~forensics.detectors.dataset.clip_group`: every
+   real-footage clip cut from one source video lands in the same fold; each suite clip is its own group), the
+   whole recipe (trees and video model) is refitted without each fold and scores that fold; the pooled scores give
+   the card's figures, also leaving each generator out. The shipped model is the one fitted on every clip, so
+   the figures estimate how a model trained this way does on footage and scenes it has never seen.
 
-The card written beside the model lists the clips, generators, degradations, row counts, parameters, software
-versions and the held-out figures (pixel and video level; see :mod:`forensics.evaluate`).
+The card written beside the model lists the clips and their groups, the folds, generators, degradations, row
+counts, parameters, software versions and the cross-validated figures (pixel and video level; see
+:mod:`forensics.evaluate`).
 
 Examples
 --------
@@ -37,6 +43,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,12 +53,16 @@ from forensics.detectors.dataset import (
     Degradation,
     Example,
     build_example,
+    clip_group,
     method_versions,
 )
 from forensics.detectors.features import FEATURE_NAMES
 from forensics.detectors.fusion import DEFAULT_MODEL_PATH, FusionModel, save_model
 
-MODEL_VERSION = "2.0.0"
+if TYPE_CHECKING:
+    from forensics.detectors.scoring import VideoScoreModel
+
+MODEL_VERSION = "3.0.0"
 TRAINING_METHODS: tuple[str, ...] = ("telea", "navier-stokes", "flowprop", "median")
 
 
@@ -77,8 +88,8 @@ class TrainingConfig:
         Distribution steps applied to every video.
     block : int
         Block size in pixels.
-    test_share : float
-        Share of clips held out from training (per source).
+    cv_folds : int
+        Folds of the grouped cross-validation behind the card's figures (>= 2).
     max_iter, max_leaf_nodes, learning_rate, min_samples_leaf, l2_regularization
         Tree ensemble parameters.
     extra_clips : tuple of str
@@ -98,7 +109,7 @@ class TrainingConfig:
     methods: tuple[str, ...] = TRAINING_METHODS
     degradations: tuple[Degradation, ...] = DEFAULT_DEGRADATIONS
     block: int = 16
-    test_share: float = 0.34
+    cv_folds: int = 4
     max_iter: int = 200
     max_leaf_nodes: int = 63
     learning_rate: float = 0.1
@@ -160,19 +171,56 @@ def collect_clips(config: TrainingConfig, work_dir: Path) -> dict[str, list[Path
     return groups
 
 
+def _grouped(clips: list[Path]) -> dict[str, list[Path]]:
+    """Clips by :func:`~forensics.detectors.dataset.clip_group`, in sorted order."""
+    groups: dict[str, list[Path]] = {}
+    for clip in sorted(clips):
+        groups.setdefault(clip_group(clip), []).append(clip)
+    return dict(sorted(groups.items()))
+
+
 def split_clips(groups: dict[str, list[Path]], *, test_share: float, seed: int) -> tuple[list[Path], list[Path]]:
-    """Seeded per-source split into ``(train, test)`` clip lists (at least one of each where a source has two)."""
+    """Seeded per-source split into ``(train, test)`` clip lists that never splits a clip group.
+
+    Within each source, whole groups (:func:`~forensics.detectors.dataset.clip_group`) are held out, about
+    ``test_share`` of them, at least one of each side where a source has two groups.
+    """
     if not 0 < test_share < 1:
         raise ValueError(f"test_share must be in (0, 1), got {test_share}")
     rng = np.random.default_rng([seed, 7])
     train, test = [], []
     for source in sorted(groups):
-        clips = sorted(groups[source])
-        order = rng.permutation(len(clips))
-        n_test = min(len(clips) - 1, max(1, round(len(clips) * test_share))) if len(clips) > 1 else 0
-        test.extend(clips[i] for i in sorted(order[:n_test]))
-        train.extend(clips[i] for i in sorted(order[n_test:]))
-    return train, test
+        by_group = list(_grouped(groups[source]).values())
+        order = rng.permutation(len(by_group))
+        n_test = min(len(by_group) - 1, max(1, round(len(by_group) * test_share))) if len(by_group) > 1 else 0
+        test.extend(clip for i in sorted(order[:n_test]) for clip in by_group[i])
+        train.extend(clip for i in sorted(order[n_test:]) for clip in by_group[i])
+    return sorted(train), sorted(test)
+
+
+def assign_folds(groups: dict[str, list[Path]], *, folds: int, seed: int) -> list[list[Path]]:
+    """Deal the clips into ``folds`` cross-validation folds by clip group (seeded).
+
+    Every clip of a group lands in one fold; within each source the groups are dealt in turn (continuing where
+    the previous source stopped), so each fold gets a share of every source. Empty folds are dropped.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> assign_folds({"suite": [Path("a"), Path("b"), Path("c")]}, folds=2, seed=0)
+    [[PosixPath('b'), PosixPath('c')], [PosixPath('a')]]
+    """
+    if folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, got {folds}")
+    rng = np.random.default_rng([seed, 7])
+    dealt: list[list[Path]] = [[] for _ in range(folds)]
+    turn = 0
+    for source in sorted(groups):
+        by_group = list(_grouped(groups[source]).values())
+        for index in rng.permutation(len(by_group)):
+            dealt[turn % folds].extend(by_group[index])
+            turn += 1
+    return [sorted(fold) for fold in dealt if fold]
 
 
 def build_examples(
@@ -239,27 +287,28 @@ def fit_model(examples: list[Example], config: TrainingConfig, *, exclude: str |
     return model
 
 
-def fit_video_model(examples: list[Example], config: TrainingConfig):
+def fit_video_model(examples: list[Example], config: TrainingConfig) -> tuple[VideoScoreModel | None, str]:
     """Logistic video score model on out-of-fold block probabilities of the training videos.
 
-    Training clips are split (seeded) into ``config.video_folds`` groups; trees fitted without a group score that
-    group's videos, so the video model learns from probabilities like those of unseen videos (in-sample
-    probabilities are overconfident). Returns ``(VideoScoreModel or None, note)``.
+    The training clip groups (:func:`~forensics.detectors.dataset.clip_group`) are dealt (seeded) into
+    ``config.video_folds`` folds; trees fitted without a fold score that fold's videos, so the video model learns
+    from probabilities like those of unseen footage (in-sample probabilities are overconfident). Returns
+    ``(VideoScoreModel or None, note)``.
     """
     from sklearn.linear_model import LogisticRegression
 
     from forensics.detectors.scoring import VIDEO_FEATURES, VideoScoreModel, video_features
 
-    clips = sorted({example.clip for example in examples})
-    if len(clips) < 2:
-        return None, f"video model not fitted: cross-fitting needs >= 2 training clips, got {len(clips)}"
-    folds = min(config.video_folds, len(clips))
-    order = np.random.default_rng([config.seed, 11]).permutation(len(clips))
-    fold_of = {clips[index]: position % folds for position, index in enumerate(order)}
+    groups = sorted({example.group for example in examples})
+    if len(groups) < 2:
+        return None, f"video model not fitted: cross-fitting needs >= 2 clip groups, got {len(groups)}"
+    folds = min(config.video_folds, len(groups))
+    order = np.random.default_rng([config.seed, 11]).permutation(len(groups))
+    fold_of = {groups[index]: position % folds for position, index in enumerate(order)}
     rows, labels = [], []
     for fold in range(folds):
-        inside = [example for example in examples if fold_of[example.clip] != fold]
-        outside = [example for example in examples if fold_of[example.clip] == fold]
+        inside = [example for example in examples if fold_of[example.group] != fold]
+        outside = [example for example in examples if fold_of[example.group] == fold]
         if len({example.processed for example in inside}) < 2:
             return None, "video model not fitted: a cross-fitting fold lacks untouched or processed videos"
         trees = _fit_trees(inside, config)
@@ -278,7 +327,13 @@ def fit_video_model(examples: list[Example], config: TrainingConfig):
         features=VIDEO_FEATURES,
         coefficients=tuple(float(value) for value in fitted.coef_[0]),
         intercept=float(fitted.intercept_[0]),
-        fitted_on={"videos": len(labels), "processed": int(sum(labels)), "folds": folds, "out_of_fold": True},
+        fitted_on={
+            "videos": len(labels),
+            "processed": int(sum(labels)),
+            "folds": folds,
+            "groups": len(groups),
+            "out_of_fold": True,
+        },
     )
     return model, ""
 
@@ -304,25 +359,31 @@ def train(
     *,
     model_path: str | Path = DEFAULT_MODEL_PATH,
     evaluate: bool = True,
+    logo: bool = True,
     progress: bool = False,
 ) -> tuple[Path, dict]:
-    """Run the whole recipe and write the model and its card; returns ``(model_path, card)``."""
+    """Run the whole recipe and write the model and its card; returns ``(model_path, card)``.
+
+    ``evaluate`` adds the grouped cross-validation figures to the card (refits the recipe once per fold), ``logo``
+    also leaves each generator out in every fold (one more refit per fold and method).
+    """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     groups = collect_clips(config, work_dir)
-    train_clips, test_clips = split_clips(groups, test_share=config.test_share, seed=config.seed)
-    if not train_clips:
+    clips = sorted(clip for members in groups.values() for clip in members)
+    if not clips:
         raise ValueError("no training clips")
-    train_examples = build_examples(
-        train_clips, config.generators, config.degradations, work_dir, block=config.block, progress=progress
+    examples = build_examples(
+        clips, config.generators, config.degradations, work_dir, block=config.block, progress=progress
     )
-    model = fit_model(train_examples, config)
+    model = fit_model(examples, config)
     card = {
         "model": "gradient-boosted trees on per-block forensic features (void-eval forensics.detectors)",
         "trained_on": {
-            "clips": [{"name": path.name, "source": _source_of(path, groups)} for path in train_clips],
-            "held_out_clips": [{"name": path.name, "source": _source_of(path, groups)} for path in test_clips],
+            "clips": [
+                {"name": path.name, "source": _source_of(path, groups), "group": clip_group(path)} for path in clips
+            ],
             "generators": list(config.generators),
             "method_versions": method_versions(config.generators),
             "degradations": [asdict(item) for item in config.degradations],
@@ -334,31 +395,21 @@ def train(
         "software": _software(),
         "reproduce": (
             f"python -m forensics.detectors.train --seed {config.seed} --footage-clips {config.footage_clips} "
-            f"--suite-clips {config.suite_clips} --work WORK_DIR"
+            f"--suite-clips {config.suite_clips} --work WORK_DIR" + ("" if logo else " --no-logo")
         ),
         "trees": model.n_trees,
         "video_model": model.extra.get("video_model"),
         "video_model_note": model.extra.get("video_model_note", ""),
     }
-    if evaluate and test_clips:
-        from forensics.evaluate import evaluate_examples, summarise
+    if evaluate:
+        from forensics.evaluate import cross_validate
 
-        test_examples = build_examples(
-            test_clips, config.generators, config.degradations, work_dir, block=config.block, progress=progress
-        )
-        frames, videos = evaluate_examples(model, test_examples)
-        card["held_out"] = summarise(frames, videos).to_dict(orient="records")
-        by_source = []
-        for source, clips in sorted(groups.items()):
-            names = {path.name for path in clips}
-            chosen_frames = frames[frames["clip"].isin(names)]
-            chosen_videos = videos[videos["clip"].isin(names)]
-            if chosen_frames.empty:
-                continue
-            summary = summarise(chosen_frames, chosen_videos)
-            summary = summary[summary["degradation"] == "all"].assign(source=source)
-            by_source.extend(summary.to_dict(orient="records"))
-        card["held_out_by_source"] = by_source
+        folds = assign_folds(groups, folds=config.cv_folds, seed=config.seed)
+        if len(folds) >= 2:
+            sources = {path.name: _source_of(path, groups) for path in clips}
+            card["cross_validation"] = cross_validate(
+                examples, folds, config, sources=sources, logo=logo, progress=progress
+            )
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     model_path = save_model(model, model_path, card=card)
     return model_path, card
@@ -376,13 +427,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     parser.add_argument("--footage-clips", type=int, default=TrainingConfig.footage_clips)
     parser.add_argument("--suite-clips", type=int, default=TrainingConfig.suite_clips)
-    parser.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
+    parser.add_argument("--no-eval", action="store_true", help="skip the cross-validated figures")
+    parser.add_argument("--no-logo", action="store_true", help="skip leave-one-generator-out in the folds")
     args = parser.parse_args(argv)
     config = TrainingConfig(seed=args.seed, footage_clips=args.footage_clips, suite_clips=args.suite_clips)
-    path, card = train(config, args.work, model_path=args.out, evaluate=not args.no_eval, progress=True)
+    path, card = train(
+        config, args.work, model_path=args.out, evaluate=not args.no_eval, logo=not args.no_logo, progress=True
+    )
     print(json.dumps({"model": str(path), "trees": card["trees"], "seconds": card["train_seconds"]}))
-    for row in card.get("held_out", []):
-        print(json.dumps(row))
+    figures = card.get("cross_validation", {})
+    for key in ("summary", "by_source", "leave_one_generator_out"):
+        for row in figures.get(key, []):
+            print(json.dumps({"table": key, **row}))
     return 0
 
 

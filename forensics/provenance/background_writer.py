@@ -4,7 +4,7 @@ c2pa signs through Python stream callbacks: it writes the signed file in 8 KiB p
 reads and hashes. :class:`BackgroundWriter` gathers those pieces into blocks of ``block_bytes`` and hands the blocks
 to one helper thread that writes them to the real file; the system call releases the GIL, so the kernel's
 page-cache work for the output runs on the second core while c2pa goes on reading and hashing. Memory stays bounded:
-at most ``depth`` blocks wait in the queue (plus the one being filled).
+at most ``depth`` blocks wait in the queue (plus the one being filled and the one being written).
 
 Anything that needs the file's true state (``seek``, ``read``, ``flush``, ``close``) first waits until every queued
 block is written, so the stream behaves exactly like the file it wraps; a write error in the helper thread is
@@ -39,7 +39,8 @@ class BackgroundWriter:
     block_bytes : int, keyword-only
         Size of the blocks handed to the helper thread (>= 1; default 1 MiB).
     depth : int, keyword-only
-        Most blocks waiting at once (>= 1; default 4): bounds the memory to about ``(depth + 1) * block_bytes``.
+        Most blocks waiting at once (>= 1; default 4): bounds the memory to about ``(depth + 2) * block_bytes``
+        (waiting, being filled, being written).
     """
 
     def __init__(self, raw: IO[bytes], *, block_bytes: int = 1 << 20, depth: int = 4) -> None:

@@ -10,8 +10,11 @@ with its own checks; :func:`prepare_inputs` builds them in this process instead.
 The request travels as JSON, so method parameters, metric rows and extra record fields are passed in their JSON form
 (:func:`forensics.provenance.record.json_safe`), which is also the form the record stores. Errors cross back
 unchanged in kind: an :class:`~void_eval.errors.InputError` (bad clip, unknown parameter, undecodable video) is
-raised again with the same source and problem; ``ValueError``/``TypeError`` likewise; anything else, or a child that
-dies, raises ``RuntimeError`` with the child's message.
+raised again with the same source and problem; ``ValueError``/``TypeError`` likewise; any other toolkit error
+(:class:`~void_eval.errors.VoidEvalError`), or a child that dies or fails otherwise, raises
+:class:`HelperError` (a toolkit error, so the command line prints it on one line) with the child's message. The
+child runs with ``python -P``: the working folder is not on its import path, so a stray ``json.py`` where someone
+signs is never imported. Anything a library prints in the child goes to its stderr; only the answer reaches stdout.
 
 Examples
 --------
@@ -35,10 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from void_eval.errors import InputError
+from void_eval.errors import InputError, VoidEvalError
 
 #: Longest side of the mp4 thumbnail, in pixels.
 THUMBNAIL_SIDE = 512
+
+
+class HelperError(VoidEvalError, RuntimeError):
+    """The manifest helper process died or failed with something other than a bad input."""
 
 
 @dataclass(frozen=True)
@@ -222,7 +229,7 @@ def start_preparation(
     request_read, request_write = os.pipe()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "forensics.provenance.prepare"],
+            [sys.executable, "-P", "-m", "forensics.provenance.prepare"],  # -P: not the working folder
             stdin=request_read,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -239,7 +246,7 @@ def start_preparation(
     except BrokenPipeError as err:  # the child died before reading: report why
         _, stderr = process.communicate()
         _parse_answer(b"", stderr, process.returncode or 1)
-        raise RuntimeError("the manifest helper process closed its input") from err
+        raise HelperError("the manifest helper process closed its input") from err
     except BaseException:
         process.kill()
         process.communicate()
@@ -255,7 +262,7 @@ def _parse_answer(stdout: bytes, stderr: bytes, returncode: int) -> dict[str, An
         answer = None
     if returncode != 0 or not isinstance(answer, dict) or "ok" not in answer:
         detail = stderr.decode(errors="replace").strip().splitlines()[-5:] or ["no message"]
-        raise RuntimeError(
+        raise HelperError(
             f"the manifest helper process (python -m forensics.provenance.prepare) exited with {returncode}: "
             + " | ".join(detail)
         )
@@ -268,7 +275,7 @@ def _error_from(answer: Mapping[str, Any]) -> Exception:
         return InputError(answer["source"], answer["problem"])
     if kind in ("ValueError", "TypeError"):
         return {"ValueError": ValueError, "TypeError": TypeError}[kind](answer["message"])
-    return RuntimeError(f"the manifest helper process failed: {kind}: {answer.get('message')}")
+    return HelperError(f"the manifest helper process failed: {kind}: {answer.get('message')}")
 
 
 def _peak_rss_mb() -> float | None:
@@ -287,6 +294,7 @@ def _peak_rss_mb() -> float | None:
 def main() -> int:
     """Child entry point: one JSON request on stdin, one JSON answer line on stdout."""
     request = json.loads(sys.stdin.buffer.read())
+    answer_stream, sys.stdout = sys.stdout, sys.stderr  # whatever else is printed must not corrupt the answer
     try:
         inputs = prepare_inputs(
             file=request["file"],
@@ -301,12 +309,13 @@ def main() -> int:
         answer: dict[str, Any] = {"ok": False, "error": "InputError", "source": err.source, "problem": err.problem}
     except (ValueError, TypeError) as err:
         answer = {"ok": False, "error": type(err).__name__, "message": str(err)}
-    except Exception as err:  # reported to the parent, which raises RuntimeError with it
+    except Exception as err:  # reported to the parent, which raises HelperError with it
         answer = {"ok": False, "error": type(err).__name__, "message": str(err)}
     else:
         thumbnail = base64.b64encode(inputs.thumbnail).decode() if inputs.thumbnail is not None else None
         answer = {"ok": True, "record": inputs.record, "thumbnail": thumbnail, "peak_rss_mb": _peak_rss_mb()}
-    sys.stdout.write(json.dumps(answer) + "\n")
+    answer_stream.write(json.dumps(answer) + "\n")
+    answer_stream.flush()
     return 0
 
 

@@ -57,6 +57,7 @@ Examples
 from __future__ import annotations
 
 import io
+import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -65,7 +66,8 @@ from pathlib import Path
 from typing import Any
 
 from forensics.provenance.background_writer import BackgroundWriter
-from forensics.provenance.prepare import prepare_inputs, start_preparation
+from forensics.provenance.keys import check_key_permissions
+from forensics.provenance.prepare import HelperError, prepare_inputs, start_preparation
 from forensics.provenance.record import REMOVAL_LABEL, sha256_file
 from void_eval.atomic import atomic_output, write_bytes_atomic
 from void_eval.errors import InputError
@@ -399,6 +401,9 @@ def sign_file(
         raise InputError(out, "already exists (use --force to replace it)")
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist")
+    if key is not None:  # before any work: a key others can read is refused at once
+        check_key_permissions(key)
+    _check_finite_params(params)
 
     thumbnail = mime == "video/mp4"
     preparation: dict[str, Any] = {
@@ -415,6 +420,8 @@ def sign_file(
     try:  # the parent is hashed while the helper works; this process has not loaded c2pa yet
         parent_sha256 = sha256_file(parent_path) if parent_path is not None else None
         inputs = pending.result() if pending is not None else prepare_inputs(**preparation)
+    except HelperError as err:  # a crashed helper (e.g. a decoder fault on a hostile file): one line naming it
+        raise InputError(file, f"could not build its removal record or thumbnail: {err}") from err
     finally:
         if pending is not None:
             pending.cancel()  # a no-op once the result is in
@@ -465,10 +472,12 @@ def sign_file(
                 builder.set_no_embed()
                 with tempfile.TemporaryFile(dir=out.parent, prefix=".scratch.", buffering=0) as scratch:
                     manifest_bytes = _sign_into(builder, c2pa_signer, mime, source, scratch, out)
-                write_bytes_atomic(out, manifest_bytes)
+                write_bytes_atomic(out, manifest_bytes, replace=force)
             else:
-                with atomic_output(out, buffering=0) as temp:
+                with atomic_output(out, buffering=0, replace=force) as temp:
                     _sign_into(builder, c2pa_signer, mime, source, temp, out)
+    except FileExistsError as err:  # appeared while signing; never replaced without force
+        raise InputError(out, "already exists (use --force to replace it)") from err
     except C2paError as err:  # atomic_output has removed its temporary file
         if callback_errors is not None and callback_errors.error is not None:
             cause = callback_errors.error
@@ -479,6 +488,13 @@ def sign_file(
     finally:
         c2pa_signer.close()
     return out
+
+
+def _check_finite_params(params: Mapping[str, Any] | None) -> None:
+    """Refuse a non-finite number among the method parameters (JSON, and so the record, cannot hold it)."""
+    for name, value in (params or {}).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"parameter {name}", f"must be a finite number, got {value}")
 
 
 def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from void_eval.atomic import atomic_output, atomic_path, write_json_atomic, write_text_atomic
+from void_eval.atomic import atomic_output, atomic_path, write_bytes_atomic, write_json_atomic, write_text_atomic
 
 REPO = Path(__file__).resolve().parents[2]
 #: Files allowed their own temporary files, and why.
@@ -54,6 +54,16 @@ def test_failures_leave_the_old_file_and_no_temporary(tmp_path):
         temp.write_text("new")
         raise RuntimeError("boom")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_without_replace_a_file_that_appeared_meanwhile_is_never_overwritten(tmp_path):
+    target = tmp_path / "signed.bin"
+    with pytest.raises(FileExistsError), atomic_output(target, replace=False) as handle:
+        handle.write(b"new")
+        target.write_bytes(b"someone else's")  # appears while the data is written
+    assert target.read_bytes() == b"someone else's" and [p.name for p in tmp_path.iterdir()] == ["signed.bin"]
+    fresh = write_bytes_atomic(tmp_path / "fresh.bin", b"data", replace=False)
+    assert fresh.read_bytes() == b"data" and sorted(p.name for p in tmp_path.iterdir()) == ["fresh.bin", "signed.bin"]
 
 
 def test_modes_follow_the_umask_or_the_request(tmp_path):

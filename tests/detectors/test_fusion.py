@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -64,6 +65,14 @@ def test_save_load_checks_card_and_format(fitted, tmp_path):
     document["nodes"]["left"][0] = 0  # a cycle
     with pytest.raises(InputError, match="inconsistent"):
         FusionModel.from_json(document)
+    assert len(document["roots"]) >= 2
+    crossing = model.to_json()  # the first tree's root points into the second tree
+    crossing["nodes"]["left"][0] = crossing["roots"][1] + 1
+    reversed_roots = model.to_json()
+    reversed_roots["roots"] = reversed_roots["roots"][::-1]
+    for broken in (crossing, reversed_roots):
+        with pytest.raises(InputError, match="inconsistent"):
+            FusionModel.from_json(broken)
     with pytest.raises(InputError, match="not a"):
         FusionModel.from_json({"format": "pickle"})
     with pytest.raises(InputError, match="not found"):
@@ -76,8 +85,15 @@ def test_shipped_model_is_small_versioned_and_documented():
     card = load_card()
     assert model.feature_names == FEATURE_NAMES and model.version == card["model_version"]
     assert card["trained_on"]["generators"][0] == "untouched" and card["trained_on"]["clips"]
-    held_out = {item["name"] for item in card["trained_on"]["held_out_clips"]}
-    assert held_out and not held_out & {item["name"] for item in card["trained_on"]["clips"]}
+    clips = card["trained_on"]["clips"]
+    folds = card["cross_validation"]["folds"]
+    assert sorted(name for fold in folds for name in fold) == sorted(item["name"] for item in clips)
+    group_of = {item["name"]: item["group"] for item in clips}
+    fold_groups = [{group_of[name] for name in fold} for fold in folds]
+    assert all(not first & second for first, second in itertools.combinations(fold_groups, 2))  # no footage in two
+    assert {row["held_out_generator"] for row in card["cross_validation"]["leave_one_generator_out"]} == set(
+        card["trained_on"]["generators"][1:]
+    )
     assert "python -m forensics.detectors.train" in card["reproduce"]
     video_model = model.extra["video_model"]
     assert set(video_model["features"]) <= set(VIDEO_FEATURES) and len(video_model["coefficients"]) == len(

@@ -63,8 +63,8 @@ def test_video_model_is_fitted_out_of_fold_or_says_why(tiny_footage, tmp_path):
     config = TrainingConfig(seed=0, methods=("telea",), max_iter=5, min_samples_leaf=5, video_folds=2)
     examples = build_examples(tiny_footage, config.generators, (Degradation("lossless"),), tmp_path, block=16)
     model, note = fit_video_model(examples, config)
-    assert note == "" and model.fitted_on == {"videos": 6, "processed": 3, "folds": 2, "out_of_fold": True}
+    assert note == "" and model.fitted_on == {"videos": 6, "processed": 3, "folds": 2, "groups": 3, "out_of_fold": True}
     assert len(model.coefficients) == len(VIDEO_FEATURES)
     single = [example for example in examples if example.clip == examples[0].clip]
     missing, why = fit_video_model(single, config)
-    assert missing is None and "needs >= 2 training clips" in why
+    assert missing is None and "needs >= 2 clip groups" in why

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from forensics.detectors.dataset import Degradation, build_example, rewritten_region, sample_blocks
-from forensics.detectors.train import TrainingConfig, split_clips, train
+from forensics.detectors.dataset import (
+    Degradation,
+    Example,
+    build_example,
+    clip_group,
+    rewritten_region,
+    sample_blocks,
+)
+from forensics.detectors.train import TrainingConfig, assign_folds, split_clips, train
 from void_eval.clip import Clip
+from void_eval.errors import InputError
 from void_eval.methods.registry import get_method
 from void_eval.quadmask import Quadmask
 
@@ -38,12 +47,132 @@ def test_retraining_is_deterministic(tmp_path):
     assert other.read_bytes() != first.read_bytes()
 
 
-def test_split_keeps_clips_apart_and_is_seeded(tmp_path):
-    groups = {"a": [tmp_path / f"a{i}" for i in range(6)], "b": [tmp_path / f"b{i}" for i in range(3)]}
-    train_clips, test_clips = split_clips(groups, test_share=0.34, seed=0)
-    assert not set(train_clips) & set(test_clips) and len(train_clips) + len(test_clips) == 9
-    assert {path.name[0] for path in test_clips} == {"a", "b"}
-    assert split_clips(groups, test_share=0.34, seed=0) == (train_clips, test_clips)
+def _clip_folders(root: Path, sources: dict[str, str | None]) -> list[Path]:
+    """Clip folders whose meta.json names the footage they were cut from (None: no source, the clip is its group)."""
+    folders = []
+    for name, source in sources.items():
+        folder = root / name
+        folder.mkdir(parents=True)
+        (folder / "meta.json").write_text(json.dumps({"scenario": "test"} | ({"source": source} if source else {})))
+        folders.append(folder)
+    return folders
+
+
+@pytest.fixture
+def grouped_clips(tmp_path) -> dict[str, list[Path]]:
+    footage = _clip_folders(tmp_path / "footage", {f"footage-{i:02d}": f"video-{i % 3}" for i in range(9)})
+    suite = _clip_folders(tmp_path / "suite", {f"{i:03d}_scene": None for i in range(5)})
+    return {"footage": footage, "suite": suite}
+
+
+def test_clip_group_is_the_footage_a_clip_was_cut_from(grouped_clips, tmp_path):
+    assert clip_group(grouped_clips["footage"][4]) == "video-1"
+    assert clip_group(grouped_clips["suite"][2]) == "002_scene"
+    broken = _clip_folders(tmp_path / "broken", {"x": None})[0]
+    (broken / "meta.json").write_text("{not json")
+    with pytest.raises(InputError, match="unreadable meta.json"):
+        clip_group(broken)
+
+
+def test_split_never_separates_clips_of_one_footage_and_is_seeded(grouped_clips):
+    train_clips, test_clips = split_clips(grouped_clips, test_share=0.34, seed=0)
+    assert sorted(train_clips + test_clips) == sorted(grouped_clips["footage"] + grouped_clips["suite"])
+    assert not {clip_group(path) for path in train_clips} & {clip_group(path) for path in test_clips}
+    assert {path.parent.name for path in test_clips} == {"footage", "suite"}
+    assert split_clips(grouped_clips, test_share=0.34, seed=0) == (train_clips, test_clips)
+
+
+def test_folds_hold_whole_groups_and_a_share_of_every_source(grouped_clips):
+    folds = assign_folds(grouped_clips, folds=3, seed=0)
+    assert sorted(path for fold in folds for path in fold) == sorted(grouped_clips["footage"] + grouped_clips["suite"])
+    owners = {}
+    for number, fold in enumerate(folds):
+        for path in fold:
+            assert owners.setdefault(clip_group(path), number) == number  # a group never spans two folds
+    assert all({path.parent.name for path in fold} == {"footage", "suite"} for fold in folds)
+    assert (
+        assign_folds(grouped_clips, folds=3, seed=0) == folds and assign_folds(grouped_clips, folds=3, seed=1) != folds
+    )
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        assign_folds(grouped_clips, folds=1, seed=0)
+
+
+class _Recorder:
+    """Stands in for fitted trees: remembers the clip groups it was fitted on and the groups it scores."""
+
+    def __init__(self, examples, log):
+        self.trained = {example.group for example in examples}
+        self.extra = {"video_model": None}
+        log.append(self)
+        self.scored: set[str] = set()
+
+    def predict_proba(self, flat):
+        self.scored |= {
+            f"video-{int(value)}" if value < 100 else f"{int(value) - 100:03d}_scene" for value in flat[:, 0]
+        }
+        return np.clip(flat[:, 1], 0.0, 1.0)
+
+
+def _fake_examples() -> list[Example]:
+    """Examples of 3 footage groups (2 clips each) and 2 suite clips; feature 0 encodes the group for _Recorder."""
+    examples = []
+    clips = [(f"footage-{i}", f"video-{i % 3}", i % 3) for i in range(6)] + [
+        (f"{i:03d}_scene", f"{i:03d}_scene", 100 + i) for i in range(2)
+    ]
+    rng = np.random.default_rng(0)
+    for clip, group, code in clips:
+        for generator in ("untouched", "telea"):
+            features = np.stack([np.full((3, 2, 2), float(code)), rng.random((3, 2, 2))], axis=-1)
+            truth = np.zeros((3, 32, 32), bool)
+            truth[:, :16] = generator != "untouched"
+            examples.append(
+                Example(
+                    clip, generator, "lossless", features, truth[:, ::16, ::16].astype(np.float32), truth, 16, group
+                )
+            )
+    return examples
+
+
+def test_video_model_scores_only_groups_its_trees_never_saw(monkeypatch):
+    from forensics.detectors import train as train_module
+
+    log: list[_Recorder] = []
+    monkeypatch.setattr(train_module, "_fit_trees", lambda examples, config: _Recorder(examples, log))
+    model, note = train_module.fit_video_model(_fake_examples(), TrainingConfig(video_folds=2))
+    assert model is not None and note == "" and model.fitted_on["groups"] == 5 and len(log) == 2
+    for trees in log:
+        assert trees.scored and not trees.scored & trees.trained  # out of fold by footage, not just by clip name
+
+
+def test_cross_validation_scores_each_fold_with_models_that_never_saw_it(monkeypatch, tmp_path):
+    from forensics.detectors import train as train_module
+    from forensics.evaluate import cross_validate
+
+    log: list[_Recorder] = []
+    monkeypatch.setattr(
+        train_module,
+        "fit_model",
+        lambda examples, config, exclude=None: _Recorder(
+            [example for example in examples if example.generator != exclude], log
+        ),
+    )
+    examples = _fake_examples()
+    folds = [
+        [tmp_path / "footage-0", tmp_path / "footage-3", tmp_path / "000_scene"],
+        [tmp_path / name for name in ("footage-1", "footage-4", "footage-2", "footage-5", "001_scene")],
+    ]
+    result = cross_validate(examples, folds, TrainingConfig(), sources=None, logo=False)
+    assert len(log) == 2 and all(trees.scored and not trees.scored & trees.trained for trees in log)
+    assert {row["generator"] for row in result["summary"]} == {"telea", "all"} and result["folds"][0][2] == "000_scene"
+    leaking = [
+        [tmp_path / "footage-0"],
+        [
+            tmp_path / name
+            for name in ("footage-3", "footage-1", "footage-4", "footage-2", "footage-5", "000_scene", "001_scene")
+        ],
+    ]
+    with pytest.raises(ValueError, match="shares clip groups"):
+        cross_validate(examples, leaking, TrainingConfig(), logo=False)
 
 
 def test_examples_truth_and_sampling(tiny_footage, tmp_path):

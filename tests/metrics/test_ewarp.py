@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from tests.metrics._fidelity_cases import bigben
 from tests.metrics._scenes import physics_scene, smooth_texture
 from void_eval.errors import InputError, MissingExtraError
 from void_eval.metrics.base import ScoreChunk
@@ -373,3 +374,12 @@ def test_large_frames_keep_no_scratch_and_give_the_same_values(monkeypatch) -> N
     accumulator.update(ScoreChunk(start=0, output=video, input=video, mask=mask))
     assert accumulator.compute() == expected
     assert accumulator._workspace._buffers == {}
+
+
+def test_a_tiny_frame_does_not_coarsen_the_flow_of_later_larger_ones() -> None:
+    frames, _, _ = bigben(2)
+    expected = DisFlow(preset="medium").flow(frames[0], frames[1])
+    used = DisFlow(preset="medium")
+    tiny = np.ascontiguousarray(frames[:, :24, :32])
+    used.flow(tiny[0], tiny[1])  # OpenCV lowers the finest scale for a frame this small and keeps it
+    np.testing.assert_array_equal(used.flow(frames[0], frames[1]), expected)

@@ -110,12 +110,20 @@ def test_large_frames_in_row_bands_equal_the_whole_frame(monkeypatch, net):
         assert banded_accumulator.compute()[region].value == pytest.approx(value.value, rel=1e-5)
 
 
-def test_fast_convolution_equals_the_plain_network():
+def test_fast_convolution_equals_the_plain_network(monkeypatch):
+    from void_eval.metrics.lpips import _nnpack_available
+
+    if not _nnpack_available():
+        pytest.skip("this torch build has no NNPACK: the fast path is the plain convolution")
+    calls = []
+    nnpack = torch._nnpack_spatial_convolution
+    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", lambda *args: calls.append(1) or nnpack(*args))
     reference, output, _ = bigben(1)
     network = load_lpips_network("alex", "cpu")
     batch = torch.from_numpy(np.stack([output[0], reference[0]])).permute(0, 3, 1, 2).float() / 127.5 - 1
     with torch.inference_mode():
         fast = network.features(batch)
+        assert calls == [1]  # the 5x5 layer took the NNPACK path
         x = (batch - network.shift) / network.scale
         for step in network._plan:  # textbook: nn.Conv2d modules, NCHW
             if step[0] == "conv":

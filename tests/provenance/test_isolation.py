@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from forensics.provenance.background_writer import BackgroundWriter
-from forensics.provenance.prepare import prepare_inputs, start_preparation
+from forensics.provenance.prepare import HelperError, prepare_inputs, start_preparation
 from forensics.provenance.sign import sign_file
 from forensics.provenance.verify import verify_file
 from void_eval.errors import InputError
@@ -101,13 +101,54 @@ def test_helper_process_errors_keep_their_kind_and_message(media, tmp_path):
         start_preparation(file=broken, thumbnail=True).result()
 
 
-def test_a_dying_helper_is_a_runtime_error_with_its_message(monkeypatch, tmp_path):
-    fake_python = tmp_path / "python"
-    fake_python.write_text("#!/bin/sh\necho 'helper exploded' >&2\nexit 3\n")
+def _crashing_python(folder: Path) -> Path:
+    fake_python = folder / "python"
+    fake_python.write_text("#!/bin/sh\necho 'helper exploded' >&2\nkill -SEGV $$\n")
     fake_python.chmod(fake_python.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setattr(sys, "executable", str(fake_python))
-    with pytest.raises(RuntimeError, match="exited with 3: helper exploded"):
+    return fake_python
+
+
+def test_a_dying_helper_is_a_helper_error_with_its_message(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(_crashing_python(tmp_path)))
+    with pytest.raises(HelperError, match="exited with -11: helper exploded"):
         start_preparation(file=None, thumbnail=False, method="copy").result()
+
+
+def test_a_crashed_helper_fails_signing_on_one_line_naming_the_file(monkeypatch, media, pki, tmp_path):
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setattr(sys, "executable", str(_crashing_python(tmp_path / "bin")))
+    out = tmp_path / "out" / "signed.mp4"
+    out.parent.mkdir()
+    with pytest.raises(InputError) as caught:
+        sign_file(media.edited_mp4, parent=media.original_mp4, chain=pki.chain, key=pki.key, out=out, method="telea")
+    message = str(caught.value)
+    assert str(media.edited_mp4) in message and "helper exploded" in message and "\n" not in message
+    assert list(out.parent.iterdir()) == []
+
+
+def test_the_helper_never_imports_from_the_working_folder(monkeypatch, tmp_path):
+    marker = tmp_path / "planted_module_ran"
+    (tmp_path / "base64.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (tmp_path / "json.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    monkeypatch.chdir(tmp_path)
+    inputs = start_preparation(file=None, thumbnail=False, method="telea", params={"radius": 3}).result()
+    assert inputs.record["method"]["name"] == "telea" and not marker.exists()
+
+
+def test_bad_key_and_non_finite_parameters_are_refused_before_any_work(monkeypatch, media, pki, tmp_path):
+    def no_helper(**_):
+        raise AssertionError("the helper must not start")
+
+    monkeypatch.setattr("forensics.provenance.sign.start_preparation", no_helper)
+    loose_key = tmp_path / "loose.key"
+    loose_key.write_bytes(Path(pki.key).read_bytes())
+    loose_key.chmod(0o644)
+    common = {"parent": media.original_mp4, "chain": pki.chain, "method": "telea"}
+    with pytest.raises(InputError, match="accessible by group/others"):
+        sign_file(media.edited_mp4, key=loose_key, out=tmp_path / "a.mp4", **common)
+    with pytest.raises(InputError, match="parameter radius: must be a finite number, got nan"):
+        sign_file(media.edited_mp4, key=pki.key, out=tmp_path / "b.mp4", params={"radius": float("nan")}, **common)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["loose.key"]
 
 
 SIGN_AND_LIST_MODULES = """

@@ -16,11 +16,12 @@ Definition (Lai et al. 2018, "Learning Blind Video Temporal Consistency", refere
   3 channels, averaged over non-occluded pixels);
 - ``E_warp = mean_t E_t`` over the ``T - 1`` pairs of the clip.
 
-Computation: warps are exact bilinear in float32 (OpenCV's ``remap`` on 1-, 3- or 4-channel images; its 2-channel
-path quantises the weights to 1/32 px, so the flow field is warped padded to 4 channels); the occlusion tests and
-the squared error run in float32 on row bands of ~32k pixels that stay in cache, with the same operations in the
-same order as the whole-frame formula (the mask is bit-identical to it; tests compare it with plain numpy and a
-float64 scipy transcription); sums are float64. About 15-20 ms per 720p pair besides the two flows.
+Computation: warps are exact bilinear in float32 (OpenCV >= 5.0's ``remap`` on 1-, 3- or 4-channel images; its
+2-channel path quantises the weights to 1/32 px, so the flow field is warped padded to 4 channels; OpenCV 4.x
+quantises every channel count, hence the ``>=5.0`` requirement, and a test over 1-5 channels checks it); the
+occlusion tests and the squared error run in float32 on row bands of ~32k pixels that stay in cache, with the same
+operations in the same order as the whole-frame formula (the mask is bit-identical to it; tests compare it with
+plain numpy and a float64 scipy transcription); sums are float64. About 15-20 ms per 720p pair besides the two flows.
 
 The value is reported **raw** (scale x1); papers print it x1e2 or x1e3 inconsistently, so every row's note states
 the scale and the flow (provider and source video). For removal without ground truth the default flow source is
@@ -108,16 +109,14 @@ def _sampling_map(flow: np.ndarray, *, top: int = 0) -> np.ndarray:
 _FLOAT_REMAP_CHANNELS = (1, 3, 4)
 
 
-def _remap(image: np.ndarray, sampling: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def _remap(image: np.ndarray, sampling: np.ndarray) -> np.ndarray:
     """Exact bilinear ``remap`` of a float32 image (taps clamped): 1, 3 and 4 channels directly, others by plane."""
     channels = 1 if image.ndim == 2 else image.shape[2]
     shape = (*sampling.shape[:2], *image.shape[2:])  # the map's grid, the image's channels
     if channels in _FLOAT_REMAP_CHANNELS:
-        warped = cv2.remap(
-            image, sampling, None, dst=out, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
+        warped = cv2.remap(image, sampling, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return warped.reshape(shape)  # OpenCV drops a trailing axis of length 1
-    out = np.empty(shape, np.float32) if out is None else out
+    out = np.empty(shape, np.float32)
     for channel in range(channels):
         out[..., channel] = _remap(np.ascontiguousarray(image[..., channel]), sampling)
     return out

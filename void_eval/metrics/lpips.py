@@ -113,8 +113,9 @@ _VGG_PLAN = [
 _TAP_STRIDES = {"alex": (4, 8, 16, 16, 16), "vgg": (1, 2, 4, 8, 16)}
 #: Row bands start on multiples of the deepest tap's stride, so every pooling window falls where it does in the frame.
 _BAND_ALIGN = 16
-#: Input rows each band reads beyond its own rows: more than the deepest tap's receptive-field radius (AlexNet 195
-#: px, VGG16 212 px across), so every kept feature sees exactly the pixels it sees in the whole frame.
+#: Input rows each band reads beyond its own rows: more than the deepest tap's reach to one side (AlexNet relu5:
+#: 66 rows up, 96 down; VGG16 relu5_3: 90 up, 105 down, with bands starting on multiples of 16), so every kept
+#: feature sees exactly the pixels it sees in the whole frame (a 64-row halo fails the equality test).
 _BAND_HALO = 128
 #: Frames above this many pixels run through the network in row bands (4K: 3 bands; 1080p and below: one piece).
 BAND_PIXELS = 4_000_000

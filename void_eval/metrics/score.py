@@ -26,6 +26,7 @@ import pandas as pd
 
 from void_eval.clip import Clip
 from void_eval.errors import InputError
+from void_eval.lockstep import lockstep
 from void_eval.metrics.base import MetricValue, ScoreChunk
 from void_eval.video import VideoReader, probe
 
@@ -296,7 +297,8 @@ def score_clip(
     decode_seconds = 0.0
     frames_scored = 0
     output_chunks = reader.chunks(effective_chunk, stop=clip.frames)
-    for clip_chunk, output_frames in zip(clip.iter_aligned(effective_chunk), output_chunks, strict=True):
+    # lockstep, not zip: zip's result tuple would keep the previous chunks alive while the next ones decode
+    for clip_chunk, output_frames in lockstep(clip.iter_aligned(effective_chunk), output_chunks):
         chunk = ScoreChunk(
             start=clip_chunk.start,
             output=output_frames,
@@ -311,7 +313,7 @@ def score_clip(
             seconds[name] += time.perf_counter() - started
         frames_scored += len(output_frames)
         # drop this chunk before the next one is decoded (the loop variables would keep it alive meanwhile: at 4K
-        # one chunk of output, input, counterfactual and quadmask holds ~90 MB)
+        # one chunk of output, input, counterfactual and quadmask holds ~90 MB; ``lockstep`` holds none of it)
         del chunk, clip_chunk, output_frames
         decode_started = time.perf_counter()
 

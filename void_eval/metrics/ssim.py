@@ -26,9 +26,10 @@ offset (the rounded mean of both frames) from X and Y, which leaves S unchanged 
 
 Memory: each frame is processed in row bands of about 2^17 map pixels plus a halo of ``pad`` rows above and below
 (5 px for the Gaussian window, 32 for the uniform 65x65 one), with the frame's channel offsets, so every map pixel
-sees the same window and the same arithmetic as in a whole-frame pass (tests check the values are identical). The
-extra memory is a few MB at any frame size (a whole-frame pass needed ~0.5 GB at 4K), and the region sums are
-taken band by band, so the full map is never held (:func:`ssim_map` still returns it).
+sees the same window and the same arithmetic as in a whole-frame pass (tests check the maps are bit-identical;
+region means summed band by band agree to ~1e-16 relative). The extra memory is a few MB at any frame size (a
+whole-frame pass needed ~0.5 GB at 4K), and the region sums are taken band by band, so the full map is never held
+(:func:`ssim_map` still returns it).
 
 Notes
 -----
