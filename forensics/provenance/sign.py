@@ -416,8 +416,10 @@ def sign_file(
         "extra": removal,
     }
     # only a thumbnail, the method registry or a clip's masks need the heavy libraries worth a helper process
-    pending = start_preparation(**preparation) if isolate and (thumbnail or method or clip) else None
+    pending = None
     try:  # the parent is hashed while the helper works; this process has not loaded c2pa yet
+        if isolate and (thumbnail or method or clip):
+            pending = start_preparation(**preparation)
         parent_sha256 = sha256_file(parent_path) if parent_path is not None else None
         inputs = pending.result() if pending is not None else prepare_inputs(**preparation)
     except HelperError as err:  # a crashed helper (e.g. a decoder fault on a hostile file): one line naming it
