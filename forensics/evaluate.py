@@ -333,6 +333,23 @@ def find_clip_folders(root: str | Path) -> list[Path]:
     return clips
 
 
+def unseen_examples(examples: list[Example], card: dict) -> list[Example]:
+    """The examples a model never saw in training: neither their clip's name nor its group (the footage it was cut
+    from, e.g. the shared BigBen sample) is the name or group of a clip in the model card's ``trained_on``.
+
+    Examples
+    --------
+    >>> card = {"trained_on": {"clips": [{"name": "footage-00-BigBen", "group": "BigBen"}]}}
+    >>> renamed = Example("my-bigben-cut", "telea", "lossless", np.zeros((1, 1, 1, 1)), None, None, 16, "BigBen")
+    >>> other = Example("000_occlusion", "telea", "lossless", np.zeros((1, 1, 1, 1)), None, None, 16)
+    >>> [example.clip for example in unseen_examples([renamed, other], card)]
+    ['000_occlusion']
+    """
+    trained = card["trained_on"]["clips"]
+    seen = {item["name"] for item in trained} | {item["group"] for item in trained if item.get("group")}
+    return [example for example in examples if example.clip not in seen and example.group not in seen]
+
+
 def run_detect_eval(
     clips_dir: str | Path,
     methods: tuple[str, ...],
@@ -398,12 +415,8 @@ def run_detect_eval(
     if shipped_path.is_file():
         model = load_model(shipped_path)
         if model.extra.get("block", config.block) == config.block:
-            # Only clips whose content the shipped model never saw count: the others would flatter it. A clip is
-            # seen when its name or its group (the footage it was cut from, e.g. the shared BigBen sample) is a
-            # training clip's name or group.
-            trained_clips = load_card(shipped_path)["trained_on"]["clips"]
-            seen = {item["name"] for item in trained_clips} | {item.get("group", "") for item in trained_clips}
-            unseen = [example for example in test_examples if example.clip not in seen and example.group not in seen]
+            # only clips whose content the shipped model never saw count: the others would flatter it
+            unseen = unseen_examples(test_examples, load_card(shipped_path))
             if unseen:
                 shipped_frames, shipped_videos = evaluate_examples(model, unseen, label="shipped")
                 frames = pd.concat([frames, shipped_frames])

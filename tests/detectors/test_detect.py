@@ -14,7 +14,7 @@ from void_eval.cli import main
 from void_eval.clip import Clip
 from void_eval.methods.base import hole_masks
 from void_eval.quadmask import Quadmask
-from void_eval.video import probe, read_video
+from void_eval.video import probe, read_video, write_video
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +64,17 @@ def test_detect_cli_json_and_errors(telea_fill, tmp_path, capsys):
     assert (tmp_path / "telea_strip.png").is_file()
     assert main(["detect", str(tmp_path / "missing.mp4")]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_heatmap_of_an_odd_sized_video_covers_every_pixel(tmp_path):
+    frames = np.random.default_rng(3).integers(0, 256, (9, 67, 101, 3), dtype=np.uint8)  # partial edge blocks
+    source = write_video(tmp_path / "odd.mp4", frames, 12.0, kind="lossless")
+    detection = detect_video(source, out_dir=tmp_path / "out", keep_blocks=True)
+    heat_info = probe(detection.heatmap)
+    assert (heat_info.frames, heat_info.height, heat_info.width) == (9, 67, 101)
+    heat = read_video(detection.heatmap)
+    block = load_model().extra["block"]
+    for index in (0, 8):
+        expected = heatmap_frame(detection.block_probabilities[index], 67, 101, block)
+        np.testing.assert_array_equal(heat[index, ..., 0], expected)
+        np.testing.assert_array_equal(heat[index, ..., 1], expected)

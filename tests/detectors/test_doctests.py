@@ -21,6 +21,7 @@ MODULES = [
     "forensics.detectors.localisation",
     "forensics.detectors.dataset",
     "forensics.detectors.train",
+    "forensics.evaluate",
 ]
 
 

@@ -248,7 +248,12 @@ def _to_tensor(frames: np.ndarray, device: str) -> torch.Tensor:
 
 
 def _row_bands(height: int, width: int, band_pixels: int) -> list[tuple[int, int]]:
-    """Rows ``[start, stop)`` of the bands a frame is processed in; one band when it has <= ``band_pixels`` pixels."""
+    """Rows ``[start, stop)`` of the bands a frame is processed in; one band when it has <= ``band_pixels`` pixels.
+
+    A band keeps at least 16 rows; for frames wider than ``band_pixels / (2 * halo + 16)`` (~14,700 px at the
+    default) each band therefore reads more than ``band_pixels`` pixels and the halo dominates the work: correct,
+    but slower and larger than the budget says.
+    """
     if height * width <= band_pixels:
         return [(0, height)]
     rows = max(_BAND_ALIGN, (band_pixels // width - 2 * _BAND_HALO) // _BAND_ALIGN * _BAND_ALIGN)
