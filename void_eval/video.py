@@ -304,8 +304,10 @@ class VideoWriter:
     preset : str, keyword-only
         x264 speed preset.
     deterministic : bool, keyword-only
-        Same frames -> same bytes for ``h264``: turns off x264's assembly (``x264-params asm=0``), which was seen
-        to make output depend on leftover memory. About 4x slower to encode; ``lossless`` is always reproducible.
+        Same frames -> same bytes for ``h264``: runs x264 on one thread without its assembly
+        (``x264-params asm=0:threads=1``); either alone was seen to give 2-4 different files in 20 encodes of the
+        same frames (threads: timing, assembly: leftover memory). Several times slower to encode; ``lossless`` is
+        always reproducible.
 
     Notes
     -----
@@ -363,7 +365,7 @@ class VideoWriter:
             stream.pix_fmt = "yuv420p" if height % 2 == 0 and width % 2 == 0 else "yuv444p"
             stream.options = {"crf": str(self.crf), "preset": self.preset}
             if self.deterministic:
-                stream.options = {**stream.options, "x264-params": "asm=0"}
+                stream.options = {**stream.options, "x264-params": "asm=0:threads=1"}
         stream.height = height
         stream.width = width
         stream.codec_context.gop_size = max(1, round(self.fps * 2))

