@@ -110,20 +110,23 @@ def test_large_frames_in_row_bands_equal_the_whole_frame(monkeypatch, net):
         assert banded_accumulator.compute()[region].value == pytest.approx(value.value, rel=1e-5)
 
 
-def test_fast_convolution_equals_the_plain_network(monkeypatch):
-    from void_eval.metrics.lpips import _nnpack_available
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_fast_convolutions_equal_the_plain_network(monkeypatch, net):
+    import void_eval.metrics.lpips as module
 
-    if not _nnpack_available():
-        pytest.skip("this torch build has no NNPACK: the fast path is the plain convolution")
     calls = []
     nnpack = torch._nnpack_spatial_convolution
-    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", lambda *args: calls.append(1) or nnpack(*args))
+    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", lambda *args: calls.append("fft") or nnpack(*args))
+    winograd = module.winograd_conv3x3
+    monkeypatch.setattr(module, "winograd_conv3x3", lambda *args: calls.append("winograd") or winograd(*args))
     reference, output, _ = bigben(1)
-    network = load_lpips_network("alex", "cpu")
+    network = load_lpips_network(net, "cpu")
     batch = torch.from_numpy(np.stack([output[0], reference[0]])).permute(0, 3, 1, 2).float() / 127.5 - 1
     with torch.inference_mode():
         fast = network.features(batch)
-        assert calls == [1]  # the 5x5 layer took the NNPACK path
+        # alex: the 5x5 layer by NNPACK's FFT, the three 3x3 layers by Winograd; vgg: its 9 widest 3x3 layers
+        fft = ["fft"] if module._nnpack_available() else []
+        assert calls == (fft + ["winograd"] * 3 if net == "alex" else ["winograd"] * 9)
         x = (batch - network.shift) / network.scale
         for step in network._plan:  # textbook: nn.Conv2d modules, NCHW
             if step[0] == "conv":
@@ -133,6 +136,17 @@ def test_fast_convolution_equals_the_plain_network(monkeypatch):
             else:
                 plain = fast.pop(0)
                 assert float((plain - x).abs().max()) <= 1e-5 * float(x.abs().max())
+
+
+@pytest.mark.parametrize("shape", [(2, 192, 89, 159), (1, 5, 7, 9), (1, 2, 3, 3), (2, 3, 4, 4)])
+@pytest.mark.parametrize(("kernel", "stride"), [(3, 2), (2, 2)])
+def test_max_pool_of_any_layout_equals_torch(shape, kernel, stride):
+    from void_eval.metrics.lpips import _max_pool
+
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    expected = torch.nn.functional.max_pool2d(x, kernel, stride)
+    for layout in (x, x.contiguous(memory_format=torch.channels_last), x.transpose(2, 3).contiguous().transpose(2, 3)):
+        assert torch.equal(_max_pool(layout, kernel, stride), expected)
 
 
 def test_empty_region_is_nan_and_missing_counterfactual_raises():

@@ -178,3 +178,27 @@ def test_accumulator_region_sums_in_bands_equal_the_whole_map(monkeypatch):
         assert results[1][name].count == results[0][name].count
         assert results[1][name].value == pytest.approx(results[0][name].value, rel=1e-14, abs=0)  # sums by band
         assert abs(results[1][name].value - full[inside].mean(dtype=np.float64)) < 1e-7
+
+
+def test_frames_on_several_threads_give_the_single_thread_result(monkeypatch):
+    import cv2
+
+    import void_eval.metrics.ssim as module
+
+    reference, output, _ = bigben(4)
+    mask = four_level_mask(len(reference), *reference.shape[1:3])
+    pools = []
+    pool_class = module.ThreadPoolExecutor
+    monkeypatch.setattr(module, "ThreadPoolExecutor", lambda **options: pools.append(options) or pool_class(**options))
+    threads = cv2.getNumThreads()
+    results = {}
+    try:
+        for count in (1, 3):
+            cv2.setNumThreads(count)
+            accumulator = SsimAccumulator(reference="input")
+            accumulator.update(ScoreChunk(0, output, reference, mask))
+            results[count] = {name: value.value for name, value in accumulator.compute().items()}
+    finally:
+        cv2.setNumThreads(threads)
+    assert [options["max_workers"] for options in pools] == [3]  # one thread: no pool; three: a pool of three
+    assert results[1] == results[3]  # frames summed in frame order: exactly the same

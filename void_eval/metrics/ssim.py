@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -517,11 +518,16 @@ class SsimAccumulator:
         self._sums = RegionSums(self.regions)
 
     def update(self, chunk: ScoreChunk) -> None:
-        """Add each frame's SSIM-map sums over every region."""
+        """Add each frame's SSIM-map sums over every region.
+
+        On the CPU the chunk's frames are computed on ``cv2.getNumThreads()`` threads (OpenCV's filters and
+        numpy release the GIL); their sums are added in frame order, so the result does not depend on it.
+        """
         output, reference = check_pair(chunk.output, reference_frames(chunk, self.reference, "ssim"))
         masks = region_masks(chunk.mask, self.regions)
-        for index in range(len(output)):
-            frame_sums = _ssim_frame_sums(
+
+        def frame_sums(index: int) -> dict[str, tuple[float, int]]:
+            return _ssim_frame_sums(
                 output[index],
                 reference[index],
                 self.window,
@@ -530,7 +536,15 @@ class SsimAccumulator:
                 precision=self.precision,
                 device=self.device,
             )
-            for name, (total, count) in frame_sums.items():
+
+        workers = min(len(output), cv2.getNumThreads()) if self.device == "cpu" else 1
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ssim") as pool:
+                per_frame = list(pool.map(frame_sums, range(len(output))))
+        else:
+            per_frame = [frame_sums(index) for index in range(len(output))]
+        for sums in per_frame:
+            for name, (total, count) in sums.items():
                 self._sums.add(name, total, count)
 
     def merge(self, other: SsimAccumulator) -> None:
