@@ -18,7 +18,7 @@ PSNR/SSIM/LPIPS (target <= 1e-4; E_warp values differ by design: another flow al
 checked against the plain transcription on the same DIS flows; the E_warp speed ratio is mostly DIS-medium against
 Farneback flow, which issue 4 names for the naive side), the LPIPS share of the fast time and its *effective*
 throughput in GFLOP/s (direct-convolution FLOPs of the AlexNet backbone, counted from the layer shapes; the fast side
-runs the 5x5 layer as an FFT convolution, which executes fewer).
+runs the 5x5 layer as an FFT convolution and the 3x3 layers by Winograd's F(4x4, 3x3), which execute fewer).
 Wall times depend on the machine's load: CPU time of the process is printed beside them.
 
 Run: ``.venv/bin/python benchmarks/metrics_speed.py [--frames 48] [--threads 2]``.

@@ -149,6 +149,13 @@ def test_max_pool_of_any_layout_equals_torch(shape, kernel, stride):
         assert torch.equal(_max_pool(layout, kernel, stride), expected)
 
 
+def test_max_pool_of_a_map_smaller_than_the_window_raises_as_torch_does():
+    from void_eval.metrics.lpips import _max_pool
+
+    with pytest.raises(RuntimeError, match="too small"):
+        _max_pool(torch.randn(1, 2, 2, 7), 3, 2)
+
+
 def test_empty_region_is_nan_and_missing_counterfactual_raises():
     frames = np.random.default_rng(2).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
     keep = Quadmask(np.full((1, 64, 64), 255, np.uint8))

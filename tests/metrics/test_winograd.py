@@ -37,13 +37,23 @@ def test_float32_alexnet_layers_are_within_the_documented_rounding():
         assert 0 < error <= 2e-5  # not bit-equal (another summation), within the module docstring's bound
 
 
-def test_blocks_of_tile_rows_give_the_same_result(monkeypatch):
+# one tile row = 36 points x 3 images x 4 tile columns x 16 channels x 8 bytes: blocks of 1 row, and of 3, 3 and 2
+@pytest.mark.parametrize("block_bytes", [1, 3 * 36 * 3 * 4 * 16 * 8])
+def test_blocks_of_tile_rows_equal_the_direct_convolution(monkeypatch, block_bytes):
     generator = torch.Generator().manual_seed(1)
-    x = torch.randn(1, 16, 30, 21, generator=generator)
-    weight = transform_weight(torch.randn(8, 16, 3, 3, generator=generator))
-    whole = winograd_conv3x3(x, weight)
-    monkeypatch.setattr(winograd, "BLOCK_BYTES", 1)  # one tile row at a time: 8 blocks
-    assert torch.allclose(winograd_conv3x3(x, weight), whole, rtol=0, atol=1e-5)
+    x = torch.randn(3, 16, 30, 13, dtype=torch.float64, generator=generator)  # 8 tile rows, the last one partial
+    weight = torch.randn(8, 16, 3, 3, dtype=torch.float64, generator=generator)
+    monkeypatch.setattr(winograd, "BLOCK_BYTES", block_bytes)
+    fast = winograd_conv3x3(x, transform_weight(weight))
+    assert torch.allclose(fast, functional.conv2d(x, weight, padding=1), rtol=0, atol=1e-10)
+
+
+def test_an_empty_batch_is_an_empty_output_and_a_frame_without_pixels_is_refused():
+    weight = torch.randn(4, 3, 3, 3)
+    x = torch.zeros(0, 3, 5, 5)
+    assert winograd_conv3x3(x, transform_weight(weight)).shape == functional.conv2d(x, weight, padding=1).shape
+    with pytest.raises(ValueError, match="no pixels"):
+        winograd_conv3x3(torch.zeros(1, 3, 5, 0), transform_weight(weight))
 
 
 def test_shapes_that_do_not_fit_are_refused():

@@ -245,15 +245,16 @@ class LpipsNetwork(nn.Module):
 def _max_pool(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
     """``max_pool2d(x, kernel, stride)`` (no padding); a contiguous (NCHW) map as a running max of strided slices.
 
-    torch's CPU max pooling of an NCHW map also computes the argmax indices and took 24 ms on AlexNet's 720p relu2
-    pair (the NNPACK layer's output is NCHW), 1 ms in channels-last; converting to channels-last first costs a
-    full copy of the map (+120 MB at a 4K band). Rows, then columns, by ``torch.maximum``: ~9 ms, no copy of the
-    input, and exactly the same values (a maximum is exact).
+    torch's CPU max pooling of an NCHW map also computes the argmax indices and took 20-24 ms on AlexNet's 720p
+    relu2 pair (the NNPACK layer's output is NCHW), ~1 ms in channels-last; converting to channels-last first costs
+    a full copy of the map (+120 MB at a 4K band). Rows, then columns, by ``torch.maximum``: ~3 ms, no copy of the
+    input, and exactly the same values (a maximum is exact). Other layouts, and maps smaller than the window (for
+    torch's own error), go to ``max_pool2d``.
     """
-    if x.is_contiguous(memory_format=torch.channels_last) or not x.is_contiguous():
-        return functional.max_pool2d(x, kernel_size=kernel, stride=stride)
     height, width = x.shape[2:]
     rows, columns = (height - kernel) // stride + 1, (width - kernel) // stride + 1
+    if x.is_contiguous(memory_format=torch.channels_last) or not x.is_contiguous() or min(rows, columns) < 1:
+        return functional.max_pool2d(x, kernel_size=kernel, stride=stride)
     span_rows, span_columns = stride * (rows - 1) + 1, stride * (columns - 1) + 1
     pooled = x[:, :, 0:span_rows:stride]
     for offset in range(1, kernel):

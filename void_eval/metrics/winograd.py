@@ -12,11 +12,12 @@ On this project's CPU (AMD EPYC with AVX-512, 2 threads) AlexNet's three 3x3 lay
 whole LPIPS pair went from ~235 to ~167 ms. Rounding differs from the direct sum: the transforms add and subtract
 values up to ~100x the inputs' size before the products, so in float32 each output is within about 1e-5 of the
 largest output magnitude (measured 4e-6 to 8e-6 on AlexNet layers; the tests hold 2e-5); in float64 it equals the
-direct convolution to 1e-12.
+direct convolution to within 1e-12 of the largest output magnitude.
 
 Memory: tile rows are processed in blocks of about :data:`BLOCK_BYTES` of transformed data, each block padding its
 own rows, so besides the output only a few blocks' worth of temporaries exist at once whatever the frame size.
-The transformed kernels are 4x the size of the 3x3 kernels (34 MB for AlexNet).
+The transformed kernels are 4x the size of the 3x3 kernels: 34 MB for AlexNet's three layers, 231 MB for VGG16's
+nine (kept by the cached LPIPS network, :func:`void_eval.metrics.lpips.load_lpips_network`, for the process).
 
 References
 ----------
@@ -88,6 +89,21 @@ def transform_weight(weight: torch.Tensor) -> torch.Tensor:
 
     Computed in float64 and rounded once. Do it once per layer and pass the result to :func:`winograd_conv3x3`.
 
+    Parameters
+    ----------
+    weight : torch.Tensor
+        ``(C_out, C_in, 3, 3)`` kernels, as in ``nn.Conv2d.weight``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(36, C_in, C_out)``, contiguous, 4x the size of ``weight``.
+
+    Raises
+    ------
+    ValueError
+        ``weight`` is not ``(C_out, C_in, 3, 3)``.
+
     Examples
     --------
     >>> tuple(transform_weight(torch.zeros(64, 32, 3, 3)).shape)
@@ -115,12 +131,33 @@ def winograd_conv3x3(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
     Returns
     -------
     torch.Tensor
-        ``(N, C_out, H, W)`` in channels-last memory.
+        ``(N, C_out, H, W)`` in channels-last memory (empty for an empty batch).
+
+    Raises
+    ------
+    ValueError
+        ``x`` is not 4-D, its channels do not match ``weight``'s ``C_in``, or it has no pixels.
+
+    Examples
+    --------
+    >>> from torch.nn import functional
+    >>> _ = torch.manual_seed(0)
+    >>> x, kernels = torch.randn(2, 16, 9, 14), torch.randn(32, 16, 3, 3)
+    >>> y = winograd_conv3x3(x.contiguous(memory_format=torch.channels_last), transform_weight(kernels))
+    >>> tuple(y.shape), y.is_contiguous(memory_format=torch.channels_last)
+    ((2, 32, 9, 14), True)
+    >>> direct = functional.conv2d(x, kernels, padding=1)
+    >>> bool((y - direct).abs().max() < 2e-5 * direct.abs().max())
+    True
     """
     if x.ndim != 4 or weight.ndim != 3 or weight.shape[0] != _POINTS or weight.shape[1] != x.shape[1]:
         raise ValueError(f"input {tuple(x.shape)} does not fit a transformed weight {tuple(weight.shape)}")
     count, channels, height, width = x.shape
     outputs = weight.shape[2]
+    if height == 0 or width == 0:
+        raise ValueError(f"input {tuple(x.shape)} has no pixels")
+    if count == 0:  # an empty batch: an empty result, as conv2d gives
+        return x.new_zeros((count, height, width, outputs)).permute(0, 3, 1, 2)
     tile_rows, tile_columns = math.ceil(height / TILE), math.ceil(width / TILE)
     pixels = x.permute(0, 2, 3, 1)  # NHWC view (no copy for channels-last input)
     input_transform = _INPUT_TRANSFORM_2D.to(x.device, x.dtype)
