@@ -305,9 +305,9 @@ class VideoWriter:
         x264 speed preset.
     deterministic : bool, keyword-only
         Same frames -> same bytes for ``h264``: runs x264 on one thread without its assembly
-        (``x264-params asm=0:threads=1``); either alone was seen to give 2-4 different files in 20 encodes of the
-        same frames (threads: timing, assembly: leftover memory). Several times slower to encode; ``lossless`` is
-        always reproducible.
+        (``x264-params asm=0:threads=1``); either alone still gave different files for the same frames (2-6 in 20
+        encodes with ``asm=0`` alone, up to 2 with ``threads=1`` alone; threads: timing, assembly: leftover
+        memory). Several times slower to encode; ``lossless`` is always reproducible.
 
     Notes
     -----

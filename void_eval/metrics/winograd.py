@@ -45,7 +45,7 @@ from torch.nn import functional
 TILE = 4
 _INPUT_TILE = TILE + 2
 _POINTS = _INPUT_TILE * _INPUT_TILE
-#: Bytes of transformed input (36 x tiles x channels, float32) processed at once.
+#: Bytes of transformed data (36 x tiles x the larger channel count, in the input's dtype) processed at once.
 BLOCK_BYTES = 8 * 2**20
 
 _INPUT_TRANSFORM = torch.tensor(  # B^T
