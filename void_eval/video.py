@@ -434,8 +434,16 @@ class VideoWriter:
             self.abort()
 
 
-def write_video(path: str | Path, frames: np.ndarray, fps: float, *, kind: WriterKind = "h264", crf: int = 18) -> Path:
+def write_video(
+    path: str | Path,
+    frames: np.ndarray,
+    fps: float,
+    *,
+    kind: WriterKind = "h264",
+    crf: int = 18,
+    deterministic: bool = False,
+) -> Path:
     """Write a whole array of frames to ``path``; see :class:`VideoWriter`."""
-    with VideoWriter(path, fps, kind=kind, crf=crf) as writer:
+    with VideoWriter(path, fps, kind=kind, crf=crf, deterministic=deterministic) as writer:
         writer.write(frames)
     return Path(path)

@@ -47,7 +47,8 @@ class Degradation:
     name : str
         Label used in tables and cache keys.
     crf : int or None
-        Re-encode with libx264 yuv420p at this CRF (0-51); None keeps the frames as they are.
+        Re-encode with libx264 yuv420p at this CRF (0-51); None keeps the frames as they are. The encode is
+        deterministic (``VideoWriter(deterministic=True)``), so training data rebuilt from scratch is the same.
     scale : float
         Resize factor in (0, 1] (area interpolation) applied before encoding; sizes are rounded to even.
     """
@@ -77,7 +78,7 @@ class Degradation:
             return frames
         with tempfile.TemporaryDirectory(prefix="degrade-") as folder:
             path = Path(folder) / "degraded.mp4"
-            write_video(path, frames, fps, kind="h264", crf=self.crf)
+            write_video(path, frames, fps, kind="h264", crf=self.crf, deterministic=True)
             return read_video(path)
 
     def apply_mask(self, mask: np.ndarray) -> np.ndarray:

