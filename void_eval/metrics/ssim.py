@@ -258,6 +258,15 @@ def _ssim_band_map(
     return total if isinstance(total, np.ndarray) else total.cpu().numpy()
 
 
+def _frame_band_ranges(height: int, width: int, window: SsimWindow) -> list[tuple[int, int]]:
+    """Rows ``[top, bottom)`` of the valid SSIM map that each band of an ``H x W`` frame computes."""
+    if height < window.size or width < window.size:
+        raise ValueError(f"frames of {height}x{width} px are smaller than the {window.describe()} SSIM window")
+    map_height = height - 2 * window.pad
+    step = _band_rows(window, width)
+    return [(top, min(map_height, top + step)) for top in range(0, map_height, step)]
+
+
 def _frame_bands(
     output: np.ndarray,
     reference: np.ndarray,
@@ -268,14 +277,9 @@ def _frame_bands(
     device: str,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(top, map_rows)`` over one ``(H, W, 3)`` uint8 pair: the valid SSIM map, band by band."""
-    height, width = output.shape[:2]
-    if height < window.size or width < window.size:
-        raise ValueError(f"frames of {height}x{width} px are smaller than the {window.describe()} SSIM window")
+    ranges = _frame_band_ranges(*output.shape[:2], window)
     offsets = _channel_offsets(output, reference)
-    map_height = height - 2 * window.pad
-    step = _band_rows(window, width)
-    for top in range(0, map_height, step):
-        bottom = min(map_height, top + step)
+    for top, bottom in ranges:
         yield (
             top,
             _ssim_band_map(
@@ -320,13 +324,29 @@ def _ssim_frame_sums(
 
     The map is never held whole: each band's sums are added (float64) as the band is computed.
     """
-    totals = {name: [0.0, 0] for name in masks}
-    pad = window.pad
     options = {"data_range": data_range, "precision": precision, "device": device}
-    for top, band in _frame_bands(output, reference, window, **options):
-        for name, mask in masks.items():
-            inside = None if mask is None else mask[top + pad : top + pad + len(band), pad : mask.shape[1] - pad]
-            total, count = _map_sums(band, inside)
+    bands = _frame_bands(output, reference, window, **options)
+    return _add_band_sums([_band_sums(band, top, masks, window.pad) for top, band in bands], masks)
+
+
+def _band_sums(
+    band: np.ndarray, top: int, masks: dict[str, np.ndarray | None], pad: int
+) -> dict[str, tuple[float, int]]:
+    """Per region, ``(sum, count)`` of the map rows ``[top, top + len(band))`` over the region's interior pixels."""
+    sums = {}
+    for name, mask in masks.items():
+        inside = None if mask is None else mask[top + pad : top + pad + len(band), pad : mask.shape[1] - pad]
+        sums[name] = _map_sums(band, inside)
+    return sums
+
+
+def _add_band_sums(
+    per_band: list[dict[str, tuple[float, int]]], masks: dict[str, np.ndarray | None]
+) -> dict[str, tuple[float, int]]:
+    """One frame's region sums from its bands' sums, added in band order (float64)."""
+    totals = {name: [0.0, 0] for name in masks}
+    for sums in per_band:
+        for name, (total, count) in sums.items():
             totals[name][0] += total
             totals[name][1] += count
     return {name: (total, count) for name, (total, count) in totals.items()}
@@ -520,29 +540,41 @@ class SsimAccumulator:
     def update(self, chunk: ScoreChunk) -> None:
         """Add each frame's SSIM-map sums over every region.
 
-        On the CPU the chunk's frames are computed on ``cv2.getNumThreads()`` threads (OpenCV's filters and
-        numpy release the GIL); their sums are added in frame order, so the result does not depend on it.
+        On the CPU the bands of the chunk's frames are computed on ``cv2.getNumThreads()`` threads (OpenCV's
+        filters and numpy release the GIL; bands, not frames, so a one-frame 4K chunk is split too); their sums
+        are added in frame and band order, exactly as one thread adds them, so the result does not depend on it.
         """
         output, reference = check_pair(chunk.output, reference_frames(chunk, self.reference, "ssim"))
         masks = region_masks(chunk.mask, self.regions)
-
-        def frame_sums(index: int) -> dict[str, tuple[float, int]]:
-            return _ssim_frame_sums(
-                output[index],
-                reference[index],
-                self.window,
-                {name: None if mask is None else mask[index] for name, mask in masks.items()},
-                data_range=self.data_range,
-                precision=self.precision,
-                device=self.device,
-            )
-
-        workers = min(len(output), cv2.getNumThreads()) if self.device == "cpu" else 1
+        frame_masks = [
+            {name: None if mask is None else mask[index] for name, mask in masks.items()}
+            for index in range(len(output))
+        ]
+        options = {"data_range": self.data_range, "precision": self.precision, "device": self.device}
+        ranges = _frame_band_ranges(*output.shape[1:3], self.window) if len(output) else []
+        workers = min(len(output) * len(ranges), cv2.getNumThreads()) if self.device == "cpu" else 1
         if workers > 1:
+            offsets = [_channel_offsets(output[index], reference[index]) for index in range(len(output))]
+
+            def band_sums(task: tuple[int, int, int]) -> dict[str, tuple[float, int]]:
+                index, top, bottom = task
+                band = _ssim_band_map(
+                    output[index], reference[index], top, bottom, offsets[index], self.window, **options
+                )
+                return _band_sums(band, top, frame_masks[index], self.window.pad)
+
+            tasks = [(index, top, bottom) for index in range(len(output)) for top, bottom in ranges]
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ssim") as pool:
-                per_frame = list(pool.map(frame_sums, range(len(output))))
+                per_band = list(pool.map(band_sums, tasks))
+            per_frame = [
+                _add_band_sums(per_band[index * len(ranges) : (index + 1) * len(ranges)], frame_masks[index])
+                for index in range(len(output))
+            ]
         else:
-            per_frame = [frame_sums(index) for index in range(len(output))]
+            per_frame = [
+                _ssim_frame_sums(output[index], reference[index], self.window, frame_masks[index], **options)
+                for index in range(len(output))
+            ]
         for sums in per_frame:
             for name, (total, count) in sums.items():
                 self._sums.add(name, total, count)
