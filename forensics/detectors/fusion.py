@@ -42,7 +42,7 @@ from void_eval.errors import InputError
 MODEL_FORMAT = "void-eval-gbt"
 MODEL_FORMAT_VERSION = 1
 #: The shipped model and its card.
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v3.json"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v4.json"
 Engine = Literal["auto", "compiled", "numpy"]
 
 

@@ -1,7 +1,7 @@
 """Train the fusion model from a seed: clips -> removal methods -> degradations -> block features -> trees.
 
 Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipped model
-(``forensics/detectors/models/fusion_gbt_v3.json`` and its card). The recipe:
+(``forensics/detectors/models/fusion_gbt_v4.json`` and its card). The recipe:
 
 1. **Clips.** Real-footage clips with drifting elliptic holes (:mod:`forensics.detectors.footage`) and, when the
    suite generator is installed, suite clips (:func:`void_eval.suite.make_suite`), all from ``seed``.
@@ -62,7 +62,7 @@ from forensics.detectors.fusion import DEFAULT_MODEL_PATH, FusionModel, save_mod
 if TYPE_CHECKING:
     from forensics.detectors.scoring import VideoScoreModel
 
-MODEL_VERSION = "3.0.0"
+MODEL_VERSION = "4.0.0"
 TRAINING_METHODS: tuple[str, ...] = ("telea", "navier-stokes", "flowprop", "median")
 
 
