@@ -180,55 +180,41 @@ def test_accumulator_region_sums_in_bands_equal_the_whole_map(monkeypatch):
         assert abs(results[1][name].value - full[inside].mean(dtype=np.float64)) < 1e-7
 
 
-def test_frames_on_several_threads_give_the_single_thread_result(monkeypatch):
+def _score_with_thread_counts(monkeypatch, frames: int, counts: tuple[int, ...]) -> tuple[dict, list, list]:
+    """SSIM of ``frames`` BigBen frames at each OpenCV thread count: (results per count, pool sizes, band tops)."""
     import cv2
 
     import void_eval.metrics.ssim as module
 
-    reference, output, _ = bigben(4)
-    mask = four_level_mask(len(reference), *reference.shape[1:3])
-    pools = []
-    pool_class = module.ThreadPoolExecutor
+    reference, output, _ = bigben(frames)
+    mask = four_level_mask(frames, *reference.shape[1:3])
+    pools, tops = [], []
+    pool_class, band_map = module.ThreadPoolExecutor, module._ssim_band_map
     monkeypatch.setattr(module, "ThreadPoolExecutor", lambda **options: pools.append(options) or pool_class(**options))
+    monkeypatch.setattr(
+        module, "_ssim_band_map", lambda *args, **options: tops.append(args[2]) or band_map(*args, **options)
+    )
     threads = cv2.getNumThreads()
     results = {}
     try:
-        for count in (1, 3):
+        for count in counts:
             cv2.setNumThreads(count)
             accumulator = SsimAccumulator(reference="input")
             accumulator.update(ScoreChunk(0, output, reference, mask))
             results[count] = {name: value.value for name, value in accumulator.compute().items()}
     finally:
         cv2.setNumThreads(threads)
-    assert [options["max_workers"] for options in pools] == [3]  # one thread: no pool; three: a pool of three
+    return results, [options["max_workers"] for options in pools], tops
+
+
+def test_frames_on_several_threads_give_the_single_thread_result(monkeypatch):
+    results, pools, _ = _score_with_thread_counts(monkeypatch, 4, (1, 3))
+    assert pools == [3]  # one thread: no pool; three: a pool of three
     assert results[1] == results[3]  # bands summed in frame and band order: exactly the same
 
 
 def test_a_one_frame_chunk_is_split_into_bands_across_threads(monkeypatch):
-    import cv2
-
-    import void_eval.metrics.ssim as module
-
-    reference, output, _ = bigben(1)  # 544 x 360: two bands of the map
-    mask = four_level_mask(1, *reference.shape[1:3])
-    tasks = []
-    band_map = module._ssim_band_map
-    monkeypatch.setattr(
-        module, "_ssim_band_map", lambda *args, **options: tasks.append(args[2]) or band_map(*args, **options)
-    )
-    pools = []
-    pool_class = module.ThreadPoolExecutor
-    monkeypatch.setattr(module, "ThreadPoolExecutor", lambda **options: pools.append(options) or pool_class(**options))
-    threads = cv2.getNumThreads()
-    results = {}
-    try:
-        for count in (1, 2):
-            cv2.setNumThreads(count)
-            accumulator = SsimAccumulator(reference="input")
-            accumulator.update(ScoreChunk(0, output, reference, mask))
-            results[count] = {name: value.value for name, value in accumulator.compute().items()}
-    finally:
-        cv2.setNumThreads(threads)
-    assert sorted(tasks) == [0, 0, 240, 240]  # each run computed both bands (band tops 0 and 240)
-    assert [options["max_workers"] for options in pools] == [2]  # two threads: the frame's two bands in a pool
+    results, pools, tops = _score_with_thread_counts(monkeypatch, 1, (1, 2))  # 544 x 360: two bands of the map
+    assert sorted(tops) == [0, 0, 240, 240]  # each run computed both bands (band tops 0 and 240)
+    assert pools == [2]  # two threads: the frame's two bands in a pool
     assert results[1] == results[2]

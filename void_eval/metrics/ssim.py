@@ -552,29 +552,24 @@ class SsimAccumulator:
         ]
         options = {"data_range": self.data_range, "precision": self.precision, "device": self.device}
         ranges = _frame_band_ranges(*output.shape[1:3], self.window) if len(output) else []
-        workers = min(len(output) * len(ranges), cv2.getNumThreads()) if self.device == "cpu" else 1
+        offsets = [_channel_offsets(output[index], reference[index]) for index in range(len(output))]
+
+        def band_sums(task: tuple[int, int, int]) -> dict[str, tuple[float, int]]:
+            index, top, bottom = task
+            band = _ssim_band_map(output[index], reference[index], top, bottom, offsets[index], self.window, **options)
+            return _band_sums(band, top, frame_masks[index], self.window.pad)
+
+        tasks = [(index, top, bottom) for index in range(len(output)) for top, bottom in ranges]
+        workers = min(len(tasks), cv2.getNumThreads()) if self.device == "cpu" else 1
         if workers > 1:
-            offsets = [_channel_offsets(output[index], reference[index]) for index in range(len(output))]
-
-            def band_sums(task: tuple[int, int, int]) -> dict[str, tuple[float, int]]:
-                index, top, bottom = task
-                band = _ssim_band_map(
-                    output[index], reference[index], top, bottom, offsets[index], self.window, **options
-                )
-                return _band_sums(band, top, frame_masks[index], self.window.pad)
-
-            tasks = [(index, top, bottom) for index in range(len(output)) for top, bottom in ranges]
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ssim") as pool:
                 per_band = list(pool.map(band_sums, tasks))
-            per_frame = [
-                _add_band_sums(per_band[index * len(ranges) : (index + 1) * len(ranges)], frame_masks[index])
-                for index in range(len(output))
-            ]
         else:
-            per_frame = [
-                _ssim_frame_sums(output[index], reference[index], self.window, frame_masks[index], **options)
-                for index in range(len(output))
-            ]
+            per_band = [band_sums(task) for task in tasks]
+        per_frame = [
+            _add_band_sums(per_band[index * len(ranges) : (index + 1) * len(ranges)], frame_masks[index])
+            for index in range(len(output))
+        ]
         for sums in per_frame:
             for name, (total, count) in sums.items():
                 self._sums.add(name, total, count)
