@@ -15,7 +15,7 @@ import torch
 
 from tests.metrics._fidelity_cases import bigben, check_chunking, four_level_mask
 from void_eval.metrics.base import ScoreChunk
-from void_eval.metrics.lpips import LpipsAccumulator, load_lpips_network, lpips, lpips_map
+from void_eval.metrics.lpips import LpipsAccumulator, LpipsNetwork, load_lpips_network, lpips, lpips_map
 from void_eval.quadmask import Quadmask
 from void_eval.weights import MissingWeightsError, NumpyOnlyUnpickler, load_numpy_pickle, locate_weight
 
@@ -53,19 +53,20 @@ def test_identity_symmetry_and_monotone_in_noise():
 def test_spatial_map_matches_official_upsampling_and_regions_average_it():
     reference, output, _ = bigben(2)
     reference, output = reference[:, 40:200, 60:300], output[:, 40:200, 60:300]
-    network = load_lpips_network("alex", "cpu")
+    network = LpipsNetwork("alex").double()  # the official formula in float64, through the public API
     with torch.inference_mode():
-        first = torch.from_numpy(output).permute(0, 3, 1, 2).float() / 127.5 - 1
-        second = torch.from_numpy(reference).permute(0, 3, 1, 2).float() / 127.5 - 1
+        first = torch.from_numpy(output).permute(0, 3, 1, 2).double() / 127.5 - 1
+        second = torch.from_numpy(reference).permute(0, 3, 1, 2).double() / 127.5 - 1
         layers = network.layer_distances(first, second)
         # what lpips.LPIPS(spatial=True) returns: bilinear, align_corners=False, summed over layers
         expected = sum(
             torch.nn.Upsample(size=output.shape[1:3], mode="bilinear", align_corners=False)(layer) for layer in layers
         )[:, 0].numpy()
         scalars = sum(layer.mean(dim=(1, 2, 3)) for layer in layers).numpy()
-    maps = lpips_map(output, reference)
-    assert np.abs(maps - expected).max() < 1e-6
-    assert np.abs(lpips(output, reference) - scalars).max() < 1e-6
+    maps = lpips_map(output, reference)  # float32, scaling folded into the first layer, fast convolutions
+    assert expected.max() > 0.5
+    assert np.abs(maps - expected).max() < 5e-6  # measured 2.4e-6 (the float32 official path: 1.6e-6)
+    assert np.abs(lpips(output, reference) - scalars).max() < 2e-7  # measured 6e-8
     mask = four_level_mask(2, *output.shape[1:3])
     accumulator = LpipsAccumulator(reference="input")
     accumulator.update(ScoreChunk(0, output, reference, mask))
@@ -98,8 +99,13 @@ def test_large_frames_in_row_bands_equal_the_whole_frame(monkeypatch, net):
         assert len(bands) > 1 and bands[0][0] == 0 and bands[-1][1] == 360
         assert all(start % 16 == 0 for start, _ in bands)
         with torch.inference_mode():
-            banded = module._head_maps(network, output[0], reference[0], band_pixels=band_pixels)
-            unbanded = module._head_maps(network, output[0], reference[0], band_pixels=10**9)
+            scalar, banded = module._pair_layers(
+                network, output[0], reference[0], spatial=True, band_pixels=band_pixels
+            )
+            whole_scalar, unbanded = module._pair_layers(
+                network, output[0], reference[0], spatial=True, band_pixels=10**9
+            )
+        assert scalar == pytest.approx(whole_scalar, rel=1e-6)
         for piece, full in zip(banded, unbanded, strict=True):
             assert piece.shape == full.shape
             assert float((piece - full).abs().max()) <= 1e-5 * float(full.abs().max())
@@ -127,6 +133,8 @@ def test_fast_convolutions_equal_the_plain_network(monkeypatch, net):
         # alex: the 5x5 layer by NNPACK's FFT, the three 3x3 layers by Winograd; vgg: its 9 widest 3x3 layers
         fft = ["fft"] if module._nnpack_available() else []
         assert calls == (fft + ["winograd"] * 3 if net == "alex" else ["winograd"] * 9)
+        # raw pixels, the scaling folded into the first layer (what the metric runs)
+        from_pixels = list(network.pixel_features(module.pixel_batch(network, [output[0], reference[0]])))
         x = (batch - network.shift) / network.scale
         for step in network._plan:  # textbook: nn.Conv2d modules, NCHW
             if step[0] == "conv":
@@ -134,8 +142,28 @@ def test_fast_convolutions_equal_the_plain_network(monkeypatch, net):
             elif step[0] == "pool":
                 x = torch.nn.functional.max_pool2d(x, step[1], step[2])
             else:
-                plain = fast.pop(0)
-                assert float((plain - x).abs().max()) <= 1e-5 * float(x.abs().max())
+                for features in (fast, from_pixels):
+                    assert float((features.pop(0) - x).abs().max()) <= 1e-5 * float(x.abs().max())
+
+
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_a_float64_network_runs_in_float64(net):
+    """NNPACK takes only float32: a float64 network gets the direct 5x5 convolution (it raised before)."""
+    frames = np.random.default_rng(3).integers(0, 256, (2, 48, 64, 3), dtype=np.uint8)
+    batch = torch.from_numpy(frames).permute(0, 3, 1, 2).double() / 127.5 - 1
+    network = LpipsNetwork(net).double()
+    with torch.inference_mode():
+        features = network.features(batch)
+        x = (batch - network.shift) / network.scale
+        for step in network._plan:
+            if step[0] == "conv":
+                x = torch.relu(network.convs[step[1]](x))
+            elif step[0] == "pool":
+                x = torch.nn.functional.max_pool2d(x, step[1], step[2])
+            else:
+                tap = features.pop(0)
+                assert tap.dtype == torch.float64
+                assert float((tap - x).abs().max()) <= 1e-10 * float(x.abs().max())
 
 
 @pytest.mark.parametrize("shape", [(2, 192, 89, 159), (1, 5, 7, 9), (1, 2, 3, 3), (2, 3, 4, 4)])
@@ -154,6 +182,16 @@ def test_max_pool_of_a_map_smaller_than_the_window_raises_as_torch_does():
 
     with pytest.raises(RuntimeError, match="too small"):
         _max_pool(torch.randn(1, 2, 2, 7), 3, 2)
+
+
+def test_pixel_batch_refuses_frames_it_cannot_lay_out():
+    from void_eval.metrics.lpips import pixel_batch
+
+    network = load_lpips_network("alex", "cpu")
+    frame = np.zeros((40, 48, 3), np.uint8)
+    for frames in ([], [frame, frame[:, :40]], [frame.astype(np.float32)], [frame[..., 0]]):
+        with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8 of one size"):
+            pixel_batch(network, frames)
 
 
 def test_empty_region_is_nan_and_missing_counterfactual_raises():

@@ -18,10 +18,12 @@ mean of that map over the region's pixels, pooled over all frames (each region p
 is also pooled). The mean of the upsampled map differs from the official scalar by a little (bilinear edges), so
 ``keep`` on a mask that is 255 everywhere is close to, not equal to, ``frame``.
 
-Speed: each frame pair runs as one batch of 2 in channels-last memory under :func:`torch.inference_mode`;
+Speed: each frame pair runs as one batch of 2 in channels-last memory under :func:`torch.inference_mode`, the
+pixels going in as they are (step 1 is folded into the first convolution, :meth:`LpipsNetwork.pixel_features`);
 on the CPU the 5x5 layer is an FFT convolution and the wide 3x3 layers Winograd convolutions
-(:meth:`LpipsNetwork.iter_features`). torch's thread count is left as the caller set it
-(``torch.set_num_threads``).
+(:meth:`LpipsNetwork.iter_features`). The ``frame`` scalar is taken as ``sum_c w_c mean(d_c)`` of each layer's
+squared difference ``d`` (the head is linear), so the head's 1x1 convolution runs only when a region needs the
+maps. torch's thread count is left as the caller set it (``torch.set_num_threads``).
 
 Notes
 -----
@@ -175,6 +177,9 @@ class LpipsNetwork(nn.Module):
         self._winograd_weights: dict[int, torch.Tensor] = {}
         self.register_buffer("shift", torch.tensor(_SHIFT).view(1, 3, 1, 1))
         self.register_buffer("scale", torch.tensor(_SCALE).view(1, 3, 1, 1))
+        pixel_weight, pixel_bias, self.pixel_padding = _pixel_layer(self.convs[self._plan[0][1]])
+        self.register_buffer("pixel_weight", pixel_weight)
+        self.register_buffer("pixel_bias", pixel_bias)
         self.requires_grad_(False)
         self.eval()
 
@@ -189,9 +194,24 @@ class LpipsNetwork(nn.Module):
         """
         return self._taps(images.sub(self.shift).div_(self.scale))
 
-    def _taps(self, x: torch.Tensor) -> Iterator[torch.Tensor]:
-        """:meth:`iter_features` of images already through the scaling layer (``x`` is not kept alive)."""
-        for step in self._plan:
+    def pixel_features(self, pixels: torch.Tensor) -> Iterator[torch.Tensor]:
+        """:meth:`iter_features` of raw pixel values, as :func:`pixel_batch` lays them out (``pixels`` is not kept).
+
+        The scaling layer and ``x / 127.5 - 1`` are an affine map per channel, folded into the first convolution
+        (weights and bias, :func:`_pixel_layer`); its zero padding is the padding :func:`pixel_batch` writes, each
+        channel's pixel value that the scaling maps to 0. The same features as :meth:`iter_features` up to float
+        rounding (within 1e-5 of the largest feature of the plain network in float32, as the fast convolutions
+        are; tested), without two passes over the batch (~6 ms of a 720p pair).
+        """
+        first = self.convs[self._plan[0][1]]
+        x = functional.conv2d(pixels, self.pixel_weight, self.pixel_bias, stride=first.stride)
+        del pixels
+        return self._taps(functional.relu_(x), start=1)
+
+    def _taps(self, x: torch.Tensor, *, start: int = 0) -> Iterator[torch.Tensor]:
+        """:meth:`iter_features` of images already through the scaling layer, from plan step ``start`` on (``x`` is
+        the input of that step and is not kept alive)."""
+        for step in self._plan[start:]:
             if step[0] == "conv":
                 x = functional.relu_(self._convolve(step[1], x))
             elif step[0] == "pool":
@@ -203,7 +223,7 @@ class LpipsNetwork(nn.Module):
         conv = self.convs[index]
         if x.device.type != "cpu":
             return conv(x)
-        if conv.kernel_size == (5, 5) and conv.stride == (1, 1) and _nnpack_available():
+        if conv.kernel_size == (5, 5) and conv.stride == (1, 1) and x.dtype == torch.float32 and _nnpack_available():
             weight = conv.weight.contiguous()
             return torch._nnpack_spatial_convolution(x.contiguous(), weight, conv.bias, conv.padding, conv.stride)
         if _winograd_pays(conv):
@@ -224,14 +244,17 @@ class LpipsNetwork(nn.Module):
         return self._distances(self.iter_features(batch.contiguous(memory_format=torch.channels_last)), len(batch))
 
     def _distances(self, features: Iterator[torch.Tensor], size: int) -> list[torch.Tensor]:
+        return [functional.conv2d(difference, head) for difference, head in self._differences(features, size)]
+
+    def _differences(self, features: Iterator[torch.Tensor], size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer, ``(squared difference of the unit-normalised features, head weight)`` of a ``(2N, ...)`` batch.
+
+        The difference is ``(N, C, h, w)``: the head's input, before its 1x1 convolution.
+        """
         count = size // 2
-        maps = []
         for head, tap in zip(self.heads, features, strict=True):
-            norm = torch.linalg.vector_norm(tap, dim=1, keepdim=True).add_(_EPS)
-            difference = (tap[:count] / norm[:count]).addcdiv_(tap[count:], norm[count:], value=-1).square_()
-            maps.append(functional.conv2d(difference, head))
-            del difference
-        return maps
+            norm = _channel_norm(tap).add_(_EPS)
+            yield (tap[:count] / norm[:count]).addcdiv_(tap[count:], norm[count:], value=-1).square_(), head
 
     def layer_distances(self, first: torch.Tensor, second: torch.Tensor) -> list[torch.Tensor]:
         """Per-layer head outputs ``(N, 1, h_l, w_l)`` between two image batches in [-1, 1]."""
@@ -240,6 +263,93 @@ class LpipsNetwork(nn.Module):
     def forward(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         """Official scalar LPIPS per image pair, ``(N,)``."""
         return sum(layer.mean(dim=(1, 2, 3)) for layer in self.layer_distances(first, second))
+
+
+def _pixel_layer(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The first convolution with the input scaling folded in: ``(weight, bias, padding)`` for raw pixel values.
+
+    The network sees ``s = (p / 127.5 - 1 - shift) / scale = a p + b`` per channel (``p`` the pixel value); so
+    ``conv(s) = conv_{w a}(p) + (bias + sum w b)`` wherever the kernel sees only pixels, and at the frame edge too
+    when the input is padded with the pixel value ``-b / a = 127.5 (1 + shift)`` that the scaling maps to the
+    network's zero padding (:func:`pixel_batch`). Computed in float64 and rounded once.
+    """
+    if conv.padding[0] != conv.padding[1]:
+        raise ValueError(f"the first layer pads its rows and columns alike, got {conv.padding}")
+    shift, scale = torch.tensor(_SHIFT, dtype=torch.float64), torch.tensor(_SCALE, dtype=torch.float64)
+    slope, offset = 1 / (127.5 * scale), (-1 - shift) / scale
+    weight = conv.weight.double()
+    bias = conv.bias.double() + torch.einsum("kcij,c->k", weight, offset)
+    return (weight * slope.view(1, 3, 1, 1)).float(), bias.float(), conv.padding[0]
+
+
+def pixel_batch(network: LpipsNetwork, frames: Sequence[np.ndarray]) -> torch.Tensor:
+    """``(H, W, 3)`` uint8 frames as one ``(N, 3, H + 2p, W + 2p)`` channels-last batch of pixel values.
+
+    Padded by ``p`` (the first layer's padding) on every side with each channel's pixel value that the scaling
+    layer maps to 0, ready for :meth:`LpipsNetwork.pixel_features`; one pass over the pixels, on the network's
+    device and in its dtype.
+
+    Parameters
+    ----------
+    network : LpipsNetwork
+        The network the batch is for.
+    frames : sequence of np.ndarray
+        ``(H, W, 3)`` uint8 RGB frames, all the same size.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, 3, H + 2p, W + 2p)``.
+
+    Raises
+    ------
+    ValueError
+        No frames, or frames that are not ``(H, W, 3)`` uint8 of one size.
+
+    Examples
+    --------
+    >>> network = load_lpips_network("alex")
+    >>> frames = np.zeros((2, 40, 48, 3), np.uint8)
+    >>> batch = pixel_batch(network, frames)
+    >>> tuple(batch.shape), [round(float(v), 3) for v in batch[0, :, 0, 0]]  # AlexNet pads 2; ImageNet means
+    ((2, 3, 44, 52), [123.675, 116.28, 103.53])
+    >>> [tap.shape[1] for tap in network.pixel_features(batch)]
+    [64, 192, 384, 256, 256]
+    """
+    shape = np.shape(frames[0]) if len(frames) else ()
+    if len(shape) != 3 or shape[2] != 3 or any(np.shape(f) != shape or np.asarray(f).dtype != np.uint8 for f in frames):
+        found = sorted({(np.shape(f), str(np.asarray(f).dtype)) for f in frames})
+        raise ValueError(f"frames must be (H, W, 3) uint8 of one size, got {found or 'none'}")
+    height, width = shape[:2]
+    pad = network.pixel_padding
+    weight = network.pixel_weight
+    batch = torch.empty((len(frames), height + 2 * pad, width + 2 * pad, 3), device=weight.device, dtype=weight.dtype)
+    if pad:
+        fill = torch.tensor(_SHIFT, device=weight.device, dtype=torch.float64).add_(1).mul_(127.5).to(weight.dtype)
+        batch[:, :pad] = fill
+        batch[:, -pad:] = fill
+        batch[:, pad:-pad, :pad] = fill
+        batch[:, pad:-pad, -pad:] = fill
+    inside = batch[:, pad : pad + height, pad : pad + width]
+    for index, frame in enumerate(frames):
+        inside[index] = torch.from_numpy(np.ascontiguousarray(frame)).to(weight.device)
+    return batch.permute(0, 3, 1, 2)
+
+
+def _channel_norm(tap: torch.Tensor) -> torch.Tensor:
+    """``||tap||_2`` over channels, ``(N, 1, h, w)``.
+
+    torch's ``vector_norm`` over the channels of an NCHW map (the NNPACK layer's output) took 6 ms for AlexNet's
+    720p relu2 pair, against 0.3 ms in channels-last; there the squares are summed 32 channels at a time (1 ms,
+    no full-size temporary).
+    """
+    if tap.is_contiguous(memory_format=torch.channels_last) or not tap.is_contiguous():
+        return torch.linalg.vector_norm(tap, dim=1, keepdim=True)
+    total = None
+    for first in range(0, tap.shape[1], 32):
+        part = tap[:, first : first + 32].square().sum(dim=1, keepdim=True)
+        total = part if total is None else total.add_(part)
+    return total.sqrt_()
 
 
 def _max_pool(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
@@ -295,12 +405,6 @@ def load_lpips_network(net: Backbone = "alex", device: str = "cpu") -> LpipsNetw
     return LpipsNetwork(net).to(device=device, memory_format=torch.channels_last)
 
 
-def _to_tensor(frames: np.ndarray, device: str) -> torch.Tensor:
-    """``(T, H, W, 3)`` uint8 -> ``(T, 3, H, W)`` float32 in [-1, 1], channels-last."""
-    tensor = torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(0, 3, 1, 2)
-    return tensor.float().div_(127.5).sub_(1.0).contiguous(memory_format=torch.channels_last)
-
-
 def _row_bands(height: int, width: int, band_pixels: int) -> list[tuple[int, int]]:
     """Rows ``[start, stop)`` of the bands a frame is processed in; one band when it has <= ``band_pixels`` pixels.
 
@@ -314,32 +418,49 @@ def _row_bands(height: int, width: int, band_pixels: int) -> list[tuple[int, int
     return [(start, min(start + rows, height)) for start in range(0, height, rows)]
 
 
-def _head_maps(
-    network: LpipsNetwork, output: np.ndarray, reference: np.ndarray, *, band_pixels: int | None = None
-) -> list[torch.Tensor]:
-    """The 5 head outputs ``(1, 1, h_l, w_l)`` of one pair, computed in row bands for large frames.
+def _pair_layers(
+    network: LpipsNetwork,
+    output: np.ndarray,
+    reference: np.ndarray,
+    *,
+    spatial: bool,
+    band_pixels: int | None = None,
+) -> tuple[float, list[torch.Tensor] | None]:
+    """One pair's official scalar and, if ``spatial``, its 5 head outputs ``(1, 1, h_l, w_l)``; row bands at 4K.
 
-    A band reads ``_BAND_HALO`` rows of real pixels above and below its own rows (none past the frame edge, where the
-    network pads as usual) and starts on a multiple of 16, so the rows it keeps are the rows the whole frame gives
-    (equal within float rounding; tested). At 4K this keeps the features of one band, not of the frame, in memory.
+    The scalar is the sum over layers of the head output's spatial mean, taken as ``sum_c w_c mean(d_c)`` (the
+    head is linear: the 1x1 convolution of the whole map is needed only for the maps). A band reads
+    ``_BAND_HALO`` rows of real pixels above and below its own rows (none past the frame edge, where the network
+    pads as usual) and starts on a multiple of 16, so the rows it keeps are the rows the whole frame gives (equal
+    within float rounding; tested). At 4K this keeps the features of one band, not of the frame, in memory.
     """
-    device = str(network.shift.device)
     height, width = output.shape[:2]
     bands = _row_bands(height, width, BAND_PIXELS if band_pixels is None else band_pixels)
-    pieces: list[list[torch.Tensor]] = [[] for _ in _TAP_STRIDES[network.net]]
+    strides = _TAP_STRIDES[network.net]
+    channel_sums: list[torch.Tensor | None] = [None] * len(strides)
+    pixels = [0] * len(strides)
+    pieces: list[list[torch.Tensor]] = [[] for _ in strides]
     for number, (start, stop) in enumerate(bands):
         last = number == len(bands) - 1
         top = max(0, start - _BAND_HALO)
         bottom = height if last else min(height, stop + _BAND_HALO)
-        # the scaled batch is referenced only by the feature generator, which drops it after the first layer
-        scaled = _to_tensor(np.stack([output[top:bottom], reference[top:bottom]]), device)
-        features = network._taps(scaled.sub_(network.shift).div_(network.scale))
-        del scaled
-        head_maps = network._distances(features, 2)
-        for layer, (head_map, stride) in enumerate(zip(head_maps, _TAP_STRIDES[network.net], strict=True)):
-            first = (start - top) // stride
-            pieces[layer].append(head_map[:, :, first:] if last else head_map[:, :, first : (stop - top) // stride])
-    return [layer[0] if len(layer) == 1 else torch.cat(layer, dim=2) for layer in pieces]
+        features = network.pixel_features(pixel_batch(network, [output[top:bottom], reference[top:bottom]]))
+        for layer, (difference, head) in enumerate(network._differences(features, 2)):
+            first = (start - top) // strides[layer]
+            kept = difference[:, :, first:] if last else difference[:, :, first : (stop - top) // strides[layer]]
+            sums = kept.sum(dim=(0, 2, 3))
+            channel_sums[layer] = sums if channel_sums[layer] is None else channel_sums[layer].add_(sums)
+            pixels[layer] += kept.shape[2] * kept.shape[3]
+            if spatial and kept.shape[2]:  # a short last band can end before a deep layer's next row
+                pieces[layer].append(functional.conv2d(kept, head))
+            del difference, kept
+    scalar = math.fsum(
+        float(torch.dot(sums.double(), head.view(-1).double())) / count
+        for sums, head, count in zip(channel_sums, network.heads, pixels, strict=True)
+    )
+    if not spatial:
+        return scalar, None
+    return scalar, [layer[0] if len(layer) == 1 else torch.cat(layer, dim=2) for layer in pieces]
 
 
 def _frame_distances(
@@ -352,9 +473,8 @@ def _frame_distances(
             f"(at least {MIN_SIDE[network.net]} px per side)"
         )
     with torch.inference_mode():
-        layers = _head_maps(network, output, reference)
-        scalar = math.fsum(float(layer.mean(dtype=torch.float64)) for layer in layers)
-        if not spatial:
+        scalar, layers = _pair_layers(network, output, reference, spatial=spatial)
+        if layers is None:
             return scalar, None
         distance = None
         for layer in layers:
@@ -475,4 +595,4 @@ class LpipsAccumulator:
         return results
 
 
-__all__ = ["LpipsAccumulator", "LpipsNetwork", "load_lpips_network", "lpips", "lpips_map"]
+__all__ = ["LpipsAccumulator", "LpipsNetwork", "load_lpips_network", "lpips", "lpips_map", "pixel_batch"]
