@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import pytest
@@ -127,9 +130,24 @@ def test_chunked_and_merged_equal_one_shot() -> None:
     first, second = EwarpAccumulator(preset="fast"), EwarpAccumulator(preset="fast")
     for chunk in _chunks(video, mask, 3):
         (first if chunk.start < 3 else second).update(chunk)
+    assert second._first.source is second._first.output  # flow on the output: one kept copy of the frame
     first.merge(second)
     assert first.compute() == expected
     assert expected["remove"].count == 6 and expected["remove"].value > 0
+    # flow on another video: its frame is kept beside the output's and a merge reads both
+    output = scene["counterfactual"]
+    whole = EwarpAccumulator(preset="fast", flow_source="input")
+    whole.update(ScoreChunk(start=0, output=output, input=video, mask=mask))
+    first, second = (
+        EwarpAccumulator(preset="fast", flow_source="input"),
+        EwarpAccumulator(preset="fast", flow_source="input"),
+    )
+    first.update(ScoreChunk(start=0, output=output[:3], input=video[:3], mask=mask[:3]))
+    second.update(ScoreChunk(start=3, output=output[3:], input=video[3:], mask=mask[3:]))
+    np.testing.assert_array_equal(second._first.source.unpack(), video[3])
+    np.testing.assert_array_equal(second._first.output.unpack(), output[3])
+    first.merge(second)
+    assert first.compute() == whole.compute()
 
 
 def test_region_restriction_uses_only_remove_pixels() -> None:
@@ -373,7 +391,7 @@ def test_large_frames_keep_no_scratch_and_give_the_same_values(monkeypatch) -> N
     accumulator = EwarpAccumulator(preset="fast")
     accumulator.update(ScoreChunk(start=0, output=video, input=video, mask=mask))
     assert accumulator.compute() == expected
-    assert accumulator._workspace._buffers == {}
+    assert accumulator._workspaces == []
 
 
 def test_a_tiny_frame_does_not_coarsen_the_flow_of_later_larger_ones() -> None:
@@ -383,3 +401,57 @@ def test_a_tiny_frame_does_not_coarsen_the_flow_of_later_larger_ones() -> None:
     tiny = np.ascontiguousarray(frames[:, :24, :32])
     used.flow(tiny[0], tiny[1])  # OpenCV lowers the finest scale for a frame this small and keeps it
     np.testing.assert_array_equal(used.flow(frames[0], frames[1]), expected)
+
+
+class _RecordingFlow:
+    """A provider that records the thread of every call (``concurrent_calls`` as given)."""
+
+    def __init__(self, concurrent: bool) -> None:
+        self.inner = DisFlow(preset="fast")
+        self.name = self.inner.name
+        self.concurrent_calls = concurrent
+        self.threads: list[str] = []
+
+    def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        self.threads.append(threading.current_thread().name)
+        return self.inner.flow(first, second)
+
+
+def test_pairs_on_threads_give_the_values_of_one_pair_at_a_time(monkeypatch) -> None:
+    scene = physics_scene(frames=9)
+    video = scene["factual"]
+    mask = Quadmask.from_counterfactual(video, scene["counterfactual"], scene["removed"])
+    results = {}
+    for concurrent in (True, False):
+        provider = _RecordingFlow(concurrent)
+        accumulator = EwarpAccumulator(flow=provider)
+        for start in (0, 5):
+            accumulator.update(
+                ScoreChunk(start, video[start : start + 5], video[start : start + 5], mask[start : start + 5])
+            )
+        results[concurrent] = accumulator.compute()
+        names = set(provider.threads)
+        assert len(provider.threads) == 16
+        if concurrent:  # two pairs at a time, never on the caller's thread, one scratch workspace each
+            assert len(names) == 2 and all(name.startswith("ewarp") for name in names)
+            assert 1 <= len(accumulator._workspaces) <= 2  # 2 when two pairs overlapped in time
+        else:
+            assert names == {threading.current_thread().name}
+    assert results[True] == results[False]
+    assert results[True]["remove"].count == 8
+    # OpenCV told to use one thread: pairs one at a time
+    monkeypatch.setattr(cv2, "getNumThreads", lambda: 1)
+    provider = _RecordingFlow(True)
+    EwarpAccumulator(flow=provider).update(ScoreChunk(0, video, video, mask))
+    assert set(provider.threads) == {threading.current_thread().name}
+
+
+def test_dis_gives_each_thread_its_own_instance() -> None:
+    frames, _, _ = bigben(3)
+    provider = DisFlow(preset="fast")
+    expected = [provider.flow(frames[t], frames[t + 1]) for t in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(3):
+            flows = list(pool.map(provider.flow, frames[:2], frames[1:3]))
+            for flow, reference in zip(flows, expected, strict=True):
+                np.testing.assert_array_equal(flow, reference)

@@ -91,7 +91,7 @@ def test_out_of_order_chunks_are_refused(video_and_mask) -> None:
 
 
 def test_first_frame_is_kept_packed_and_unpacks_exactly(video_and_mask) -> None:
-    from void_eval.metrics._temporal import PackedArray
+    from void_eval.metrics._temporal import PACK_MIN_BYTES, PackedArray
 
     rng = np.random.default_rng(0)
     for array in (
@@ -103,6 +103,13 @@ def test_first_frame_is_kept_packed_and_unpacks_exactly(video_and_mask) -> None:
         assert back.dtype == array.dtype and back.shape == array.shape
         np.testing.assert_array_equal(back, array)
         assert back.flags.writeable
+    # numbers: a plain copy up to PACK_MIN_BYTES (zlib costs more time than the bytes are worth), zlib above
+    small = np.zeros(PACK_MIN_BYTES, np.uint8)
+    large = np.concatenate([small, rng.integers(0, 4, 1000, dtype=np.uint8)])
+    assert not PackedArray.pack(small).compressed and len(PackedArray.pack(small).data) == small.nbytes
+    packed = PackedArray.pack(large)
+    assert packed.compressed and len(packed.data) < large.nbytes // 100
+    np.testing.assert_array_equal(packed.unpack(), large)
     video, mask = video_and_mask
     accumulator = FlickerAccumulator()
     accumulator.update(ScoreChunk(0, video, video, mask))

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -52,6 +53,12 @@ class FlowProvider(Protocol):
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Flow from ``first`` to ``second`` (both ``(H, W, 3)`` uint8 RGB): ``(H, W, 2)`` float32 pixels."""
+
+
+def allows_concurrent_calls(provider: FlowProvider) -> bool:
+    """Whether ``provider.flow`` may run on several threads at once: its class says so by a true
+    ``concurrent_calls`` attribute (DIS and Farneback do); providers that do not say are called one at a time."""
+    return bool(getattr(provider, "concurrent_calls", False))
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:
@@ -93,13 +100,16 @@ class DisFlow:
     Reproduce with ``benchmarks/flow_accuracy.py``.
     """
 
+    #: :meth:`flow` may run on several threads at once (each thread has its own OpenCV instance).
+    concurrent_calls = True
+
     def __init__(self, *, preset: DisPreset = "medium") -> None:
         if preset not in _DIS_PRESETS:
             raise ValueError(f"DIS preset must be one of {', '.join(_DIS_PRESETS)}, got {preset!r}")
         self.preset = preset
         self.name = f"dis-{preset}"
-        self._dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset])
-        self._finest_scale = self._dis.getFinestScale()
+        self._finest_scale = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]).getFinestScale()
+        self._per_thread = threading.local()  # an OpenCV DIS instance is not safe to share between threads
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         _check_pair(first, second)
@@ -109,7 +119,9 @@ class DisFlow:
             # above 1 Mpx a fresh instance per call returns them at once (measured ~5% slower at 1080p)
             dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
         else:
-            dis = self._dis
+            dis = getattr(self._per_thread, "dis", None)
+            if dis is None:
+                dis = self._per_thread.dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
             # OpenCV lowers the instance's finest scale for small frames (under ~100 px it becomes 0) and keeps
             # it for later calls; restoring it makes every call compute what a fresh instance computes
             dis.setFinestScale(self._finest_scale)
@@ -124,6 +136,9 @@ class FarnebackFlow:
     pyr_scale, levels, winsize, iterations, poly_n, poly_sigma : keyword-only
         As :func:`cv2.calcOpticalFlowFarneback`; defaults are OpenCV's sample settings.
     """
+
+    #: :meth:`flow` keeps no state, so it may run on several threads at once.
+    concurrent_calls = True
 
     def __init__(
         self,
