@@ -19,7 +19,11 @@ checked against the plain transcription on the same DIS flows; the E_warp speed 
 Farneback flow, which issue 4 names for the naive side), the LPIPS share of the fast time and its *effective*
 throughput in GFLOP/s (direct-convolution FLOPs of the AlexNet backbone, counted from the layer shapes; the fast side
 runs the 5x5 layer as an FFT convolution and the 3x3 layers by Winograd's F(4x4, 3x3), which execute fewer).
-Wall times depend on the machine's load: CPU time of the process is printed beside them.
+
+The two sides run interleaved, 16 frames at a time, alternating which goes first: on this shared machine the same
+code's speed drifts by 10-20% over a minute, and running one side after the other let that drift move the ratio
+(3.3x to 3.95x on the same code in one session). Wall times still depend on the load: CPU time of the process is
+printed beside them.
 
 Run: ``.venv/bin/python benchmarks/metrics_speed.py [--frames 48] [--threads 2]``.
 """
@@ -161,15 +165,15 @@ def plain_pair_warping_error(current: np.ndarray, following: np.ndarray, forward
     return float(error[noc].sum() / noc.sum())
 
 
-def plain_ewarp(video: np.ndarray) -> float:
-    """E_warp of a whole video with Farneback flow (OpenCV's sample settings) and :func:`plain_pair_warping_error`."""
+def plain_ewarp_errors(video: np.ndarray) -> list[float]:
+    """Per-pair E_warp with Farneback flow (OpenCV's sample settings) and :func:`plain_pair_warping_error`."""
     grey = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in video]
     errors = []
     for t in range(len(video) - 1):
         forward = cv2.calcOpticalFlowFarneback(grey[t], grey[t + 1], None, 0.5, 3, 15, 3, 5, 1.2, 0)
         backward = cv2.calcOpticalFlowFarneback(grey[t + 1], grey[t], None, 0.5, 3, 15, 3, 5, 1.2, 0)
         errors.append(plain_pair_warping_error(video[t], video[t + 1], forward, backward))
-    return float(np.nanmean(errors))
+    return errors
 
 
 def ewarp_same_flow_check(video: np.ndarray) -> tuple[float, float, str]:
@@ -187,42 +191,77 @@ def ewarp_same_flow_check(video: np.ndarray) -> tuple[float, float, str]:
     return accumulator.compute()["frame"].value, float(np.nanmean(plain)), provider.name
 
 
-def run_fast(output, reference, mask, *, regions, with_ewarp: bool, clock: Clock) -> dict[str, float]:
-    accumulators = {
-        "psnr": PsnrAccumulator(regions=regions, reference="counterfactual", pooling="frames"),
-        "ssim": SsimAccumulator(regions=regions, reference="counterfactual"),
-        "lpips": LpipsAccumulator(regions=regions, reference="counterfactual"),
-    }
-    if with_ewarp:
-        accumulators["ewarp"] = EwarpAccumulator(regions=("frame",))
-    for start in range(0, len(output), 16):
-        stop = min(start + 16, len(output))
+class FastScorer:
+    """This package's accumulators, fed one chunk at a time."""
+
+    def __init__(self, *, regions: tuple[str, ...], with_ewarp: bool, clock: Clock) -> None:
+        self.clock = clock
+        self.accumulators = {
+            "psnr": PsnrAccumulator(regions=regions, reference="counterfactual", pooling="frames"),
+            "ssim": SsimAccumulator(regions=regions, reference="counterfactual"),
+            "lpips": LpipsAccumulator(regions=regions, reference="counterfactual"),
+        }
+        if with_ewarp:
+            self.accumulators["ewarp"] = EwarpAccumulator(regions=("frame",))
+
+    def update(self, output, reference, mask, start: int, stop: int) -> None:
         chunk = ScoreChunk(start, output[start:stop], reference[start:stop], mask[start:stop], reference[start:stop])
-        for name, accumulator in accumulators.items():
-            clock.run(name, accumulator.update, chunk)
-    return {name: accumulator.compute()["frame"].value for name, accumulator in accumulators.items()}
+        for name, accumulator in self.accumulators.items():
+            self.clock.run(name, accumulator.update, chunk)
+
+    def values(self) -> dict[str, float]:
+        return {name: accumulator.compute()["frame"].value for name, accumulator in self.accumulators.items()}
 
 
-def run_naive(output, reference, mask, *, with_ewarp: bool, clock: Clock) -> dict[str, float]:
-    network = LpipsNetwork("alex")  # default NCHW memory format
-    values: dict[str, list[float]] = {"psnr": [], "ssim": [], "lpips": []}
-    for a, b in zip(output, reference, strict=True):
-        values["psnr"].append(clock.run("psnr", lambda x, y: peak_signal_noise_ratio(y, x, data_range=255), a, b))
-        values["ssim"].append(
-            clock.run(
-                "ssim",
-                lambda x, y: structural_similarity(
-                    x, y, data_range=255, channel_axis=-1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
-                ),
-                a,
-                b,
+class NaiveScorer:
+    """The naive reference, frame by frame (E_warp: the pairs ending in the chunk, Farneback flow)."""
+
+    def __init__(self, *, with_ewarp: bool, clock: Clock) -> None:
+        self.clock = clock
+        self.network = LpipsNetwork("alex")  # default NCHW memory format
+        self.series: dict[str, list[float]] = {"psnr": [], "ssim": [], "lpips": []}
+        if with_ewarp:
+            self.series["ewarp"] = []
+
+    def update(self, output, reference, mask, start: int, stop: int) -> None:
+        for a, b in zip(output[start:stop], reference[start:stop], strict=True):
+            self.series["psnr"].append(
+                self.clock.run("psnr", lambda x, y: peak_signal_noise_ratio(y, x, data_range=255), a, b)
             )
-        )
-        values["lpips"].append(clock.run("lpips", plain_lpips, network, a, b))
-    result = {name: float(np.mean(series)) for name, series in values.items()}
-    if with_ewarp:
-        result["ewarp"] = clock.run("ewarp", plain_ewarp, output)
-    return result
+            self.series["ssim"].append(
+                self.clock.run(
+                    "ssim",
+                    lambda x, y: structural_similarity(
+                        x,
+                        y,
+                        data_range=255,
+                        channel_axis=-1,
+                        gaussian_weights=True,
+                        sigma=1.5,
+                        use_sample_covariance=False,
+                    ),
+                    a,
+                    b,
+                )
+            )
+            self.series["lpips"].append(self.clock.run("lpips", plain_lpips, self.network, a, b))
+        if "ewarp" in self.series:
+            self.series["ewarp"] += self.clock.run("ewarp", plain_ewarp_errors, output[max(0, start - 1) : stop])
+
+    def values(self) -> dict[str, float]:
+        return {name: float(np.nanmean(series)) for name, series in self.series.items()}
+
+
+def run_interleaved(output, reference, mask, *, with_ewarp: bool, chunk: int = 16) -> tuple[dict, dict, Clock, Clock]:
+    """Both sides chunk by chunk, alternating which goes first, so a change in the machine's load hits both alike."""
+    fast_clock, naive_clock = Clock(), Clock()
+    fast = FastScorer(regions=("frame",), with_ewarp=with_ewarp, clock=fast_clock)
+    naive = NaiveScorer(with_ewarp=with_ewarp, clock=naive_clock)
+    for number, start in enumerate(range(0, len(output), chunk)):
+        stop = min(start + chunk, len(output))
+        for side in (fast, naive) if number % 2 == 0 else (naive, fast):
+            side.update(output, reference, mask, start, stop)
+    return fast.values(), naive.values(), fast_clock, naive_clock
 
 
 def main() -> None:
@@ -243,19 +282,16 @@ def main() -> None:
         print("E_warp: not included (--no-ewarp)")
 
     LpipsAccumulator(regions=("frame",), reference="input")  # load weights outside the timed runs
-    run_fast(output[:1], reference[:1], mask[:1], regions=("frame",), with_ewarp=False, clock=Clock())  # warm-up
+    warm_up = FastScorer(regions=("frame",), with_ewarp=False, clock=Clock())
+    warm_up.update(output, reference, mask, 0, 1)
 
-    fast_clock, naive_clock, regions_clock = Clock(), Clock(), Clock()
-    fast = run_fast(output, reference, mask, regions=("frame",), with_ewarp=with_ewarp, clock=fast_clock)
-    naive = run_naive(output, reference, mask, with_ewarp=with_ewarp, clock=naive_clock)
-    run_fast(
-        output,
-        reference,
-        mask,
-        regions=("frame", "remove", "affected", "keep", "boundary"),
-        with_ewarp=False,
-        clock=regions_clock,
+    fast, naive, fast_clock, naive_clock = run_interleaved(output, reference, mask, with_ewarp=with_ewarp)
+    regions_clock = Clock()
+    all_regions = FastScorer(
+        regions=("frame", "remove", "affected", "keep", "boundary"), with_ewarp=False, clock=regions_clock
     )
+    for start in range(0, count, 16):
+        all_regions.update(output, reference, mask, start, min(start + 16, count))
 
     print(
         f"\n{'metric':8} {'fast s':>8} {'(cpu)':>8} {'naive s':>8} {'(cpu)':>8} {'ratio':>6}  {'fast value':>12} "
