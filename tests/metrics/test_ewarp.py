@@ -404,23 +404,32 @@ def test_a_tiny_frame_does_not_coarsen_the_flow_of_later_larger_ones() -> None:
 
 
 class _RecordingFlow:
-    """A provider that records the thread of every call (``concurrent_calls`` as given)."""
+    """A provider that records the thread of every call (``concurrent_calls`` as given); raises on call ``fail_at``."""
 
-    def __init__(self, concurrent: bool) -> None:
+    def __init__(self, concurrent: bool, fail_at: int | None = None) -> None:
         self.inner = DisFlow(preset="fast")
         self.name = self.inner.name
         self.concurrent_calls = concurrent
+        self.fail_at = fail_at
         self.threads: list[str] = []
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         self.threads.append(threading.current_thread().name)
+        if len(self.threads) == self.fail_at:
+            raise RuntimeError("flow failed")
         return self.inner.flow(first, second)
 
 
+def _scene_clip(frames: int) -> tuple[np.ndarray, Quadmask]:
+    scene = physics_scene(frames=frames)
+    return scene["factual"], Quadmask.from_counterfactual(scene["factual"], scene["counterfactual"], scene["removed"])
+
+
 def test_pairs_on_threads_give_the_values_of_one_pair_at_a_time(monkeypatch) -> None:
-    scene = physics_scene(frames=9)
-    video = scene["factual"]
-    mask = Quadmask.from_counterfactual(video, scene["counterfactual"], scene["removed"])
+    from void_eval.metrics import ewarp
+
+    video, mask = _scene_clip(9)
+    monkeypatch.setattr(cv2, "getNumThreads", lambda: 2)  # as on 2 cores, whatever this machine has
     results = {}
     for concurrent in (True, False):
         provider = _RecordingFlow(concurrent)
@@ -439,11 +448,37 @@ def test_pairs_on_threads_give_the_values_of_one_pair_at_a_time(monkeypatch) -> 
             assert names == {threading.current_thread().name}
     assert results[True] == results[False]
     assert results[True]["remove"].count == 8
-    # OpenCV told to use one thread: pairs one at a time
-    monkeypatch.setattr(cv2, "getNumThreads", lambda: 1)
-    provider = _RecordingFlow(True)
-    EwarpAccumulator(flow=provider).update(ScoreChunk(0, video, video, mask))
-    assert set(provider.threads) == {threading.current_thread().name}
+    # one pair at a time: OpenCV told to use one thread, a chunk bringing one pair, frames above the size limit
+    for setting in ("one thread", "one pair", "large frames"):
+        provider = _RecordingFlow(True)
+        accumulator = EwarpAccumulator(flow=provider)
+        with monkeypatch.context() as patch:
+            if setting == "one thread":
+                patch.setattr(cv2, "getNumThreads", lambda: 1)
+            if setting == "large frames":
+                patch.setattr(ewarp, "PARALLEL_PAIRS_MAX_PIXELS", video.shape[1] * video.shape[2] - 1)
+            for start in range(0, 9, 1 if setting == "one pair" else 9):
+                stop = start + (1 if setting == "one pair" else 9)
+                accumulator.update(ScoreChunk(start, video[start:stop], video[start:stop], mask[start:stop]))
+        assert set(provider.threads) == {threading.current_thread().name}, setting
+        assert accumulator.compute() == results[True], setting
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_an_update_that_fails_part_way_leaves_no_result(monkeypatch, concurrent: bool) -> None:
+    video, mask = _scene_clip(6)
+    monkeypatch.setattr(cv2, "getNumThreads", lambda: 2)
+    accumulator = EwarpAccumulator(flow=_RecordingFlow(concurrent, fail_at=5))
+    with pytest.raises(RuntimeError, match="flow failed"):
+        accumulator.update(ScoreChunk(0, video, video, mask))
+    with pytest.raises(RuntimeError, match="failed part-way"):
+        accumulator.compute()
+    with pytest.raises(RuntimeError, match="failed part-way"):
+        accumulator.update(ScoreChunk(6, video[:1], video[:1], mask[:1]))
+    merged = EwarpAccumulator(flow=_RecordingFlow(concurrent))
+    merged.merge(accumulator)
+    with pytest.raises(RuntimeError, match="failed part-way"):
+        merged.compute()
 
 
 def test_dis_gives_each_thread_its_own_instance() -> None:

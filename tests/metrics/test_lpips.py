@@ -15,7 +15,14 @@ import torch
 
 from tests.metrics._fidelity_cases import bigben, check_chunking, four_level_mask
 from void_eval.metrics.base import ScoreChunk
-from void_eval.metrics.lpips import LpipsAccumulator, LpipsNetwork, load_lpips_network, lpips, lpips_map
+from void_eval.metrics.lpips import (
+    LpipsAccumulator,
+    LpipsNetwork,
+    load_lpips_network,
+    lpips,
+    lpips_map,
+    pixel_batch,
+)
 from void_eval.quadmask import Quadmask
 from void_eval.weights import MissingWeightsError, NumpyOnlyUnpickler, load_numpy_pickle, locate_weight
 
@@ -134,7 +141,7 @@ def test_fast_convolutions_equal_the_plain_network(monkeypatch, net):
         fft = ["fft"] if module._nnpack_available() else []
         assert calls == (fft + ["winograd"] * 3 if net == "alex" else ["winograd"] * 9)
         # raw pixels, the scaling folded into the first layer (what the metric runs)
-        from_pixels = list(network.pixel_features(module.pixel_batch(network, [output[0], reference[0]])))
+        from_pixels = list(network.pixel_features(pixel_batch(network, [output[0], reference[0]])))
         x = (batch - network.shift) / network.scale
         for step in network._plan:  # textbook: nn.Conv2d modules, NCHW
             if step[0] == "conv":
@@ -148,12 +155,15 @@ def test_fast_convolutions_equal_the_plain_network(monkeypatch, net):
 
 @pytest.mark.parametrize("net", ["alex", "vgg"])
 def test_a_float64_network_runs_in_float64(net):
-    """NNPACK takes only float32: a float64 network gets the direct 5x5 convolution (it raised before)."""
+    """NNPACK takes only float32: a float64 network gets the direct 5x5 convolution (it raised before); the folded
+    first layer is made in the network's dtype."""
     frames = np.random.default_rng(3).integers(0, 256, (2, 48, 64, 3), dtype=np.uint8)
     batch = torch.from_numpy(frames).permute(0, 3, 1, 2).double() / 127.5 - 1
     network = LpipsNetwork(net).double()
     with torch.inference_mode():
         features = network.features(batch)
+        # the scaling folded into the first layer, in float64 too
+        from_pixels = list(network.pixel_features(pixel_batch(network, frames)))
         x = (batch - network.shift) / network.scale
         for step in network._plan:
             if step[0] == "conv":
@@ -161,9 +171,10 @@ def test_a_float64_network_runs_in_float64(net):
             elif step[0] == "pool":
                 x = torch.nn.functional.max_pool2d(x, step[1], step[2])
             else:
-                tap = features.pop(0)
-                assert tap.dtype == torch.float64
-                assert float((tap - x).abs().max()) <= 1e-10 * float(x.abs().max())
+                for taps in (features, from_pixels):
+                    tap = taps.pop(0)
+                    assert tap.dtype == torch.float64
+                    assert float((tap - x).abs().max()) <= 1e-10 * float(x.abs().max())
 
 
 @pytest.mark.parametrize("shape", [(2, 192, 89, 159), (1, 5, 7, 9), (1, 2, 3, 3), (2, 3, 4, 4)])
@@ -185,8 +196,6 @@ def test_max_pool_of_a_map_smaller_than_the_window_raises_as_torch_does():
 
 
 def test_pixel_batch_refuses_frames_it_cannot_lay_out():
-    from void_eval.metrics.lpips import pixel_batch
-
     network = load_lpips_network("alex", "cpu")
     frame = np.zeros((40, 48, 3), np.uint8)
     for frames in ([], [frame, frame[:, :40]], [frame.astype(np.float32)], [frame[..., 0]]):

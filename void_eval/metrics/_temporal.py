@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -31,22 +31,22 @@ class PackedArray:
     data: bytes
     shape: tuple[int, ...]
     dtype: np.dtype
-    compressed: bool = True
+    encoding: Literal["bits", "zlib", "raw"]
 
     @classmethod
     def pack(cls, array: np.ndarray) -> PackedArray:
         array = np.ascontiguousarray(array)
         if array.dtype == bool:
-            return cls(np.packbits(array, axis=None).tobytes(), array.shape, array.dtype)
+            return cls(np.packbits(array, axis=None).tobytes(), array.shape, array.dtype, "bits")
         if array.nbytes <= PACK_MIN_BYTES:
-            return cls(array.tobytes(), array.shape, array.dtype, compressed=False)
-        return cls(zlib.compress(array, 1), array.shape, array.dtype)
+            return cls(array.tobytes(), array.shape, array.dtype, "raw")
+        return cls(zlib.compress(array, 1), array.shape, array.dtype, "zlib")
 
     def unpack(self) -> np.ndarray:
-        if self.dtype == bool:
+        if self.encoding == "bits":
             bits = np.unpackbits(np.frombuffer(self.data, np.uint8), count=int(np.prod(self.shape)))
             return bits.astype(bool).reshape(self.shape)
-        data = zlib.decompress(self.data) if self.compressed else self.data
+        data = zlib.decompress(self.data) if self.encoding == "zlib" else self.data
         return np.frombuffer(data, self.dtype).reshape(self.shape).copy()
 
 

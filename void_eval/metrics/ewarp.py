@@ -358,6 +358,7 @@ class EwarpAccumulator(PairAccumulator):
         self._workspaces: list[_Workspace] = []  # scratch buffers of pairs up to 720p, one per pair in flight
         self._pool: ThreadPoolExecutor | None = None  # set while update() runs pairs on threads
         self._in_flight: deque[Future] | None = None
+        self._failed = False  # an update raised part-way (its pairs are partly counted)
 
     def _settings(self) -> tuple:
         return (self.provider.name, self.flow_source, self.regions, self.max_side)
@@ -423,28 +424,41 @@ class EwarpAccumulator(PairAccumulator):
         """Add the chunk's frame pairs (and the one joining it to the previous chunk).
 
         Pairs of frames up to :data:`PARALLEL_PAIRS_MAX_PIXELS` run :data:`PARALLEL_PAIRS` at a time on threads
-        when the flow provider allows concurrent calls (DIS and Farneback do) and OpenCV may use more than one
-        thread: one pair's flows and error on each (OpenCV DIS keeps both cores only ~85% busy, and the error
-        arithmetic runs on one). Each pair's sums are added in pair order, so the result is the same as one
-        pair at a time (tested).
+        when the chunk brings at least two pairs, the flow provider allows concurrent calls (DIS and Farneback
+        do) and OpenCV may use more than one thread: one pair's flows and error on each (OpenCV DIS keeps both
+        cores only ~85% busy, and the error arithmetic runs on one). Each pair's sums are added in pair order,
+        so the result is the same as one pair at a time (tested).
+
+        Raises
+        ------
+        RuntimeError
+            An earlier update failed part-way: the sums are incomplete, so this accumulator reports nothing more.
         """
+        if self._failed:
+            raise RuntimeError("E_warp: an earlier update failed part-way; score the clip again")
         height, width = self._working_size(*chunk.output.shape[1:3])
+        pairs = len(chunk.output) - (self._last is None)
         parallel = (
-            height * width <= PARALLEL_PAIRS_MAX_PIXELS
+            pairs >= 2
+            and height * width <= PARALLEL_PAIRS_MAX_PIXELS
             and allows_concurrent_calls(self.provider)
             and cv2.getNumThreads() > 1
         )
-        if not parallel:
-            super().update(chunk)
-            return
-        with ThreadPoolExecutor(max_workers=PARALLEL_PAIRS, thread_name_prefix="ewarp") as pool:
-            self._pool, self._in_flight = pool, deque()
-            try:
+        try:
+            if not parallel:
                 super().update(chunk)
-                while self._in_flight:
-                    self._add_sums(self._in_flight.popleft().result())
-            finally:
-                self._pool, self._in_flight = None, None
+                return
+            with ThreadPoolExecutor(max_workers=PARALLEL_PAIRS, thread_name_prefix="ewarp") as pool:
+                self._pool, self._in_flight = pool, deque()
+                try:
+                    super().update(chunk)
+                    while self._in_flight:
+                        self._add_sums(self._in_flight.popleft().result())
+                finally:
+                    self._pool, self._in_flight = None, None
+        except BaseException:
+            self._failed = True
+            raise
 
     def _add_pair(self, previous: _FrameState, current: _FrameState) -> None:
         if previous.source is None or current.source is None:
@@ -482,6 +496,11 @@ class EwarpAccumulator(PairAccumulator):
             else:
                 self._frames_skipped[name] += 1
 
+    def merge(self, other: EwarpAccumulator) -> None:
+        """Add ``other``'s sums (and the pair joining the two when ``other`` continues this one's frames)."""
+        super().merge(other)
+        self._failed |= other._failed  # also when other failed before counting any frame
+
     def _merge_sums(self, other: EwarpAccumulator) -> None:
         for name in self.regions:
             self._error[name].merge(other._error[name])
@@ -501,7 +520,15 @@ class EwarpAccumulator(PairAccumulator):
         return text
 
     def compute(self) -> dict[str, MetricValue]:
-        """Region -> E_warp (mean over frame pairs of the per-pair error), NaN with a reason when undefined."""
+        """Region -> E_warp (mean over frame pairs of the per-pair error), NaN with a reason when undefined.
+
+        Raises
+        ------
+        RuntimeError
+            An update failed part-way (its sums are incomplete).
+        """
+        if self._failed:
+            raise RuntimeError("E_warp: an update failed part-way; its sums are incomplete")
         results = {}
         for name in self.regions:
             counted, skipped = self._frames_counted[name], self._frames_skipped[name]

@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -100,7 +99,7 @@ class DisFlow:
     Reproduce with ``benchmarks/flow_accuracy.py``.
     """
 
-    #: :meth:`flow` may run on several threads at once (each thread has its own OpenCV instance).
+    #: :meth:`flow` may run on several threads at once (each call has an OpenCV instance to itself).
     concurrent_calls = True
 
     def __init__(self, *, preset: DisPreset = "medium") -> None:
@@ -109,7 +108,10 @@ class DisFlow:
         self.preset = preset
         self.name = f"dis-{preset}"
         self._finest_scale = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]).getFinestScale()
-        self._per_thread = threading.local()  # an OpenCV DIS instance is not safe to share between threads
+        # idle OpenCV instances (one is not safe to share between threads): a call takes one, or makes one when
+        # none is free, and puts it back, so there are as many as calls ever ran at once (list.pop and append are
+        # atomic), kept with their buffers from call to call
+        self._idle: list[cv2.DISOpticalFlow] = []
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         _check_pair(first, second)
@@ -118,14 +120,18 @@ class DisFlow:
             # a DIS instance keeps its image pyramids and patch buffers (~145 MB at 1080p, medium) between calls;
             # above 1 Mpx a fresh instance per call returns them at once (measured ~5% slower at 1080p)
             dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
-        else:
-            dis = getattr(self._per_thread, "dis", None)
-            if dis is None:
-                dis = self._per_thread.dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
+            return dis.calc(first, second, None).astype(np.float32, copy=False)
+        try:
+            dis = self._idle.pop()
+        except IndexError:
+            dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
+        try:
             # OpenCV lowers the instance's finest scale for small frames (under ~100 px it becomes 0) and keeps
             # it for later calls; restoring it makes every call compute what a fresh instance computes
             dis.setFinestScale(self._finest_scale)
-        return dis.calc(first, second, None).astype(np.float32, copy=False)
+            return dis.calc(first, second, None).astype(np.float32, copy=False)
+        finally:
+            self._idle.append(dis)
 
 
 class FarnebackFlow:
@@ -248,7 +254,9 @@ class RaftFlow:
             tensor = tensor / 127.5 - 1.0
             return F.pad(tensor, (0, pad_w, 0, pad_h), mode="replicate").to(self.device)
 
-        with torch.inference_mode():
+        from void_eval.metrics._precision import ieee_float32
+
+        with torch.inference_mode(), ieee_float32(str(self.device)):
             flows = self.model(prepare(first), prepare(second), num_flow_updates=self.iterations)
         flow = flows[-1][0, :, :height, :width].permute(1, 2, 0)
         return flow.cpu().numpy().astype(np.float32)

@@ -55,6 +55,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from void_eval.metrics._precision import ieee_float32
 from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
 from void_eval.metrics.regions import (
     FIDELITY_REGIONS,
@@ -177,9 +178,9 @@ class LpipsNetwork(nn.Module):
         self._winograd_weights: dict[int, torch.Tensor] = {}
         self.register_buffer("shift", torch.tensor(_SHIFT).view(1, 3, 1, 1))
         self.register_buffer("scale", torch.tensor(_SCALE).view(1, 3, 1, 1))
-        pixel_weight, pixel_bias, self.pixel_padding = _pixel_layer(self.convs[self._plan[0][1]])
-        self.register_buffer("pixel_weight", pixel_weight)
-        self.register_buffer("pixel_bias", pixel_bias)
+        self.pixel_padding = _pixel_padding(self.first_conv)
+        # the first layer with the input scaling folded in, per (dtype, device), made on first use
+        self._pixel_layers: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
         self.requires_grad_(False)
         self.eval()
 
@@ -203,10 +204,28 @@ class LpipsNetwork(nn.Module):
         rounding (within 1e-5 of the largest feature of the plain network in float32, as the fast convolutions
         are; tested), without two passes over the batch (~6 ms of a 720p pair).
         """
-        first = self.convs[self._plan[0][1]]
-        x = functional.conv2d(pixels, self.pixel_weight, self.pixel_bias, stride=first.stride)
+        weight, bias = self._pixel_layer()
+        x = functional.conv2d(pixels, weight, bias, stride=self.first_conv.stride)
         del pixels
         return self._taps(functional.relu_(x), start=1)
+
+    @property
+    def first_conv(self) -> nn.Conv2d:
+        """The backbone's first convolution (its input is the scaled image)."""
+        return self.convs[self._plan[0][1]]
+
+    def _pixel_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """:func:`_pixel_layer` of the first convolution in its current dtype and device (cached)."""
+        weight = self.first_conv.weight
+        key = (weight.dtype, weight.device)
+        if key not in self._pixel_layers:
+            folded_weight, folded_bias = _pixel_layer(self.first_conv, self.shift, self.scale)
+            memory_format = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else None
+            folded_weight = folded_weight.to(weight.device, weight.dtype)
+            if memory_format is not None:
+                folded_weight = folded_weight.contiguous(memory_format=memory_format)
+            self._pixel_layers[key] = (folded_weight, folded_bias.to(weight.device, weight.dtype))
+        return self._pixel_layers[key]
 
     def _taps(self, x: torch.Tensor, *, start: int = 0) -> Iterator[torch.Tensor]:
         """:meth:`iter_features` of images already through the scaling layer, from plan step ``start`` on (``x`` is
@@ -265,21 +284,28 @@ class LpipsNetwork(nn.Module):
         return sum(layer.mean(dim=(1, 2, 3)) for layer in self.layer_distances(first, second))
 
 
-def _pixel_layer(conv: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """The first convolution with the input scaling folded in: ``(weight, bias, padding)`` for raw pixel values.
+def _pixel_padding(conv: nn.Conv2d) -> int:
+    """The first layer's padding, which :func:`pixel_batch` writes (rows and columns alike)."""
+    if conv.padding[0] != conv.padding[1]:
+        raise ValueError(f"the first layer pads its rows and columns alike, got {conv.padding}")
+    return conv.padding[0]
+
+
+def _pixel_layer(conv: nn.Conv2d, shift: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first convolution with the input scaling folded in: float64 ``(weight, bias)`` for raw pixel values.
 
     The network sees ``s = (p / 127.5 - 1 - shift) / scale = a p + b`` per channel (``p`` the pixel value); so
     ``conv(s) = conv_{w a}(p) + (bias + sum w b)`` wherever the kernel sees only pixels, and at the frame edge too
     when the input is padded with the pixel value ``-b / a = 127.5 (1 + shift)`` that the scaling maps to the
-    network's zero padding (:func:`pixel_batch`). Computed in float64 and rounded once.
+    network's zero padding (:func:`pixel_batch`). ``shift`` and ``scale`` are the network's buffers (float32
+    values, as the official ones). Computed in float64 from the layer's current weights; the caller rounds once
+    to the network's dtype.
     """
-    if conv.padding[0] != conv.padding[1]:
-        raise ValueError(f"the first layer pads its rows and columns alike, got {conv.padding}")
-    shift, scale = torch.tensor(_SHIFT, dtype=torch.float64), torch.tensor(_SCALE, dtype=torch.float64)
+    shift, scale = shift.detach().cpu().double().view(3), scale.detach().cpu().double().view(3)
     slope, offset = 1 / (127.5 * scale), (-1 - shift) / scale
-    weight = conv.weight.double()
-    bias = conv.bias.double() + torch.einsum("kcij,c->k", weight, offset)
-    return (weight * slope.view(1, 3, 1, 1)).float(), bias.float(), conv.padding[0]
+    weight = conv.weight.detach().cpu().double()
+    bias = conv.bias.detach().cpu().double() + torch.einsum("kcij,c->k", weight, offset)
+    return weight * slope.view(1, 3, 1, 1), bias
 
 
 def pixel_batch(network: LpipsNetwork, frames: Sequence[np.ndarray]) -> torch.Tensor:
@@ -322,10 +348,10 @@ def pixel_batch(network: LpipsNetwork, frames: Sequence[np.ndarray]) -> torch.Te
         raise ValueError(f"frames must be (H, W, 3) uint8 of one size, got {found or 'none'}")
     height, width = shape[:2]
     pad = network.pixel_padding
-    weight = network.pixel_weight
+    weight = network.first_conv.weight
     batch = torch.empty((len(frames), height + 2 * pad, width + 2 * pad, 3), device=weight.device, dtype=weight.dtype)
     if pad:
-        fill = torch.tensor(_SHIFT, device=weight.device, dtype=torch.float64).add_(1).mul_(127.5).to(weight.dtype)
+        fill = network.shift.view(3).double().add(1).mul_(127.5).to(weight.dtype)
         batch[:, :pad] = fill
         batch[:, -pad:] = fill
         batch[:, pad:-pad, :pad] = fill
@@ -447,12 +473,13 @@ def _pair_layers(
         features = network.pixel_features(pixel_batch(network, [output[top:bottom], reference[top:bottom]]))
         for layer, (difference, head) in enumerate(network._differences(features, 2)):
             first = (start - top) // strides[layer]
-            kept = difference[:, :, first:] if last else difference[:, :, first : (stop - top) // strides[layer]]
+            rows = slice(first, None) if last else slice(first, (stop - top) // strides[layer])
+            kept = difference[:, :, rows]  # a view: summed in place, never copied
             sums = kept.sum(dim=(0, 2, 3))
             channel_sums[layer] = sums if channel_sums[layer] is None else channel_sums[layer].add_(sums)
             pixels[layer] += kept.shape[2] * kept.shape[3]
-            if spatial and kept.shape[2]:  # a short last band can end before a deep layer's next row
-                pieces[layer].append(functional.conv2d(kept, head))
+            if spatial:  # the head over the whole band (conv2d would copy a row slice of the difference first)
+                pieces[layer].append(functional.conv2d(difference, head)[:, :, rows])
             del difference, kept
     scalar = math.fsum(
         float(torch.dot(sums.double(), head.view(-1).double())) / count
@@ -472,7 +499,7 @@ def _frame_distances(
             f"frames of {output.shape[0]}x{output.shape[1]} px are too small for LPIPS-{network.net} "
             f"(at least {MIN_SIDE[network.net]} px per side)"
         )
-    with torch.inference_mode():
+    with torch.inference_mode(), ieee_float32(str(network.first_conv.weight.device)):
         scalar, layers = _pair_layers(network, output, reference, spatial=spatial)
         if layers is None:
             return scalar, None

@@ -248,7 +248,10 @@ def _ssim_band_map(
         else:
             import torch  # only for CUDA: importing torch costs ~180 MB of memory
 
-            moments = _filter_valid_torch(torch.from_numpy(planes).to(device), kernel)
+            from void_eval.metrics._precision import ieee_float32
+
+            with ieee_float32(device):
+                moments = _filter_valid_torch(torch.from_numpy(planes).to(device), kernel)
         ssim_channel = _ssim_formula(moments, offset, scale=window.covariance_scale, c1=c1, c2=c2)
         if total is None:
             total = ssim_channel
