@@ -268,12 +268,21 @@ class LpipsNetwork(nn.Module):
     def _differences(self, features: Iterator[torch.Tensor], size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, ``(squared difference of the unit-normalised features, head weight)`` of a ``(2N, ...)`` batch.
 
-        The difference is ``(N, C, h, w)``: the head's input, before its 1x1 convolution.
+        The difference is ``(N, C, h, w)``: the head's input, before its 1x1 convolution. Nothing here holds a
+        layer's features while the next layer is computed (``zip`` and ``enumerate`` keep their last result tuple
+        until the next item arrives: with them, AlexNet's relu1 at a 4K band, 128 MB, stayed alive through the
+        5x5 layer), so the caller should not hold the yielded tuple either.
         """
         count = size // 2
-        for head, tap in zip(self.heads, features, strict=True):
+        heads = iter(self.heads)
+        for tap in features:
+            head = next(heads)
             norm = _channel_norm(tap).add_(_EPS)
-            yield (tap[:count] / norm[:count]).addcdiv_(tap[count:], norm[count:], value=-1).square_(), head
+            difference = (tap[:count] / norm[:count]).addcdiv_(tap[count:], norm[count:], value=-1).square_()
+            del tap, norm
+            yield difference, head
+        if next(heads, None) is not None:
+            raise ValueError("fewer feature maps than heads")
 
     def layer_distances(self, first: torch.Tensor, second: torch.Tensor) -> list[torch.Tensor]:
         """Per-layer head outputs ``(N, 1, h_l, w_l)`` between two image batches in [-1, 1]."""
@@ -471,7 +480,9 @@ def _pair_layers(
         top = max(0, start - _BAND_HALO)
         bottom = height if last else min(height, stop + _BAND_HALO)
         features = network.pixel_features(pixel_batch(network, [output[top:bottom], reference[top:bottom]]))
-        for layer, (difference, head) in enumerate(network._differences(features, 2)):
+        layer = -1
+        for difference, head in network._differences(features, 2):  # not enumerate(): see _differences
+            layer += 1
             first = (start - top) // strides[layer]
             rows = slice(first, None) if last else slice(first, (stop - top) // strides[layer])
             kept = difference[:, :, rows]  # a view: summed in place, never copied
