@@ -6,6 +6,7 @@ import importlib.util
 import itertools
 import math
 import pickle
+import weakref
 from pathlib import Path
 
 import cv2
@@ -193,6 +194,36 @@ def test_max_pool_of_a_map_smaller_than_the_window_raises_as_torch_does():
 
     with pytest.raises(RuntimeError, match="too small"):
         _max_pool(torch.randn(1, 2, 2, 7), 3, 2)
+
+
+@pytest.mark.parametrize("spatial", [False, True])
+def test_no_layer_s_features_outlive_it_while_the_next_layers_run(monkeypatch, spatial):
+    """At 4K a layer's features are 30-130 MB: each must be freed before later convolutions run (zip and
+    enumerate used to keep the last tuple, so relu1 lived through the 5x5 layer)."""
+    import void_eval.metrics.lpips as module
+
+    refs, alive = [], []
+    taps, convolve = LpipsNetwork._taps, LpipsNetwork._convolve
+
+    def recorded_taps(self, x, *, start=0):
+        inner = taps(self, x, start=start)
+        del x  # this wrapper must not hold the first layer's output either
+        for tap in inner:
+            refs.append(weakref.ref(tap))
+            yield tap
+            del tap
+
+    def watched_convolve(self, index, x):  # any earlier layer's features still referenced, other than the input?
+        alive.append([ref() is not None and ref() is not x for ref in refs])
+        return convolve(self, index, x)
+
+    monkeypatch.setattr(LpipsNetwork, "_taps", recorded_taps)
+    monkeypatch.setattr(LpipsNetwork, "_convolve", watched_convolve)
+    frames = np.random.default_rng(4).integers(0, 256, (2, 64, 96, 3), dtype=np.uint8)
+    with torch.inference_mode():
+        module._pair_layers(load_lpips_network("alex", "cpu"), frames[0], frames[1], spatial=spatial)
+    assert len(refs) == 5 and len(alive) == 4  # conv1..conv4 run after a tap
+    assert not any(any(flags) for flags in alive), alive
 
 
 def test_pixel_batch_refuses_frames_it_cannot_lay_out():
