@@ -26,6 +26,7 @@ import pandas as pd
 
 from void_eval.clip import Clip
 from void_eval.errors import InputError
+from void_eval.heap import RELEASE_HEAP_MIN_PIXELS, release_free_heap
 from void_eval.lockstep import lockstep
 from void_eval.metrics.base import MetricValue, ScoreChunk
 from void_eval.video import VideoReader, probe
@@ -307,8 +308,11 @@ def score_clip(
             counterfactual=clip_chunk.counterfactual,
         )
         decode_seconds += time.perf_counter() - decode_started
+        large = output_frames.shape[1] * output_frames.shape[2] >= RELEASE_HEAP_MIN_PIXELS
         for name, accumulator in accumulators.items():
             started = time.perf_counter()
+            if large:  # what the last metric freed, back to the system before the next one allocates (void_eval.heap)
+                release_free_heap()
             accumulator.update(chunk)
             seconds[name] += time.perf_counter() - started
         frames_scored += len(output_frames)
