@@ -25,79 +25,18 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "data" / "void_samples" / "ducky-float"
+from upscaled_clips import make_upscaled_clips
+
 SIZE_4K = (2160, 3840)
 LIMIT_BYTES = 1.5 * 1024**3
 
 
-def _writers(folder: Path, fps: float):
-    from void_eval.video import VideoWriter
-
-    return {
-        "input_video.mp4": VideoWriter(folder / "input_video.mp4", fps, kind="h264", preset="ultrafast"),
-        "counterfactual.mp4": VideoWriter(folder / "counterfactual.mp4", fps, kind="h264", preset="ultrafast"),
-        "quadmask_0.mp4": VideoWriter(folder / "quadmask_0.mp4", fps, kind="lossless", preset="ultrafast"),
-    }
-
-
 def make_4k_clips(work: Path, frames: int | None) -> tuple[Path, Path, Path, Path]:
     """Write (single clip, its output, doubled clip, its output) under ``work``; reuses them when present."""
-    import cv2
-    import numpy as np
-
-    from void_eval.clip import Clip
-    from void_eval.video import VideoWriter
-
-    source = Clip.load(SAMPLE)
-    count = source.frames if frames is None else min(frames, source.frames)
-    single, double = work / f"ducky4k_{count}", work / f"ducky4k_{count}x2"
-    done = [single / "output.mp4", double / "output.mp4"]
-    if all(path.exists() for path in done):
-        return single, done[0], double, done[1]
-    height, width = SIZE_4K
-    for folder in (single, double):
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "prompt.json").write_text(json.dumps({"bg": source.prompt or ""}))
-    fps = source.fps
-    writers = {folder: _writers(folder, fps) for folder in (single, double)}
-    outputs = {folder: VideoWriter(folder / "output.mp4", fps, kind="h264", preset="ultrafast") for folder in writers}
-    reversed_frames: list[Path] = []
-    scratch = work / "frames"
-    scratch.mkdir(exist_ok=True)
-
-    def emit(folder: Path, frame, levels) -> None:
-        big = cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
-        big_levels = cv2.resize(levels, (width, height), interpolation=cv2.INTER_NEAREST)
-        remove = big_levels <= 63
-        counterfactual = big.copy()
-        counterfactual[remove] = cv2.blur(big, (61, 61))[remove]
-        output = big.copy()
-        output[remove] = 128
-        writers[folder]["input_video.mp4"].write_frame(big)
-        writers[folder]["counterfactual.mp4"].write_frame(counterfactual)
-        writers[folder]["quadmask_0.mp4"].write_frame(big_levels)
-        outputs[folder].write_frame(output)
-
-    index = 0
-    for frames_chunk, masks in zip(source.iter_frames(8), source.iter_masks(8), strict=True):
-        for frame, levels in zip(frames_chunk, masks.levels, strict=True):
-            if index >= count:
-                break
-            for folder in (single, double):
-                emit(folder, frame, levels)
-            path = scratch / f"{index:04d}.npz"
-            np.savez(path, frame=frame, levels=levels)  # small (720p): replayed backwards for the doubled clip
-            reversed_frames.append(path)
-            index += 1
-    for path in reversed(reversed_frames):
-        data = np.load(path)
-        emit(double, data["frame"], data["levels"])
-    for folder in (single, double):
-        for writer in writers[folder].values():
-            writer.close()
-        outputs[folder].close()
-    return single, done[0], double, done[1]
+    (single, single_output), (double, double_output) = make_upscaled_clips(
+        work, SIZE_4K, "4k", frames=frames, doubled=True
+    )
+    return single, single_output, double, double_output
 
 
 def run_case(clip: Path, output: Path, metrics: list[str] | None) -> dict:
