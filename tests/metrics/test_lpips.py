@@ -34,6 +34,21 @@ def image(name: str) -> np.ndarray:
     return np.ascontiguousarray(cv2.imread(str(IMAGES / f"{name}.png"))[:, :, ::-1])
 
 
+def textbook_taps(network: LpipsNetwork, batch: torch.Tensor) -> list[torch.Tensor]:
+    """The tapped features of images in [-1, 1] through the plain network: scaling layer, ``nn.Conv2d`` modules on
+    NCHW tensors, torch's max pool."""
+    x = (batch - network.shift) / network.scale
+    taps = []
+    for step in network._plan:
+        if step[0] == "conv":
+            x = torch.relu(network.convs[step[1]](x))
+        elif step[0] == "pool":
+            x = torch.nn.functional.max_pool2d(x, step[1], step[2])
+        else:
+            taps.append(x)
+    return taps
+
+
 def test_official_example_distances():
     reference, p0, p1 = image("ex_ref"), image("ex_p0"), image("ex_p1")
     # official PyTorch LPIPS-vgg v0.1 values, 3 decimals (see data/lpips/README.md)
@@ -143,15 +158,9 @@ def test_fast_convolutions_equal_the_plain_network(monkeypatch, net):
         assert calls == (fft + ["winograd"] * 3 if net == "alex" else ["winograd"] * 9)
         # raw pixels, the scaling folded into the first layer (what the metric runs)
         from_pixels = list(network.pixel_features(pixel_batch(network, [output[0], reference[0]])))
-        x = (batch - network.shift) / network.scale
-        for step in network._plan:  # textbook: nn.Conv2d modules, NCHW
-            if step[0] == "conv":
-                x = torch.relu(network.convs[step[1]](x))
-            elif step[0] == "pool":
-                x = torch.nn.functional.max_pool2d(x, step[1], step[2])
-            else:
-                for features in (fast, from_pixels):
-                    assert float((features.pop(0) - x).abs().max()) <= 1e-5 * float(x.abs().max())
+        for plain, fast_tap, pixel_tap in zip(textbook_taps(network, batch), fast, from_pixels, strict=True):
+            for tap in (fast_tap, pixel_tap):
+                assert float((tap - plain).abs().max()) <= 1e-5 * float(plain.abs().max())
 
 
 @pytest.mark.parametrize("net", ["alex", "vgg"])
@@ -165,17 +174,10 @@ def test_a_float64_network_runs_in_float64(net):
         features = network.features(batch)
         # the scaling folded into the first layer, in float64 too
         from_pixels = list(network.pixel_features(pixel_batch(network, frames)))
-        x = (batch - network.shift) / network.scale
-        for step in network._plan:
-            if step[0] == "conv":
-                x = torch.relu(network.convs[step[1]](x))
-            elif step[0] == "pool":
-                x = torch.nn.functional.max_pool2d(x, step[1], step[2])
-            else:
-                for taps in (features, from_pixels):
-                    tap = taps.pop(0)
-                    assert tap.dtype == torch.float64
-                    assert float((tap - x).abs().max()) <= 1e-10 * float(x.abs().max())
+        for plain, fast_tap, pixel_tap in zip(textbook_taps(network, batch), features, from_pixels, strict=True):
+            for tap in (fast_tap, pixel_tap):
+                assert tap.dtype == torch.float64
+                assert float((tap - plain).abs().max()) <= 1e-10 * float(plain.abs().max())
 
 
 @pytest.mark.parametrize("shape", [(2, 192, 89, 159), (1, 5, 7, 9), (1, 2, 3, 3), (2, 3, 4, 4)])
