@@ -180,7 +180,7 @@ class LpipsNetwork(nn.Module):
         self.register_buffer("scale", torch.tensor(_SCALE).view(1, 3, 1, 1))
         self.pixel_padding = _pixel_padding(self.first_conv)
         # the first layer with the input scaling folded in, per (dtype, device), made on first use
-        self._pixel_layers: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._folded_first_layers: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
         self.requires_grad_(False)
         self.eval()
 
@@ -199,12 +199,12 @@ class LpipsNetwork(nn.Module):
         """:meth:`iter_features` of raw pixel values, as :func:`pixel_batch` lays them out (``pixels`` is not kept).
 
         The scaling layer and ``x / 127.5 - 1`` are an affine map per channel, folded into the first convolution
-        (weights and bias, :func:`_pixel_layer`); its zero padding is the padding :func:`pixel_batch` writes, each
+        (weights and bias, :func:`_fold_scaling`); its zero padding is the padding :func:`pixel_batch` writes, each
         channel's pixel value that the scaling maps to 0. The same features as :meth:`iter_features` up to float
         rounding (within 1e-5 of the largest feature of the plain network in float32, as the fast convolutions
         are; tested), without two passes over the batch (~6 ms of a 720p pair).
         """
-        weight, bias = self._pixel_layer()
+        weight, bias = self._folded_first_layer()
         x = functional.conv2d(pixels, weight, bias, stride=self.first_conv.stride)
         del pixels
         return self._taps(functional.relu_(x), start=1)
@@ -214,18 +214,18 @@ class LpipsNetwork(nn.Module):
         """The backbone's first convolution (its input is the scaled image)."""
         return self.convs[self._plan[0][1]]
 
-    def _pixel_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """:func:`_pixel_layer` of the first convolution in its current dtype and device (cached)."""
+    def _folded_first_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """:func:`_fold_scaling` of the first convolution, in its current dtype and device (cached)."""
         weight = self.first_conv.weight
         key = (weight.dtype, weight.device)
-        if key not in self._pixel_layers:
-            folded_weight, folded_bias = _pixel_layer(self.first_conv, self.shift, self.scale)
+        if key not in self._folded_first_layers:
+            folded_weight, folded_bias = _fold_scaling(self.first_conv, self.shift, self.scale)
             memory_format = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else None
             folded_weight = folded_weight.to(weight.device, weight.dtype)
             if memory_format is not None:
                 folded_weight = folded_weight.contiguous(memory_format=memory_format)
-            self._pixel_layers[key] = (folded_weight, folded_bias.to(weight.device, weight.dtype))
-        return self._pixel_layers[key]
+            self._folded_first_layers[key] = (folded_weight, folded_bias.to(weight.device, weight.dtype))
+        return self._folded_first_layers[key]
 
     def _taps(self, x: torch.Tensor, *, start: int = 0) -> Iterator[torch.Tensor]:
         """:meth:`iter_features` of images already through the scaling layer, from plan step ``start`` on (``x`` is
@@ -300,7 +300,7 @@ def _pixel_padding(conv: nn.Conv2d) -> int:
     return conv.padding[0]
 
 
-def _pixel_layer(conv: nn.Conv2d, shift: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _fold_scaling(conv: nn.Conv2d, shift: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The first convolution with the input scaling folded in: float64 ``(weight, bias)`` for raw pixel values.
 
     The network sees ``s = (p / 127.5 - 1 - shift) / scale = a p + b`` per channel (``p`` the pixel value); so
