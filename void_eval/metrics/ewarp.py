@@ -22,7 +22,7 @@ quantises every channel count, hence the ``>=5.0`` requirement, and a test over 
 occlusion tests and the squared error run in float32 on row bands of ~32k pixels that stay in cache, with the same
 operations in the same order as the whole-frame formula (the mask is bit-identical to it; tests compare it with
 plain numpy and a float64 scipy transcription); sums are float64. About 15-20 ms per 720p pair besides the two flows.
-Pairs of frames up to 1 Mpx run two at a time on threads (:meth:`EwarpAccumulator.update`; 720p: ~130 -> ~112 ms a
+Pairs of frames up to 1 Mpx run two at a time on threads (:meth:`EwarpAccumulator.update`; 720p: ~130 -> ~115 ms a
 pair on 2 cores, same values).
 
 The value is reported **raw** (scale x1); papers print it x1e2 or x1e3 inconsistently, so every row's note states
