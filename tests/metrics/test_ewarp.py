@@ -441,8 +441,8 @@ def test_pairs_on_threads_give_the_values_of_one_pair_at_a_time(monkeypatch) -> 
         results[concurrent] = accumulator.compute()
         names = set(provider.threads)
         assert len(provider.threads) == 16
-        if concurrent:  # two pairs at a time, never on the caller's thread, one scratch workspace each
-            assert len(names) == 2 and all(name.startswith("ewarp") for name in names)
+        if concurrent:  # on the pool's threads (two at most; one may finish every tiny pair), never the caller's
+            assert 1 <= len(names) <= 2 and all(name.startswith("ewarp") for name in names)
             assert 1 <= len(accumulator._workspaces) <= 2  # 2 when two pairs overlapped in time
         else:
             assert names == {threading.current_thread().name}
