@@ -388,6 +388,7 @@ def test_large_frames_keep_no_scratch_and_give_the_same_values(monkeypatch) -> N
     fresh = DisFlow(preset="fast")
     for t in range(3):
         np.testing.assert_array_equal(fresh.flow(video[t], video[t + 1]), expected_flows[t])
+    assert fresh._idle == [] and len(kept._idle) == 1  # no DIS instance kept above the limit; one below
     accumulator = EwarpAccumulator(preset="fast")
     accumulator.update(ScoreChunk(start=0, output=video, input=video, mask=mask))
     assert accumulator.compute() == expected

@@ -54,6 +54,7 @@ import cv2
 import numpy as np
 
 from void_eval.metrics._exact import ExactSum
+from void_eval.metrics._idle import borrowed
 from void_eval.metrics._temporal import PackedArray, PairAccumulator
 from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
 from void_eval.metrics.flow import KEEP_SCRATCH_MAX_PIXELS, FlowProvider, allows_concurrent_calls, get_flow_provider
@@ -476,17 +477,10 @@ class EwarpAccumulator(PairAccumulator):
         # frame-sized buffers are kept between pairs only up to ~720p: above, their memory would add to the peak
         # of every other metric scored in the same pass (a fresh buffer costs page faults, a few % here)
         keep = forward.shape[0] * forward.shape[1] <= KEEP_SCRATCH_MAX_PIXELS
-        try:  # list.pop and append are atomic: no two threads get the same workspace
-            workspace = self._workspaces.pop() if keep else _Workspace()
-        except IndexError:  # none free: one more (at most one per pair in flight)
-            workspace = _Workspace()
-        try:
+        with borrowed(self._workspaces, _Workspace, keep=keep) as workspace:  # one per pair in flight
             return pair_warping_error(
                 previous.output, current.output, forward, backward, previous.regions, workspace=workspace
             )
-        finally:
-            if keep:
-                self._workspaces.append(workspace)
 
     def _add_sums(self, sums: dict[str, tuple[float, float]]) -> None:
         for name, (error, weight) in sums.items():

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from void_eval.errors import InputError, MissingExtraError
+from void_eval.metrics._idle import borrowed
 
 #: Frames above this many pixels get no scratch memory kept between pairs (flow pyramids, warp buffers): at 1080p
 #: and above, memory held by one metric would add to every other metric's peak (4K scoring targets 1.5 GB).
@@ -108,30 +109,21 @@ class DisFlow:
         self.preset = preset
         self.name = f"dis-{preset}"
         self._finest_scale = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]).getFinestScale()
-        # idle OpenCV instances (one is not safe to share between threads): a call takes one, or makes one when
-        # none is free, and puts it back, so there are as many as calls ever ran at once (list.pop and append are
-        # atomic), kept with their buffers from call to call
+        # idle OpenCV instances, kept with their buffers from call to call (one is not safe to share between
+        # threads: each call borrows its own)
         self._idle: list[cv2.DISOpticalFlow] = []
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         _check_pair(first, second)
         first, second = _grey(first), _grey(second)
-        if first.size > KEEP_SCRATCH_MAX_PIXELS:
-            # a DIS instance keeps its image pyramids and patch buffers (~145 MB at 1080p, medium) between calls;
-            # above 1 Mpx a fresh instance per call returns them at once (measured ~5% slower at 1080p)
-            dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
-            return dis.calc(first, second, None).astype(np.float32, copy=False)
-        try:
-            dis = self._idle.pop()
-        except IndexError:
-            dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
-        try:
+        # a DIS instance keeps its image pyramids and patch buffers (~145 MB at 1080p, medium) between calls; above
+        # 1 Mpx a fresh instance per call returns them at once (measured ~5% slower at 1080p)
+        keep = first.size <= KEEP_SCRATCH_MAX_PIXELS
+        with borrowed(self._idle, lambda: cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset]), keep=keep) as dis:
             # OpenCV lowers the instance's finest scale for small frames (under ~100 px it becomes 0) and keeps
             # it for later calls; restoring it makes every call compute what a fresh instance computes
             dis.setFinestScale(self._finest_scale)
             return dis.calc(first, second, None).astype(np.float32, copy=False)
-        finally:
-            self._idle.append(dis)
 
 
 class FarnebackFlow:
