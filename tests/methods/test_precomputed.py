@@ -98,11 +98,11 @@ def test_longer_source_must_have_upstream_padded_length(make_clip, tmp_path):
 
 
 def test_too_short_for_a_long_input_names_upstream_cap(tmp_path):
-    from void_eval.methods.precomputed import PrecomputedMethod
+    from void_eval.methods.align import check_length
 
-    method = PrecomputedMethod(folder=tmp_path)
+    source = tmp_path / "a-fg=-1-0001.mp4"
     with pytest.raises(InputError, match="has 197 frames, fewer than the input's 240; upstream VOID reads at most 197"):
-        method._check_length(tmp_path / "a-fg=-1-0001.mp4", 197, 240)
-    method._check_length(tmp_path / "a-fg=-1-0001.mp4", 93, 89)  # 89 frames pad to 93 (4k+1, k odd)
+        check_length(source, 197, 240, trim="upstream", upstream_name=True)
+    check_length(source, 93, 89, trim="upstream", upstream_name=True)  # 89 frames pad to 93 (4k+1, k odd)
     with pytest.raises(InputError, match="to exactly 93"):
-        method._check_length(tmp_path / "a-fg=-1-0001.mp4", 97, 89)
+        check_length(source, 97, 89, trim="any", upstream_name=True)
