@@ -212,3 +212,22 @@ def test_recipe_errors_name_the_file_and_the_key(tmp_path):
         get_method("external", recipe="propainter", repo=tmp_path, mask_dilaton=3)
     with pytest.raises(ValueError, match="recipe void-pass2 needs pass1_dir"):
         get_method("external", recipe="void-pass2", repo=tmp_path)
+
+
+def test_command_device_and_conditional_flags(tmp_path, capsys):
+    from void_eval.methods.registry import get_method
+
+    method = get_method("external", recipe="propainter", repo=tmp_path, device="cuda:1", fp16=True)
+    values = {**method._base_values(), **method.options, "work": "/w", "clip": "c", "input": "/w/c", "mask": "/w/m"}
+    values |= {"fps_int": 12}
+    argv, cwd, env = method._command(values)
+    assert env["CUDA_VISIBLE_DEVICES"] == "1" and argv[-1] == "--fp16" and cwd == tmp_path.resolve()
+    assert argv[argv.index("--video") + 1] == "/w/c" and argv[argv.index("--mask_dilation") + 1] == "4"
+    cpu = get_method("external", recipe="propainter", repo=tmp_path, device="cpu")
+    argv, _, env = cpu._command({**values, **cpu.options})
+    assert env["CUDA_VISIBLE_DEVICES"] == "" and "--fp16" not in argv
+    assert main(["recipes"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in shipped_recipes()) and "tested against fake tools" in listed
+    assert main(["recipes", "void-pass2"]) == 0
+    assert "pass1_dir" in capsys.readouterr().out
