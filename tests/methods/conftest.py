@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 FAKE_TOOLS = Path(__file__).parent / "fake_tools"
+#: The fake tools are scripts the tests run, not tests (MiniMax-Remover's is named test_minimax_remover.py).
+collect_ignore_glob = ["fake_tools/*"]
 
 #: Weight files each fake checkout needs (relative to the checkout), as the recipe's defaults expect them. They are
 #: git-ignored, as weights are in real checkouts, so the checkout stays clean.

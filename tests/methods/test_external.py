@@ -231,3 +231,12 @@ def test_command_device_and_conditional_flags(tmp_path, capsys):
     assert all(name in listed for name in shipped_recipes()) and "tested against fake tools" in listed
     assert main(["recipes", "void-pass2"]) == 0
     assert "pass1_dir" in capsys.readouterr().out
+
+
+def test_a_tool_that_hangs_is_stopped(make_clip, fake_checkout, tmp_path):
+    make_clip("c0", frames=FRAMES, height=HEIGHT, width=WIDTH)
+    repo = fake_checkout("propainter")
+    _break(repo, "args = parser.parse_args()\n", "args = parser.parse_args()\nimport time\ntime.sleep(60)\n")
+    cell = _run(tmp_path, _propainter_specs(repo, timeout=1, work_root=tmp_path / "work"), tmp_path / "run").cells[0]
+    assert cell.status == "failed" and "ProPainter did not finish within 1 s and was stopped" in cell.error
+    assert f"work folder kept: {tmp_path / 'work'}" in cell.error

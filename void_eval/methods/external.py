@@ -44,8 +44,9 @@ from void_eval.clip import Clip
 from void_eval.errors import InputError
 from void_eval.methods.align import CHUNK_FRAMES, check_composite, check_length, rechunk, write_aligned
 from void_eval.methods.base import LEVEL_SETS, FrameMethod
-from void_eval.methods.prepare import Prepared, prepare_clip
-from void_eval.methods.recipe import Recipe, load_recipe, parse_size, render, shipped_recipes
+from void_eval.methods.prepare import Prepared, link_or_copy, prepare_clip
+from void_eval.methods.recipe import Recipe, load_recipe, shipped_recipes
+from void_eval.methods.templates import parse_size, render
 from void_eval.methods.tool import ToolError, checkout_revision, find_python, log_tail, run_tool, weight_hashes
 from void_eval.video import VideoReader, VideoWriter, probe
 
@@ -129,7 +130,7 @@ class ExternalMethod(FrameMethod):
         if unknown:
             known = ", ".join(recipe.params) or "none"
             raise TypeError(f"recipe {recipe.name} has no parameter(s) {', '.join(unknown)} (its params: {known})")
-        base = {"repo": str(self.repo), "python": self.python, "device": self.device, "clip": "{clip}"}
+        base = self._base_values()
         resolved: dict[str, Any] = {}
         for name, param in recipe.params.items():
             value = options.get(name, param.default)
@@ -219,6 +220,8 @@ class ExternalMethod(FrameMethod):
     # -- running ----------------------------------------------------------------------------------------------
     def _write(self, clip: Clip, writer: VideoWriter) -> None:
         python = Path(self.identity()["python"])
+        if self.work_root is not None:
+            self.work_root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f"void-eval-{self.recipe.name}-{clip.name}-", dir=self.work_root))
         values = {**self._base_values(), **self.options, "python": str(python), "work": str(work), "clip": clip.name}
         try:
@@ -251,11 +254,12 @@ class ExternalMethod(FrameMethod):
 
     def _stage_and_link(self, clip: Clip, work: Path, values: dict[str, Any]) -> None:
         for path, into in self._staged(clip, work):
-            into.mkdir(parents=True, exist_ok=True)
-            os.symlink(path.resolve(), into / path.name)
+            link_or_copy(path, into / path.name)
         for name, target in self.recipe.run.links.items():
-            link = work / name
-            os.symlink(Path(render(target, values, where=f"{self.recipe.source}: [run] links")).resolve(), link)
+            source = Path(render(target, values, where=f"{self.recipe.source}: [run] links"))
+            if not source.exists():
+                raise InputError(source, f"{self.recipe.title} needs it in its working folder ([run] links {name})")
+            link_or_copy(source, work / name)
 
     def _command(self, values: dict[str, Any]) -> tuple[list[str], Path, dict[str, str]]:
         where = f"{self.recipe.source}: [run] command"

@@ -35,7 +35,8 @@ import numpy as np
 from void_eval.clip import PROMPT_NAME, Clip
 from void_eval.errors import InputError
 from void_eval.methods.base import level_mask
-from void_eval.methods.recipe import INTEGER_KEYS, InputSpec, MaskSpec, Recipe, parse_size, render, render_int
+from void_eval.methods.recipe import InputSpec, MaskSpec, Recipe
+from void_eval.methods.templates import INTEGER_KEYS, parse_size, render, render_int
 from void_eval.quadmask import Quadmask
 from void_eval.video import VideoWriter
 
@@ -132,12 +133,16 @@ def _write_mask(spec: MaskSpec, path: Path, hole: np.ndarray, fps: float, values
         _write_video(path, grey, fps, "lossless")
 
 
-def _link(source: Path, target: Path) -> None:
+def link_or_copy(source: Path, target: Path) -> None:
+    """Symlink ``target`` to ``source`` (folders created); copy when the file system refuses links."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.symlink(source.resolve(), target)
     except OSError:
-        shutil.copyfile(source, target)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copyfile(source, target)
 
 
 def _clip_folder(recipe: Recipe, clip: Clip, folder: Path) -> None:
@@ -146,7 +151,7 @@ def _clip_folder(recipe: Recipe, clip: Clip, folder: Path) -> None:
     if not prompt.is_file() or not clip.prompt:
         raise InputError(prompt, f"{recipe.name} needs prompt.json with a 'bg' text (the scene after removal)")
     folder.mkdir(parents=True, exist_ok=True)
-    _link(clip.input_path, folder / "input_video.mp4")
+    link_or_copy(clip.input_path, folder / "input_video.mp4")
     Quadmask.concatenate(list(clip.iter_masks(32))).write(folder / "quadmask_0.mp4", clip.fps)
     shutil.copyfile(prompt, folder / PROMPT_NAME)
 

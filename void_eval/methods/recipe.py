@@ -2,8 +2,9 @@
 
 A recipe says how to prepare a clip for the tool, how to call it and how to read its output back. Shipped recipes
 live in ``void_eval/methods/recipes/<name>.toml`` (:func:`shipped_recipes`); a user recipe is any ``.toml`` file
-with the same tables. Every template is a Python format string over the values of :data:`BUILTINS` and the
-recipe's own ``[params]``; a placeholder naming neither is an error when the recipe loads, not when the tool runs.
+with the same tables. Every template is a Python format string over the built-in values
+(:data:`~void_eval.methods.templates.BUILTINS`) and the recipe's own ``[params]``; a placeholder naming neither is an
+error when the recipe loads, not when the tool runs.
 
 Tables (keys not listed are errors, so a typo never goes unnoticed)::
 
@@ -42,7 +43,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import string
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,32 +51,14 @@ from typing import Any
 
 from void_eval.errors import InputError
 from void_eval.methods.base import LEVEL_SETS
+from void_eval.methods.templates import BUILTINS, INTEGER_KEYS, check_placeholders, parse_size
 
-#: Values every template may use, besides the recipe's params.
-BUILTINS: dict[str, str] = {
-    "python": "the tool's Python interpreter (LABEL.python; default the `python` on PATH)",
-    "repo": "the tool's checkout (LABEL.repo)",
-    "work": "a fresh work folder for this clip",
-    "clip": "the clip's name",
-    "device": "the device (LABEL.device or the run's --device)",
-    "cuda_device": "the CUDA index of device ('' for cpu or plain cuda)",
-    "input": "the prepared input (rendered [input].path)",
-    "mask": "the prepared mask (rendered [mask].path)",
-    "frames": "frames given to the tool (after padding)",
-    "input_frames": "the clip's frames",
-    "height": "working height",
-    "width": "working width",
-    "fps": "working frame rate",
-    "fps_int": "working frame rate, rounded to an integer",
-    "seconds": "whole seconds covering the working frames, plus one",
-}
 INPUT_KINDS = ("frames", "video", "clip-folder")
 MASK_KINDS = ("frames", "video")
 OUTPUT_KINDS = ("frames", "video")
 FRAME_RULES = ("any", "4k+1", "16k+1")
 CODECS = ("lossless", "h264")
 RECIPES_PACKAGE = "void_eval.methods.recipes"
-INTEGER_KEYS = ("min_long_side", "max_long_side", "multiple_of", "min_frames", "max_frames")
 TOOL_KEYS = ("name", "title", "upstream", "revision", "script", "devices", "rewrites", "notes")
 
 
@@ -215,7 +197,7 @@ def load_recipe(recipe: str | Path) -> Recipe:
         raise InputError(path, f"not a valid TOML recipe: {err}") from err
     reader = _Reader(path)
     parsed = reader.recipe(table, hashlib.sha256(data).hexdigest())
-    _check_placeholders(parsed)
+    check_placeholders(parsed)
     return parsed
 
 
@@ -368,94 +350,3 @@ class _Reader:
         self.choice("[output] kind", spec.kind, OUTPUT_KINDS)
         self.choice("[output] frames", spec.frames, ("exact", "upstream"))
         return spec
-
-
-def parse_size(text: str, *, where: str = "size") -> tuple[int, int]:
-    """``"HxW"`` -> ``(H, W)``.
-
-    Examples
-    --------
-    >>> parse_size("384x672")
-    (384, 672)
-    """
-    try:
-        height, width = (int(part) for part in str(text).lower().split("x"))
-    except ValueError as err:
-        raise InputError(where, f"must be HxW (e.g. 384x672), got {text!r}") from err
-    if height < 1 or width < 1:
-        raise InputError(where, f"must be positive, got {text!r}")
-    return height, width
-
-
-def template_strings(recipe: Recipe) -> list[tuple[str, str]]:
-    """Every ``(where, template)`` of a recipe, for checking and for the docs."""
-    found: list[tuple[str, str]] = [("[input] path", recipe.input.path), ("[output] path", recipe.output.path)]
-    found += [("[output] size", recipe.output.size), ("[run] cwd", recipe.run.cwd)]
-    found += [("[input] name", recipe.input.name), ("[output] glob", recipe.output.glob)]
-    found += [(f"[input] {key}", getattr(recipe.input, key)) for key in (*INTEGER_KEYS, "size")]
-    if recipe.mask:
-        found += [("[mask] path", recipe.mask.path), ("[mask] name", recipe.mask.name)]
-        found.append(("[mask] dilation", recipe.mask.dilation))
-    for item in recipe.run.command:
-        args = item["args"] if isinstance(item, dict) else [item]
-        found += [("[run] command", str(arg)) for arg in args]
-    found += [(f"[run] env {key}", value) for key, value in recipe.run.env.items()]
-    found += [(f"[run] links {key}", value) for key, value in recipe.run.links.items()]
-    found += [("[run] weights", value) for value in recipe.run.weights]
-    for stage in recipe.stages:
-        found += [("[[stage]] from", stage.source), ("[[stage]] into", stage.into)]
-    found += [(f"[params] {p.name}", p.default) for p in recipe.params.values() if isinstance(p.default, str)]
-    return found
-
-
-def _check_placeholders(recipe: Recipe) -> None:
-    known = set(BUILTINS) | set(recipe.params) | {"index"}
-    for where, template in template_strings(recipe):
-        if not isinstance(template, str):
-            continue
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(str(template)) if name is not None}
-        except ValueError as err:
-            raise InputError(recipe.source, f"{where}: bad template {template!r}: {err}") from err
-        unknown = sorted(name for name in names if name.split(".")[0].split("[")[0] not in known)
-        if unknown:
-            raise InputError(
-                recipe.source,
-                f"{where}: unknown value(s) {', '.join('{' + n + '}' for n in unknown)} in {template!r} "
-                f"(built-in: {', '.join(BUILTINS)}; params: {', '.join(recipe.params) or 'none'})",
-            )
-
-
-class _Strict(dict):
-    def __missing__(self, key: str) -> Any:
-        raise KeyError(key)
-
-
-def render(template: Any, values: dict[str, Any], *, where: str = "recipe") -> str:
-    """Fill a template with ``values``; a missing value raises :class:`InputError` naming ``where``.
-
-    Examples
-    --------
-    >>> render("{repo}/weights/{index:03d}.png", {"repo": "/r", "index": 7})
-    '/r/weights/007.png'
-    """
-    try:
-        return str(template).format_map(_Strict(values))
-    except KeyError as err:
-        raise InputError(where, f"no value for {{{err.args[0]}}} in {template!r}") from err
-    except (ValueError, IndexError) as err:
-        raise InputError(where, f"cannot fill {template!r}: {err}") from err
-
-
-def render_int(value: int | str, values: dict[str, Any], *, where: str) -> int:
-    """An integer recipe key: ``value`` itself, or its template filled and read as an integer >= 0."""
-    if isinstance(value, int):
-        return value
-    text = render(value, values, where=where)
-    try:
-        number = int(text)
-    except ValueError:
-        raise InputError(where, f"{value!r} gave {text!r}, not an integer") from None
-    if number < 0:
-        raise InputError(where, f"{value!r} gave {number}, expected >= 0")
-    return number
