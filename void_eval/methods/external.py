@@ -50,9 +50,6 @@ from void_eval.methods.templates import parse_size, render
 from void_eval.methods.tool import ToolError, checkout_revision, find_python, log_tail, run_tool, weight_hashes
 from void_eval.video import VideoReader, VideoWriter, probe
 
-#: Constructor keywords that do not change the output (kept out of ``params`` and the cache key).
-RUN_ONLY = ("keep_raw", "keep_work", "work_root", "timeout")
-
 
 class ExternalMethod(FrameMethod):
     """A removal tool run as a command, configured by a recipe (module docstring).

@@ -1,11 +1,12 @@
 """A removal tool on disk: what identifies it (checkout revision, weight hashes) and how it is called.
 
 :func:`checkout_revision` says which code a tool runs: the git commit of its checkout and, when the work tree
-differs from that commit, a sha256 of the difference (``git diff HEAD`` plus untracked files), so an edited
-checkout never reuses a cached output; a folder that is not a git work tree is identified by the sha256 of its
-entry script. :func:`weight_hashes` hashes the weight files a recipe lists (globs allowed; a folder means every
-file under it), failing with the path of any that is missing. :func:`run_tool` runs the command with its output
-in log files and raises :class:`ToolError` with the last lines of its standard error when it fails.
+differs from that commit, a sha256 of the difference (``git diff HEAD``, and each untracked file's name, size and
+modification time), so an edited checkout never reuses a cached output; a folder that is not a git work tree is
+identified by the sha256 of its entry script. :func:`weight_hashes` hashes the weight files a recipe lists (globs
+allowed; a folder means every file under it), failing with the path of any that is missing. :func:`run_tool` runs
+the command with its output in log files and raises :class:`ToolError` with the last lines of its standard error
+when it fails.
 
 Examples
 --------
@@ -64,18 +65,25 @@ def checkout_revision(repo: Path, script: str) -> dict[str, str | None]:
     if top is not None and top.returncode == 0 and Path(top.stdout.decode().strip()).resolve() == repo.resolve():
         head = _git(repo, "rev-parse", "HEAD")
         if head is not None and head.returncode == 0:
-            diff = _git(repo, "diff", "HEAD", "--binary")
-            untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z")
-            digest = hashlib.sha256()
-            for part in (diff, untracked):
-                digest.update(part.stdout if part is not None else b"")
-            for name in untracked.stdout.split(b"\0") if untracked is not None else []:
-                if name and (repo / name.decode()).is_file():
-                    digest.update(file_sha256(repo / name.decode()).encode())
-            dirty = bool(diff and diff.stdout) or bool(untracked and untracked.stdout)
-            return {"git": head.stdout.decode().strip(), "dirty": digest.hexdigest() if dirty else None}
+            return {"git": head.stdout.decode().strip(), "dirty": _local_changes(repo)}
     entry = repo / script
     return {"script_sha256": file_sha256(entry) if entry.is_file() else None}
+
+
+def _local_changes(repo: Path) -> str | None:
+    """sha256 of ``git diff HEAD`` and of the untracked files (name, size, mtime); None for a clean checkout."""
+    diff = _git(repo, "diff", "HEAD", "--binary")
+    untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z")
+    diff_bytes = diff.stdout if diff is not None else b""
+    names = [name for name in (untracked.stdout if untracked is not None else b"").split(b"\0") if name]
+    if not diff_bytes and not names:
+        return None
+    digest = hashlib.sha256(diff_bytes)
+    for name in names:  # untracked data is not read in full: its size and mtime change when it does
+        path = repo / name.decode(errors="replace")
+        stat = path.stat() if path.is_file() else None
+        digest.update(name + (f":{stat.st_size}:{stat.st_mtime_ns}".encode() if stat else b"") + b"\0")
+    return digest.hexdigest()
 
 
 def weight_hashes(patterns: Sequence[str], *, tool: str) -> dict[str, str]:
