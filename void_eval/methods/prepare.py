@@ -109,10 +109,10 @@ def _resize(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.stack([cv2.resize(frame, (size[1], size[0]), interpolation=flag) for frame in frames])
 
 
-def _write_frames(folder: Path, name: str, frames: np.ndarray, values: dict[str, Any]) -> None:
+def _write_frames(folder: Path, name: str, frames: np.ndarray, values: dict[str, Any], *, where: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for index, frame in enumerate(frames):
-        path = folder / render(name, {**values, "index": index}, where="[input] name")
+        path = folder / render(name, {**values, "index": index}, where=where)
         image = frame[..., ::-1] if frame.ndim == 3 else frame
         if not cv2.imwrite(str(path), np.ascontiguousarray(image)):
             raise InputError(path, "could not write this frame (is the work folder writable?)")
@@ -128,7 +128,7 @@ def _write_mask(spec: MaskSpec, path: Path, hole: np.ndarray, fps: float, values
     white = spec.polarity == "white"
     grey = np.where(hole, 255 if white else 0, 0 if white else 255).astype(np.uint8)
     if spec.kind == "frames":
-        _write_frames(path, spec.name, grey, values)
+        _write_frames(path, spec.name, grey, values, where="[mask] name")
     else:
         _write_video(path, grey, fps, "lossless")
 
@@ -189,7 +189,7 @@ def prepare_clip(recipe: Recipe, clip: Clip, values: dict[str, Any]) -> Prepared
     video = np.concatenate(list(clip.iter_frames(32)))
     video = _resize(video, size)[order]
     if spec.kind == "frames":
-        _write_frames(Path(values["input"]), spec.name, video, values)
+        _write_frames(Path(values["input"]), spec.name, video, values, where=f"{recipe.source}: [input] name")
     else:
         _write_video(Path(values["input"]), video, fps, spec.codec)
     del video
