@@ -40,6 +40,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from void_eval.atomic import atomic_path
 from void_eval.clip import Clip
 from void_eval.errors import InputError
 from void_eval.methods.align import CHUNK_FRAMES, check_composite, check_length, rechunk, write_aligned
@@ -325,9 +326,8 @@ class ExternalMethod(FrameMethod):
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(source, target)
         else:
-            temp = target.with_name(f".{target.name}.part")
-            shutil.copyfile(source, temp)
-            os.replace(temp, target)
+            with atomic_path(target) as temp:
+                shutil.copyfile(source, temp)
 
 
 def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
