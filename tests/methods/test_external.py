@@ -11,6 +11,7 @@ import json
 import re
 import sys
 
+import numpy as np
 import pytest
 
 from tests.methods.conftest import FAKE_FOR_RECIPE
@@ -240,3 +241,41 @@ def test_a_tool_that_hangs_is_stopped(make_clip, fake_checkout, tmp_path):
     cell = _run(tmp_path, _propainter_specs(repo, timeout=1, work_root=tmp_path / "work"), tmp_path / "run").cells[0]
     assert cell.status == "failed" and "ProPainter did not finish within 1 s and was stopped" in cell.error
     assert f"work folder kept: {tmp_path / 'work'}" in cell.error
+
+
+IDENTITY_RECIPE = """
+[tool]
+name = "identity"
+script = "identity.py"
+[input]
+kind = "{kind}"
+path = "{{work}}/in{suffix}"
+[mask]
+kind = "{kind}"
+path = "{{work}}/mask{suffix}"
+[run]
+command = ["{{python}}", "{{repo}}/identity.py", "{{input}}", "{{work}}/out{suffix}"]
+[output]
+kind = "{kind}"
+path = "{{work}}/out{suffix}"
+"""
+
+
+@pytest.mark.parametrize("kind", ["frames", "video"])
+def test_a_tool_returning_its_input_gives_the_input_back_exactly(make_clip, tmp_path, kind):
+    """Known truth: what external prepares and reads back loses nothing (PNG frames, lossless video)."""
+    from void_eval.clip import Clip
+    from void_eval.methods.registry import get_method
+    from void_eval.video import read_video
+
+    clip = Clip.load(make_clip("c0", frames=FRAMES, height=HEIGHT, width=WIDTH))
+    tool = tmp_path / "tool"
+    tool.mkdir()
+    copy = "shutil.copytree" if kind == "frames" else "shutil.copyfile"
+    (tool / "identity.py").write_text(f"import shutil, sys\n{copy}(sys.argv[1], sys.argv[2])\n")
+    recipe = tmp_path / "identity.toml"
+    recipe.write_text(IDENTITY_RECIPE.format(kind=kind, suffix=".mp4" if kind == "video" else ""))
+    method = get_method("external", recipe=str(recipe), repo=tool, python=sys.executable)
+    output = method.run(clip, tmp_path / "out.mp4")
+    np.testing.assert_array_equal(read_video(output), read_video(clip.input_path))
+    assert method.last_run["tool_revision"] == {"script_sha256": method.identity()["tool_revision"]["script_sha256"]}
