@@ -206,6 +206,9 @@ def test_recipe_errors_name_the_file_and_the_key(tmp_path):
     bad.write_text(text.replace('polarity = "white"', 'polarity = "whit"'))
     with pytest.raises(InputError, match=r"\[mask\] polarity: must be one of white, black"):
         load_recipe(bad)
+    bad.write_text(text.replace('[output]\nkind = "frames"\n', "[output]\n"))
+    with pytest.raises(InputError, match=r"bad.toml: \[output\]: needs kind"):
+        load_recipe(bad)
     bad.write_text(text.replace("[input]\n", "[input]\nsizes = 3\n"))
     with pytest.raises(InputError, match=r"\[input\]: unknown key\(s\) sizes"):
         load_recipe(bad)

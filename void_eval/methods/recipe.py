@@ -44,7 +44,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -223,6 +223,13 @@ class _Reader:
             raise self.fail(f"[{name}]", f"unknown key(s) {', '.join(unknown)} (known: {', '.join(known)})")
         return value
 
+    def build(self, cls: type, where: str, values: dict) -> Any:
+        """``cls(**values)``, failing with the names of the required keys that are missing."""
+        missing = [f.name for f in fields(cls) if f.default is MISSING and f.name not in values]
+        if missing:
+            raise self.fail(where, f"needs {', '.join(missing)}")
+        return cls(**values)
+
     def choice(self, where: str, value: Any, choices: tuple[str, ...]) -> str:
         if value not in choices:
             raise self.fail(where, f"must be one of {', '.join(choices)}, got {value!r}")
@@ -289,7 +296,7 @@ class _Reader:
     def input(self, table: dict) -> InputSpec:
         known = tuple(InputSpec.__dataclass_fields__)
         section = self.section(table, "input", known)
-        spec = InputSpec(**section)
+        spec = self.build(InputSpec, "[input]", section)
         self.choice("[input] kind", spec.kind, INPUT_KINDS)
         self.choice("[input] codec", spec.codec, CODECS)
         if spec.size != "native" and "{" not in spec.size:
@@ -306,7 +313,7 @@ class _Reader:
         section = self.section(table, "mask", tuple(MaskSpec.__dataclass_fields__), required=False)
         if section is None:
             return None
-        spec = MaskSpec(**section)
+        spec = self.build(MaskSpec, "[mask]", section)
         self.choice("[mask] kind", spec.kind, MASK_KINDS)
         self.choice("[mask] levels", spec.levels, tuple(LEVEL_SETS))
         self.choice("[mask] polarity", spec.polarity, ("white", "black"))
@@ -346,7 +353,7 @@ class _Reader:
 
     def output(self, table: dict) -> OutputSpec:
         section = self.section(table, "output", tuple(OutputSpec.__dataclass_fields__))
-        spec = OutputSpec(**{**section, "exclude": tuple(section.get("exclude", ()))})
+        spec = self.build(OutputSpec, "[output]", {**section, "exclude": tuple(section.get("exclude", ()))})
         self.choice("[output] kind", spec.kind, OUTPUT_KINDS)
         self.choice("[output] frames", spec.frames, ("exact", "upstream"))
         return spec
