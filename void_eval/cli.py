@@ -35,6 +35,7 @@ app.add_typer(clip_app, name="clip")
 #: Modules that add command groups: each defines ``register(app)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "void_eval.runner.cli",
+    "void_eval.methods.cli",
     "void_eval.metrics.cli",
     "forensics.provenance.cli",
     "studies.cli",

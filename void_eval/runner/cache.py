@@ -2,11 +2,12 @@
 
 A key is the sha256 of the canonical JSON of its parts, and the parts are stored beside the value, so a cached
 output can always be traced to what made it. The output key covers the method (registry name, class, version,
-resolved parameters, weights sha256, seed, device, any extra files it declares through ``fingerprint``) and the
-clip (sha256 of the input, of each mask file, of the counterfactual and of ``prompt.json``, which VOID methods
-read). The score key covers the output key and the output's sha256, the metric preset, names and device, the toolkit
-version and a hash of the scoring code (the metrics package and the core modules that decode and align what it
-scores).
+resolved parameters, weights sha256, seed, device, any extra files it declares through ``fingerprint``; for the
+``external`` method that is the recipe file's sha256, the tool checkout's git revision and local changes, and the
+sha256 of each weight file and staged input) and the clip (sha256 of the input, of each mask file, of the
+counterfactual and of ``prompt.json``, which VOID methods read). The score key covers the output key and the
+output's sha256, the metric preset, names and device, the toolkit version and a hash of the scoring code (the
+metrics package and the core modules that decode and align what it scores).
 
 Layout of a run folder::
 
