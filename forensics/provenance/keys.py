@@ -11,7 +11,8 @@ Files written into the folder:
 - ``root.pem``: the root CA certificate (the trust anchor to give ``verify --trust``);
 - ``intermediate.pem``: the intermediate CA certificate;
 - ``chain.pem``: signing certificate followed by the intermediate (what the signer sends);
-- ``signer.key``: the signing certificate's private key, PKCS#8 PEM, mode 0600;
+- ``signer.key``: the signing certificate's private key, PKCS#8 PEM, mode 0600 (encrypted with a passphrase when
+  ``key_password`` is given: signing then needs ``--key-password-env VAR``);
 - ``README.txt``: what these files are and that they must not be used in production.
 
 Examples
@@ -143,7 +144,14 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     write_bytes_atomic(path, data, mode=mode, fsync=True)
 
 
-def make_dev_pki(folder: str | Path, *, algorithm: Algorithm = "es256", days: int = 365, force: bool = False) -> DevPki:
+def make_dev_pki(
+    folder: str | Path,
+    *,
+    algorithm: Algorithm = "es256",
+    days: int = 365,
+    force: bool = False,
+    key_password: bytes | None = None,
+) -> DevPki:
     """Write an offline development PKI (root -> intermediate -> signer) into ``folder``.
 
     Parameters
@@ -156,6 +164,8 @@ def make_dev_pki(folder: str | Path, *, algorithm: Algorithm = "es256", days: in
         Validity of every certificate, 1 to 3650 days.
     force : bool, keyword-only
         Replace existing PKI files; without it existing files are an error.
+    key_password : bytes, optional, keyword-only
+        Encrypt ``signer.key`` with this passphrase (PKCS#8, the best encryption ``cryptography`` offers).
 
     Returns
     -------
@@ -216,7 +226,8 @@ def make_dev_pki(folder: str | Path, *, algorithm: Algorithm = "es256", days: in
         days=days,
     )
     pem = serialization.Encoding.PEM
-    key_bytes = signer_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    protection = serialization.BestAvailableEncryption(key_password) if key_password else serialization.NoEncryption()
+    key_bytes = signer_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, protection)
     _write_atomic(folder / "signer.key", key_bytes, 0o600)
     _write_atomic(folder / "root.pem", root.public_bytes(pem), 0o644)
     _write_atomic(folder / "intermediate.pem", intermediate.public_bytes(pem), 0o644)
@@ -266,20 +277,45 @@ def check_key_permissions(path: str | Path) -> None:
         )
 
 
-def read_private_key_pem(path: str | Path) -> bytes:
+def is_encrypted_pem(data: bytes) -> bool:
+    """Whether a PEM private key is passphrase-protected (PKCS#8 ``ENCRYPTED PRIVATE KEY`` or a legacy
+    ``Proc-Type: 4,ENCRYPTED`` header)."""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
+
+
+def read_private_key_pem(path: str | Path, *, password: bytes | None = None) -> bytes:
     """Read a PEM private key after :func:`check_key_permissions`; error messages never contain key bytes.
+
+    An encrypted key is decrypted in memory with ``password`` and returned as clear PKCS#8 PEM (never written).
 
     Raises
     ------
     InputError
-        When permissions are too open or the file is not a PEM private key.
+        When permissions are too open, the file is not a PEM private key, or it is encrypted and ``password`` is
+        missing or wrong.
     """
     path = Path(path)
     check_key_permissions(path)
     data = path.read_bytes()
     if b"PRIVATE KEY-----" not in data:
         raise InputError(path, "is not a PEM private key (expected a '-----BEGIN ... PRIVATE KEY-----' block)")
-    return data
+    if not is_encrypted_pem(data):
+        return data
+    if password is None:
+        raise InputError(
+            path,
+            "private key is encrypted: put its passphrase in an environment variable and name it with "
+            "--key-password-env VAR",
+        )
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(data, password=password)
+    except (ValueError, TypeError) as err:
+        raise InputError(path, "could not decrypt the private key (wrong passphrase?)") from err
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def read_chain_pem(path: str | Path) -> bytes:

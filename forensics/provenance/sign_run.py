@@ -170,6 +170,7 @@ def sign_run(
     out_dir: str | Path | None = None,
     force: bool = False,
     progress: bool = True,
+    key_password: bytes | None = None,
 ) -> SignRunSummary:
     """Sign all method outputs and report images of ``run_dir`` into ``out_dir`` (default ``RUN_DIR/signed``).
 
@@ -177,7 +178,7 @@ def sign_run(
     ----------
     run_dir : str or Path
         The run folder (see the module docstring for the layout).
-    chain, key, signer_cmd, signer : keyword-only
+    chain, key, signer_cmd, signer, key_password : keyword-only
         As for :func:`forensics.provenance.sign.sign_file` (one of key / signer_cmd / signer).
     out_dir : str or Path, optional, keyword-only
         Where signed copies go; must not be the run folder itself.
@@ -236,6 +237,7 @@ def sign_run(
                 key=key,
                 signer_cmd=signer_cmd,
                 signer=signer,
+                key_password=key_password,
                 out=target,
                 clip=clip_dir,
                 method=spec["name"],
@@ -266,6 +268,7 @@ def sign_run(
                 key=key,
                 signer_cmd=signer_cmd,
                 signer=signer,
+                key_password=key_password,
                 out=target,
                 description=f"void-eval report image {relative} of run {run_dir.name}",
                 force=force,
