@@ -109,8 +109,9 @@ def top_level_boxes(path: str | Path) -> list[Box]:
         return list(iter_boxes(stream, 0, path.stat().st_size))
 
 
-def needs_fragmenting(path: str | Path, *, limit: int = LARGEST_BOX_BYTES) -> Box | None:
-    """The box that makes ``path`` worth presenting fragmented (largest, over ``limit``), else ``None``.
+def needs_fragmenting(path: str | Path, *, limit: int | None = None) -> Box | None:
+    """The box that makes ``path`` worth presenting fragmented (largest, over ``limit``, default
+    :data:`LARGEST_BOX_BYTES`), else ``None``.
 
     ``None`` also for a file that is fragmented already (it has ``moof`` boxes) or has no ``moov``.
     """
@@ -119,7 +120,7 @@ def needs_fragmenting(path: str | Path, *, limit: int = LARGEST_BOX_BYTES) -> Bo
     if "moof" in kinds or "moov" not in kinds:
         return None
     largest = max(boxes, key=lambda box: box.size)
-    return largest if largest.size > limit else None
+    return largest if largest.size > (LARGEST_BOX_BYTES if limit is None else limit) else None
 
 
 def _children(data: bytes, start: int, end: int) -> list[Box]:
@@ -273,14 +274,17 @@ def _merged_samples(tracks: list[_Track], source: str) -> Iterator[tuple[int, in
     for track in tracks:
         if any(track.offsets[sample] > track.offsets[sample + 1] for sample in range(len(track.offsets) - 1)):
             raise InputError(source, f"samples of track {track.track_id} are not stored in decode order")
-    streams = [
-        ((offset, index, sample) for sample, offset in enumerate(track.offsets)) for index, track in enumerate(tracks)
-    ]
-    return heapq.merge(*streams)
+    return heapq.merge(*(_samples_of(index, track) for index, track in enumerate(tracks)))
+
+
+def _samples_of(index: int, track: _Track) -> Iterator[tuple[int, int, int]]:
+    for sample, offset in enumerate(track.offsets):
+        yield offset, index, sample
 
 
 def _group(tracks: list[_Track], fragment_bytes: int, source: str) -> Iterator[dict[int, list[int]]]:
-    """Fragments as ``{track index: [first sample, end sample]}``: about ``fragment_bytes`` each, in file order.
+    """Fragments as ``{track index: [first sample, end sample]}`` in file order, each holding at most
+    ``fragment_bytes`` of samples (or one larger sample).
 
     A fragment also ends where a track changes sample description (a ``tfhd`` names one per track and fragment).
     """
@@ -290,7 +294,7 @@ def _group(tracks: list[_Track], fragment_bytes: int, source: str) -> Iterator[d
         track = tracks[index]
         span = current.get(index)
         changed = span is not None and track.description[sample] != track.description[span[0]]
-        if current and (size >= fragment_bytes or changed):
+        if current and (size + track.sizes[sample] > fragment_bytes or changed):
             yield current
             current, size, span = {}, 0, None
         if span is None:
