@@ -331,7 +331,7 @@ def sign_file(
             thumbnail=inputs.thumbnail is not None,
             description=description,
             source_type=source_type or (EDIT_SOURCE_TYPE if has_parent else CHART_SOURCE_TYPE),
-            include_record=has_parent or any(value for value in (clip, method, removal, metrics, repackaged)),
+            include_record=(has_parent and not history.resign) or any((clip, method, removal, metrics, repackaged)),
             resign=history.resign,
             repackaged=_repackaged_line(repackaged),
         )

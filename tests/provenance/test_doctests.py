@@ -18,6 +18,13 @@ MODULES = [
     "forensics.provenance.sign_run",
     "forensics.provenance.verify",
     "forensics.provenance.demo_step",
+    "forensics.provenance.codes",
+    "forensics.provenance.store",
+    "forensics.provenance.fragment",
+    "forensics.provenance.manifest",
+    "forensics.provenance.parent",
+    "forensics.provenance.signer",
+    "forensics.check",
 ]
 
 
