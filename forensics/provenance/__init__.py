@@ -6,8 +6,10 @@
   file (passphrase-protected or not), a command or a callable (HSM/KMS);
 - :mod:`~forensics.provenance.manifest`: the manifest definition (actions, record, thumbnail);
 - :mod:`~forensics.provenance.parent`: the parent check and what happens to a manifest the file carries;
-- :mod:`~forensics.provenance.fragment`: one-``mdat`` mp4s seen as fragmented mp4s (bounded-memory signing);
-- :mod:`~forensics.provenance.sign`: :func:`~forensics.provenance.sign.sign_file` for mp4, png, jpeg;
+- :mod:`~forensics.provenance.mp4_boxes` / :mod:`~forensics.provenance.fragment`: mp4 boxes and sample tables;
+  one-``mdat`` mp4s seen as fragmented mp4s (bounded-memory signing);
+- :mod:`~forensics.provenance.sign`: :func:`~forensics.provenance.sign.sign_file` for mp4, png, jpeg, with the
+  checks of :mod:`~forensics.provenance.job` and the c2pa part in :mod:`~forensics.provenance.embed`;
 - :mod:`~forensics.provenance.sign_run`: sign every output and report image of a benchmark run;
 - :mod:`~forensics.provenance.codes` / :mod:`~forensics.provenance.store`: validation codes and states, one state
   per manifest of a store keyed by label;

@@ -46,67 +46,40 @@ from __future__ import annotations
 import bisect
 import io
 import struct
-import sys
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from forensics.provenance.mp4_boxes import (
+    Box,
+    Track,
+    be_bytes,
+    children,
+    full_box,
+    is_c2pa_box,
+    iter_boxes,
+    parse_track,
+    top_level_boxes,
+)
 from void_eval.errors import InputError
+
+__all__ = [
+    "FRAGMENT_BYTES",
+    "LARGEST_BOX_BYTES",
+    "FragmentedView",
+    "iter_boxes",
+    "needs_fragmenting",
+    "top_level_boxes",
+]
 
 #: Repackage when the largest top-level box is bigger than this (c2pa would hold ~3.4x it in memory).
 LARGEST_BOX_BYTES = 16 << 20
 #: Target payload of one fragment (a sample larger than this gets a fragment of its own).
 FRAGMENT_BYTES = 4 << 20
-#: The ``uuid`` box type C2PA stores its manifest in.
-C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 _DROPPED_TOP = {"free", "skip", "wide", "mdat", "moov", "ftyp"}
 _CONTAINERS = {"moov", "trak", "mdia", "minf", "stbl"}
 _DROPPED_STBL = {"ctts", "stss", "stps", "sdtp", "sbgp", "cslg"}
-_UNSUPPORTED_STBL = {"saiz": "encrypted samples", "saio": "encrypted samples", "senc": "encrypted samples"}
-_UNSUPPORTED_STBL["stz2"] = "compact sample sizes (stz2)"
 _SYNC, _NON_SYNC = 0x02000000, 0x01010000  # trun sample flags: depends on nothing / depends on others, non-sync
-
-
-@dataclass(frozen=True)
-class Box:
-    """One box: its four-letter ``kind``, where it starts, its total ``size`` and the length of its header."""
-
-    kind: str
-    offset: int
-    size: int
-    header: int
-
-    @property
-    def end(self) -> int:
-        """Offset just past the box."""
-        return self.offset + self.size
-
-
-def iter_boxes(stream, start: int, end: int) -> Iterator[Box]:
-    """The boxes between ``start`` and ``end`` of a binary stream, reading only their headers."""
-    offset = start
-    while offset + 8 <= end:
-        stream.seek(offset)
-        head = stream.read(16)
-        size, kind = struct.unpack(">I4s", head[:8])
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack(">Q", head[8:16])
-            header = 16
-        elif size == 0:
-            size = end - offset
-        if size < header or offset + size > end:
-            raise InputError(getattr(stream, "name", "mp4"), f"malformed box at byte {offset}")
-        yield Box(kind.decode("latin-1"), offset, size, header)
-        offset += size
-
-
-def top_level_boxes(path: str | Path) -> list[Box]:
-    """The top-level boxes of an mp4 file (headers only)."""
-    path = Path(path)
-    with open(path, "rb") as stream:
-        return list(iter_boxes(stream, 0, path.stat().st_size))
 
 
 def needs_fragmenting(path: str | Path, *, limit: int | None = None) -> Box | None:
@@ -123,129 +96,13 @@ def needs_fragmenting(path: str | Path, *, limit: int | None = None) -> Box | No
     return largest if largest.size > (LARGEST_BOX_BYTES if limit is None else limit) else None
 
 
-def _children(data: bytes, start: int, end: int) -> list[Box]:
-    return list(iter_boxes(io.BytesIO(data), start, end))
-
-
-def _full_box(kind: bytes, version: int, flags: int, body: bytes) -> bytes:
-    return struct.pack(">I4sI", 12 + len(body), kind, (version << 24) | flags) + body
-
-
-def _be_array(code: str, data: bytes) -> array:
-    values = array(code, data)
-    if sys.byteorder == "little":
-        values.byteswap()
-    return values
-
-
-def _be_bytes(values: array) -> bytes:
-    if sys.byteorder == "little":
-        values = array(values.typecode, values)
-        values.byteswap()
-    return values.tobytes()
-
-
-@dataclass
-class _Track:
-    """One track's samples in decode order: file offsets, sizes, durations, composition offsets, sync flags."""
-
-    track_id: int
-    offsets: array
-    sizes: array
-    durations: array
-    composition: array | None
-    sync: bytearray
-    description: array
-
-
-def _tables(data: bytes, stbl: Box, source: str) -> dict[str, bytes]:
-    tables = {}
-    for box in _children(data, stbl.offset + stbl.header, stbl.end):
-        if box.kind in _UNSUPPORTED_STBL:
-            raise InputError(source, f"cannot present {_UNSUPPORTED_STBL[box.kind]} as a fragmented mp4")
-        tables[box.kind] = data[box.offset + box.header + 4 : box.end]  # after version and flags
-    return tables
-
-
-def _runs(body: bytes, width: int) -> list[tuple[int, ...]]:
-    (count,) = struct.unpack(">I", body[:4])
-    values = _be_array("I", body[4 : 4 + 4 * width * count])
-    return [tuple(values[index : index + width]) for index in range(0, len(values), width)]
-
-
-def _expand(runs: list[tuple[int, int]], count: int, code: str = "I") -> array:
-    values = array(code)
-    for repeat, value in runs:
-        values.extend(array(code, [value]) * repeat)
-    if len(values) != count:
-        raise ValueError(f"table covers {len(values)} samples, expected {count}")
-    return values
-
-
-def _sample_sizes(tables: dict[str, bytes]) -> array:
-    size, count = struct.unpack(">II", tables["stsz"][:8])
-    return array("I", [size]) * count if size else _be_array("I", tables["stsz"][8 : 8 + 4 * count])
-
-
-def _chunk_offsets(tables: dict[str, bytes]) -> array:
-    if "co64" in tables:
-        (count,) = struct.unpack(">I", tables["co64"][:4])
-        return _be_array("Q", tables["co64"][4 : 4 + 8 * count])
-    (count,) = struct.unpack(">I", tables["stco"][:4])
-    return array("Q", _be_array("I", tables["stco"][4 : 4 + 4 * count]))
-
-
-def _sample_offsets(tables: dict[str, bytes], sizes: array) -> tuple[array, array]:
-    """File offset and sample description index of every sample, from the chunk offsets and ``stsc``."""
-    chunks = _chunk_offsets(tables)
-    entries = _runs(tables["stsc"], 3)
-    offsets, descriptions = array("Q"), array("I")
-    sample = 0
-    for index, (first, per_chunk, description) in enumerate(entries):
-        last = entries[index + 1][0] - 1 if index + 1 < len(entries) else len(chunks)
-        for chunk in range(first - 1, last):
-            position = chunks[chunk]
-            for _ in range(per_chunk):
-                offsets.append(position)
-                descriptions.append(description)
-                position += sizes[sample]
-                sample += 1
-    if sample != len(sizes):
-        raise ValueError(f"chunks hold {sample} samples, stsz lists {len(sizes)}")
-    return offsets, descriptions
-
-
-def _parse_track(data: bytes, trak: Box, source: str) -> _Track:
-    boxes = {box.kind: box for box in _children(data, trak.offset + trak.header, trak.end)}
-    tkhd = boxes["tkhd"]
-    version = data[tkhd.offset + tkhd.header]
-    at = tkhd.offset + tkhd.header + (20 if version == 1 else 12)
-    (track_id,) = struct.unpack(">I", data[at : at + 4])
-    mdia = {box.kind: box for box in _children(data, boxes["mdia"].offset + 8, boxes["mdia"].end)}
-    minf = {box.kind: box for box in _children(data, mdia["minf"].offset + 8, mdia["minf"].end)}
-    tables = _tables(data, minf["stbl"], source)
-    sizes = _sample_sizes(tables)
-    offsets, descriptions = _sample_offsets(tables, sizes)
-    durations = _expand(_runs(tables["stts"], 2), len(sizes))
-    composition = None
-    if "ctts" in tables:
-        runs = [(count, value - (1 << 32) if value >= 1 << 31 else value) for count, value in _runs(tables["ctts"], 2)]
-        composition = _expand(runs, len(sizes), "i")
-    sync = bytearray(b"\x01") * len(sizes)
-    if "stss" in tables:
-        sync = bytearray(len(sizes))
-        for (number,) in _runs(tables["stss"], 1):
-            sync[number - 1] = 1
-    return _Track(track_id, offsets, sizes, durations, composition, sync, descriptions)
-
-
 def _empty_stbl(data: bytes, stbl: Box) -> bytes:
     parts = []
-    for box in _children(data, stbl.offset + stbl.header, stbl.end):
+    for box in children(data, stbl.offset + stbl.header, stbl.end):
         if box.kind in ("stts", "stsc", "stco", "co64"):
-            parts.append(_full_box(b"stco" if box.kind == "co64" else box.kind.encode(), 0, 0, bytes(4)))
+            parts.append(full_box(b"stco" if box.kind == "co64" else box.kind.encode(), 0, 0, bytes(4)))
         elif box.kind == "stsz":
-            parts.append(_full_box(b"stsz", 0, 0, bytes(8)))
+            parts.append(full_box(b"stsz", 0, 0, bytes(8)))
         elif box.kind not in _DROPPED_STBL:
             parts.append(data[box.offset : box.end])
     body = b"".join(parts)
@@ -258,16 +115,16 @@ def _rebuild(data: bytes, box: Box, tail: bytes = b"") -> bytes:
         return _empty_stbl(data, box)
     if box.kind not in _CONTAINERS:
         return data[box.offset : box.end]
-    body = b"".join(_rebuild(data, child) for child in _children(data, box.offset + box.header, box.end)) + tail
+    body = b"".join(_rebuild(data, child) for child in children(data, box.offset + box.header, box.end)) + tail
     return struct.pack(">I4s", 8 + len(body), box.kind.encode()) + body
 
 
-def _mvex(tracks: list[_Track]) -> bytes:
-    trex = b"".join(_full_box(b"trex", 0, 0, struct.pack(">5I", track.track_id, 1, 0, 0, 0)) for track in tracks)
+def _mvex(tracks: list[Track]) -> bytes:
+    trex = b"".join(full_box(b"trex", 0, 0, struct.pack(">5I", track.track_id, 1, 0, 0, 0)) for track in tracks)
     return struct.pack(">I4s", 8 + len(trex), b"mvex") + trex
 
 
-def _merged_samples(tracks: list[_Track], source: str) -> Iterator[tuple[int, int, int]]:
+def _merged_samples(tracks: list[Track], source: str) -> Iterator[tuple[int, int, int]]:
     """``(file offset, track index, sample index)`` of every sample, in file order (tracks merged lazily)."""
     import heapq
 
@@ -277,12 +134,12 @@ def _merged_samples(tracks: list[_Track], source: str) -> Iterator[tuple[int, in
     return heapq.merge(*(_samples_of(index, track) for index, track in enumerate(tracks)))
 
 
-def _samples_of(index: int, track: _Track) -> Iterator[tuple[int, int, int]]:
+def _samples_of(index: int, track: Track) -> Iterator[tuple[int, int, int]]:
     for sample, offset in enumerate(track.offsets):
         yield offset, index, sample
 
 
-def _group(tracks: list[_Track], fragment_bytes: int, source: str) -> Iterator[dict[int, list[int]]]:
+def _group(tracks: list[Track], fragment_bytes: int, source: str) -> Iterator[dict[int, list[int]]]:
     """Fragments as ``{track index: [first sample, end sample]}`` in file order, each holding at most
     ``fragment_bytes`` of samples (or one larger sample).
 
@@ -306,7 +163,7 @@ def _group(tracks: list[_Track], fragment_bytes: int, source: str) -> Iterator[d
         yield current
 
 
-def _trun_samples(track: _Track, first: int, end: int) -> bytes:
+def _trun_samples(track: Track, first: int, end: int) -> bytes:
     width = 4 if track.composition is not None else 3
     values = array("I", bytes(4 * width * (end - first)))
     values[0::width] = track.durations[first:end]
@@ -314,10 +171,10 @@ def _trun_samples(track: _Track, first: int, end: int) -> bytes:
     values[2::width] = array("I", (_SYNC if flag else _NON_SYNC for flag in track.sync[first:end]))
     if track.composition is not None:
         values[3::width] = array("I", (value & 0xFFFFFFFF for value in track.composition[first:end]))
-    return _be_bytes(values)
+    return be_bytes(values)
 
 
-def _data_runs(track: _Track, first: int, end: int) -> list[tuple[int, int]]:
+def _data_runs(track: Track, first: int, end: int) -> list[tuple[int, int]]:
     """The samples' bytes as ``(file offset, length)`` runs, neighbouring samples merged."""
     runs: list[list[int]] = []
     for sample in range(first, end):
@@ -337,8 +194,8 @@ def _fragment(tracks, spans, sequence: int, decode_times: list[int]) -> tuple[by
         samples = _trun_samples(track, first, end)
         negative = track.composition is not None and min(track.composition[first:end]) < 0
         flags = 0x000701 | (0x000800 if track.composition is not None else 0)
-        tfhd = _full_box(b"tfhd", 0, 0x020002, struct.pack(">II", track.track_id, track.description[first]))
-        tfdt = _full_box(b"tfdt", 1, 0, struct.pack(">Q", decode_times[index]))
+        tfhd = full_box(b"tfhd", 0, 0x020002, struct.pack(">II", track.track_id, track.description[first]))
+        tfdt = full_box(b"tfdt", 1, 0, struct.pack(">Q", decode_times[index]))
         trafs.append((tfhd + tfdt, 1 if negative else 0, flags, end - first, samples))
         payloads.append(sum(track.sizes[first:end]))
         decode_times[index] += sum(track.durations[first:end])
@@ -350,10 +207,10 @@ def _fragment(tracks, spans, sequence: int, decode_times: list[int]) -> tuple[by
         if total + 8 < 1 << 32
         else (struct.pack(">I4sQ", 1, b"mdat", 16 + total))
     )
-    parts = [struct.pack(">I4s", moof_size, b"moof"), _full_box(b"mfhd", 0, 0, struct.pack(">I", sequence))]
+    parts = [struct.pack(">I4s", moof_size, b"moof"), full_box(b"mfhd", 0, 0, struct.pack(">I", sequence))]
     data_offset = moof_size + len(mdat_header)
     for (head, version, flags, count, samples), traf_size, payload in zip(trafs, traf_sizes, payloads, strict=True):
-        trun = _full_box(b"trun", version, flags, struct.pack(">Ii", count, data_offset) + samples)
+        trun = full_box(b"trun", version, flags, struct.pack(">Ii", count, data_offset) + samples)
         parts += [struct.pack(">I4s", traf_size, b"traf"), head, trun]
         data_offset += payload
     runs = [run for index in sorted(spans) for run in _data_runs(tracks[index], *spans[index])]
@@ -423,12 +280,12 @@ class FragmentedView(io.RawIOBase):
             data = stream.read(moov.size)
             stream.seek(boxes[0].offset)
             self._add(stream.read(boxes[0].size))
-            kept = [box for box in boxes if box.kind not in _DROPPED_TOP and not _is_c2pa(stream, box)]
+            kept = [box for box in boxes if box.kind not in _DROPPED_TOP and not is_c2pa_box(stream, box)]
         local = Box("moov", 0, moov.size, moov.header)
-        children = _children(data, local.header, local.end)
-        if any(child.kind == "mvex" for child in children):
+        inside = children(data, local.header, local.end)
+        if any(child.kind == "mvex" for child in inside):
             raise InputError(self.path, "is a fragmented mp4 already (its moov has an mvex box)")
-        tracks = [_parse_track(data, child, source) for child in children if child.kind == "trak"]
+        tracks = [parse_track(data, child, source) for child in inside if child.kind == "trak"]
         self._add(_rebuild(data, local, tail=_mvex(tracks)))
         for box in kept:
             self._add((box.offset, box.size))
@@ -482,10 +339,3 @@ class FragmentedView(io.RawIOBase):
         if raw is not None:
             raw.close()
         super().close()
-
-
-def _is_c2pa(stream, box: Box) -> bool:
-    if box.kind != "uuid":
-        return False
-    stream.seek(box.offset + box.header)
-    return stream.read(16) == C2PA_UUID

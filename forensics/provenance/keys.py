@@ -144,6 +144,47 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     write_bytes_atomic(path, data, mode=mode, fsync=True)
 
 
+def _three_level_chain(algorithm: str, days: int):
+    """The signing key and the root, intermediate and signing certificates of a fresh development chain."""
+    root_key = _new_private_key(algorithm)
+    intermediate_key = _new_private_key(algorithm)
+    signer_key = _new_private_key(algorithm)
+    root_name = _name("void-eval dev root CA - NOT FOR PRODUCTION")
+    intermediate_name = _name("void-eval dev intermediate CA - NOT FOR PRODUCTION")
+    signer_name = _name("void-eval dev signer - NOT FOR PRODUCTION")
+    root = _certificate(
+        subject=root_name,
+        issuer=root_name,
+        public_key=root_key.public_key(),
+        issuer_key=root_key,
+        issuer_public_key=root_key.public_key(),
+        ca=True,
+        path_length=1,
+        days=days,
+    )
+    intermediate = _certificate(
+        subject=intermediate_name,
+        issuer=root_name,
+        public_key=intermediate_key.public_key(),
+        issuer_key=root_key,
+        issuer_public_key=root_key.public_key(),
+        ca=True,
+        path_length=0,
+        days=days,
+    )
+    signer = _certificate(
+        subject=signer_name,
+        issuer=intermediate_name,
+        public_key=signer_key.public_key(),
+        issuer_key=intermediate_key,
+        issuer_public_key=intermediate_key.public_key(),
+        ca=False,
+        path_length=None,
+        days=days,
+    )
+    return signer_key, root, intermediate, signer
+
+
 def make_dev_pki(
     folder: str | Path,
     *,
@@ -189,42 +230,7 @@ def make_dev_pki(
         raise InputError(folder, f"already holds {', '.join(existing)} (use --force to replace them)")
     folder.mkdir(parents=True, exist_ok=True)
 
-    root_key = _new_private_key(algorithm)
-    intermediate_key = _new_private_key(algorithm)
-    signer_key = _new_private_key(algorithm)
-    root_name = _name("void-eval dev root CA - NOT FOR PRODUCTION")
-    intermediate_name = _name("void-eval dev intermediate CA - NOT FOR PRODUCTION")
-    signer_name = _name("void-eval dev signer - NOT FOR PRODUCTION")
-    root = _certificate(
-        subject=root_name,
-        issuer=root_name,
-        public_key=root_key.public_key(),
-        issuer_key=root_key,
-        issuer_public_key=root_key.public_key(),
-        ca=True,
-        path_length=1,
-        days=days,
-    )
-    intermediate = _certificate(
-        subject=intermediate_name,
-        issuer=root_name,
-        public_key=intermediate_key.public_key(),
-        issuer_key=root_key,
-        issuer_public_key=root_key.public_key(),
-        ca=True,
-        path_length=0,
-        days=days,
-    )
-    signer = _certificate(
-        subject=signer_name,
-        issuer=intermediate_name,
-        public_key=signer_key.public_key(),
-        issuer_key=intermediate_key,
-        issuer_public_key=intermediate_key.public_key(),
-        ca=False,
-        path_length=None,
-        days=days,
-    )
+    (signer_key, root, intermediate, signer) = _three_level_chain(algorithm, days)
     pem = serialization.Encoding.PEM
     protection = serialization.BestAvailableEncryption(key_password) if key_password else serialization.NoEncryption()
     key_bytes = signer_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, protection)

@@ -61,107 +61,24 @@ Examples
 
 from __future__ import annotations
 
-import io
-import math
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forensics.provenance.background_writer import BackgroundWriter
+from forensics.provenance.embed import sign_with_c2pa
 from forensics.provenance.fragment import FragmentedView, needs_fragmenting
+from forensics.provenance.job import SignJob, check_finite_params, check_job, mime_of
 from forensics.provenance.keys import read_private_key_pem
-from forensics.provenance.manifest import (
-    CHART_SOURCE_TYPE,
-    EDIT_SOURCE_TYPE,
-    PARENT_ID,
-    THUMBNAIL_ID,
-    manifest_definition,
-)
-from forensics.provenance.parent import History, check_parent, plan_history, same_file
+from forensics.provenance.manifest import CHART_SOURCE_TYPE, EDIT_SOURCE_TYPE, manifest_definition
+from forensics.provenance.parent import History, check_parent, plan_history
 from forensics.provenance.prepare import HelperError, ManifestInputs, prepare_inputs, start_preparation
 from forensics.provenance.record import sha256_file
-from forensics.provenance.verify import check_readable
-from void_eval.atomic import atomic_output, write_bytes_atomic
 from void_eval.errors import InputError
 
 __all__ = ["check_parent", "mime_of", "sign_file"]
-MIME_BY_SUFFIX = {".mp4": "video/mp4", ".m4v": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}
-MIME_BY_SUFFIX[".jpeg"] = "image/jpeg"
-SIGNING_SETTINGS: dict[str, Any] = {
-    "verify": {"remote_manifest_fetch": False},
-    "core": {"backing_store_memory_threshold_in_mb": 0},
-}
-#: Read buffer for c2pa's small (8-16 KiB) reads of the source: one system call per MiB instead of per call.
-_IO_BUFFER = 1 << 20
 
 
-def mime_of(path: str | Path) -> str:
-    """MIME type of a signable file from its suffix; :class:`InputError` for anything but mp4/png/jpeg."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(path, "is a directory, not a file")
-    mime = MIME_BY_SUFFIX.get(path.suffix.lower())
-    if mime is None:
-        raise InputError(path, f"cannot sign {path.suffix or 'a file without suffix'}: use .mp4, .png or .jpg")
-    return mime
-
-
-@dataclass(frozen=True)
-class _Job:
-    """The checked paths and options of one signing."""
-
-    file: Path
-    mime: str
-    parent: Path | None
-    out: Path
-    sidecar: bool
-    force: bool
-    remote_url: str | None
-
-    @property
-    def store_out(self) -> Path | None:
-        """Where the manifest store goes on its own (remote manifests), else ``None``."""
-        return self.out.with_suffix(".c2pa") if self.remote_url else None
-
-
-def _check_job(file, parent, out, *, sidecar: bool, force: bool, remote_url: str | None) -> _Job:
-    """Refuse bad paths before any work: missing/unsupported files, an output that is a source, existing outputs."""
-    file, out = Path(file), Path(out)
-    mime = mime_of(file)
-    check_readable(file, "file to sign")
-    parent = Path(parent) if parent is not None else None
-    if parent is not None:
-        mime_of(parent)
-        check_readable(parent, "parent")
-    job = _Job(file, mime, parent, out, sidecar, force, remote_url)
-    if remote_url is not None:
-        if sidecar:
-            raise InputError("--remote-url", "a remote manifest already leaves the store apart: drop --sidecar")
-        if not remote_url.startswith(("https://", "http://")):
-            raise InputError("--remote-url", f"must be an http(s) URL, got {remote_url!r}")
-    for target in filter(None, (out, job.store_out)):
-        for protected, role in ((file, "the file being signed"), (parent, "the parent")):
-            if protected is not None and same_file(target, protected):
-                raise InputError(target, f"output is {role}; signing never overwrites its source")
-        if target.exists() and not force:
-            raise InputError(target, "already exists (use --force to replace it)")
-    if not sidecar and MIME_BY_SUFFIX.get(out.suffix.lower()) != mime:
-        raise InputError(out, f"output suffix does not match the signed file's type ({mime})")
-    if not out.parent.is_dir():
-        raise InputError(out.parent, "output folder does not exist")
-    return job
-
-
-def _check_finite_params(params: Mapping[str, Any] | None) -> None:
-    """Refuse a non-finite number among the method parameters (JSON, and so the record, cannot hold it)."""
-    for name, value in (params or {}).items():
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InputError(f"parameter {name}", f"must be a finite number, got {value}")
-
-
-def _gather_inputs(job: _Job, preparation: dict[str, Any], *, isolate: bool) -> tuple[ManifestInputs, str | None]:
+def _gather_inputs(job: SignJob, preparation: dict[str, Any], *, isolate: bool) -> tuple[ManifestInputs, str | None]:
     """The record and thumbnail (in the helper process when ``isolate``) while the parent is hashed here."""
     pending = None
     # only a thumbnail, the method registry or a clip's masks need the heavy libraries worth a helper process
@@ -178,7 +95,7 @@ def _gather_inputs(job: _Job, preparation: dict[str, Any], *, isolate: bool) -> 
     return inputs, parent_sha256
 
 
-def _parent_facts(history: History, job: _Job, parent_sha256, *, trust, allow_invalid: bool, echo) -> dict | None:
+def _parent_facts(history: History, job: SignJob, parent_sha256, *, trust, allow_invalid: bool, echo) -> dict | None:
     """The parent's name, hash, size and C2PA state for the record (after refusing an Invalid one)."""
     parent = history.parent
     if parent is None:
@@ -198,7 +115,7 @@ def _parent_facts(history: History, job: _Job, parent_sha256, *, trust, allow_in
     return facts
 
 
-def _fragmenting(job: _Job, echo) -> tuple[FragmentedView | None, dict[str, Any] | None]:
+def _fragmenting(job: SignJob, echo) -> tuple[FragmentedView | None, dict[str, Any] | None]:
     """A fragmented view of an mp4 whose largest box c2pa would read whole, and what the record says about it."""
     if job.mime != "video/mp4":
         return None, None
@@ -307,10 +224,10 @@ def sign_file(
         from another parent without ``force``, an unsafe or encrypted key without passphrase, a failing signer,
         or c2pa refusing the file.
     """
-    job = _check_job(file, parent, out, sidecar=sidecar, force=force, remote_url=remote_url)
+    job = check_job(file, parent, out, sidecar=sidecar, force=force, remote_url=remote_url)
     if key is not None:  # before any work: a key others can read, or a locked one, is refused at once
         read_private_key_pem(key, password=key_password)
-    _check_finite_params(params)
+    check_finite_params(params)
     preparation = {"file": job.file, "thumbnail": job.mime == "video/mp4", "method": method, "params": params}
     preparation |= {"clip": clip, "metrics": metrics, "extra": removal}
     inputs, parent_sha256 = _gather_inputs(job, preparation, isolate=isolate)
@@ -318,29 +235,34 @@ def sign_file(
     # c2pa loads only now, after the helper has exited: the two processes' peaks never add up
     try:
         history = plan_history(job.file, job.parent, trust=trust, force=force)
-        record = inputs.record
         facts = _parent_facts(history, job, parent_sha256, trust=trust, allow_invalid=allow_invalid_parent, echo=echo)
         for name, value in (("parent", facts), ("replaced_manifest", history.replaced), ("repackaged", repackaged)):
             if value:
-                record[name] = value
-        has_parent = history.parent is not None
-        definition = manifest_definition(
-            job.file.name,
-            record=record,
-            has_parent=has_parent,
-            thumbnail=inputs.thumbnail is not None,
-            description=description,
-            source_type=source_type or (EDIT_SOURCE_TYPE if has_parent else CHART_SOURCE_TYPE),
-            include_record=(has_parent and not history.resign) or any((clip, method, removal, metrics, repackaged)),
-            resign=history.resign,
-            repackaged=_repackaged_line(repackaged),
-        )
+                inputs.record[name] = value
+        with_record = (history.parent is not None and not history.resign) or any((clip, method, removal, metrics))
+        definition = _definition(job, history, inputs, description, source_type, with_record=with_record)
         signing = {"chain": chain, "key": key, "signer_cmd": signer_cmd, "signer": signer, "key_password": key_password}
-        _sign(job, definition, history.parent, inputs.thumbnail, view, signing)
+        sign_with_c2pa(job, definition, history.parent, inputs.thumbnail, view, signing)
     finally:
         if view is not None:
             view.close()
     return job.out
+
+
+def _definition(job: SignJob, history: History, inputs: ManifestInputs, description, source_type, *, with_record):
+    """The manifest definition: actions for an edit, a creation or a re-signature, the record when it says anything."""
+    has_parent = history.parent is not None
+    return manifest_definition(
+        job.file.name,
+        record=inputs.record,
+        has_parent=has_parent,
+        thumbnail=inputs.thumbnail is not None,
+        description=description,
+        source_type=source_type or (EDIT_SOURCE_TYPE if has_parent else CHART_SOURCE_TYPE),
+        include_record=with_record or "repackaged" in inputs.record,
+        resign=history.resign,
+        repackaged=_repackaged_line(inputs.record.get("repackaged")),
+    )
 
 
 def _repackaged_line(facts: dict[str, Any] | None) -> str | None:
@@ -351,75 +273,3 @@ def _repackaged_line(facts: dict[str, Any] | None) -> str | None:
         f"repackaged into a fragmented mp4 ({facts['fragments']} fragments, {facts['samples']} samples unchanged, "
         "nothing re-encoded) so that it could be signed in bounded memory"
     )
-
-
-def _sign(job: _Job, definition, parent: Path | None, thumbnail: bytes | None, view, signing: dict) -> None:
-    """Build the manifest and sign the file (or its fragmented view) into ``job.out``, atomically."""
-    from c2pa import Builder, C2paError, Context
-
-    from forensics.provenance.signer import make_signer
-
-    c2pa_signer, callback_errors = make_signer(**signing)
-    try:
-        builder = Builder(definition, Context.from_dict(SIGNING_SETTINGS))
-        if parent is not None:
-            ingredient = {"title": parent.name, "relationship": "parentOf", "label": PARENT_ID}
-            with open(parent, "rb") as parent_stream:
-                builder.add_ingredient(ingredient, mime_of(parent), parent_stream)
-        if thumbnail is not None:
-            builder.add_resource(THUMBNAIL_ID, io.BytesIO(thumbnail))
-        if job.remote_url is not None:
-            builder.set_remote_url(job.remote_url)
-        if job.sidecar or job.remote_url is not None:
-            builder.set_no_embed()
-        with _source(job, view) as source:
-            _write_outputs(job, builder, c2pa_signer, source)
-    except FileExistsError as err:  # appeared while signing; never replaced without force
-        raise InputError(job.out, "already exists (use --force to replace it)") from err
-    except C2paError as err:  # atomic_output has removed its temporary file
-        if callback_errors is not None:
-            callback_errors.reraise(err)
-        raise InputError(job.file, f"c2pa could not sign it: {err}") from err
-    finally:
-        c2pa_signer.close()
-
-
-def _source(job: _Job, view: FragmentedView | None):
-    """The stream c2pa reads: the file, or its fragmented view, through a 1 MiB buffer."""
-    if view is None:
-        # no fsync, as everywhere in the toolkit: os.replace still never shows a partial file
-        return open(job.file, "rb", buffering=_IO_BUFFER)
-    view.seek(0)
-    return io.BufferedReader(view, buffer_size=_IO_BUFFER)
-
-
-def _write_outputs(job: _Job, builder, c2pa_signer, source) -> None:
-    """Sign into ``job.out`` (the asset, or the store alone for a sidecar), and the store beside a remote one."""
-    if job.sidecar:
-        with tempfile.TemporaryFile(dir=job.out.parent, prefix=".scratch.", buffering=0) as scratch:
-            manifest_bytes = _sign_into(builder, c2pa_signer, job.mime, source, scratch, job.out)
-        write_bytes_atomic(job.out, manifest_bytes, replace=job.force)
-        return
-    with atomic_output(job.out, buffering=0, replace=job.force) as temp:
-        manifest_bytes = _sign_into(builder, c2pa_signer, job.mime, source, temp, job.out)
-        if job.store_out is not None:  # written before the asset appears, so the pair is never half there
-            write_bytes_atomic(job.store_out, manifest_bytes, replace=job.force)
-
-
-def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes:
-    """``builder.sign`` from ``source`` into the file ``raw`` through a :class:`BackgroundWriter`.
-
-    The output is written by a helper thread while c2pa reads and hashes (see
-    :mod:`forensics.provenance.background_writer`); a failed write (disk full, ...) becomes an :class:`InputError`
-    naming ``out`` instead of c2pa's generic stream error.
-    """
-    sink = BackgroundWriter(raw)
-    try:
-        manifest_bytes = builder.sign(c2pa_signer, mime, source, sink)
-        sink.close()
-    except BaseException:
-        sink.abort()
-        if sink.error is not None:
-            raise InputError(out, f"could not write the signed file: {sink.error}") from sink.error
-        raise
-    return manifest_bytes
