@@ -146,43 +146,24 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
 
 def _three_level_chain(algorithm: str, days: int):
     """The signing key and the root, intermediate and signing certificates of a fresh development chain."""
-    root_key = _new_private_key(algorithm)
-    intermediate_key = _new_private_key(algorithm)
-    signer_key = _new_private_key(algorithm)
-    root_name = _name("void-eval dev root CA - NOT FOR PRODUCTION")
-    intermediate_name = _name("void-eval dev intermediate CA - NOT FOR PRODUCTION")
-    signer_name = _name("void-eval dev signer - NOT FOR PRODUCTION")
-    root = _certificate(
-        subject=root_name,
-        issuer=root_name,
-        public_key=root_key.public_key(),
-        issuer_key=root_key,
-        issuer_public_key=root_key.public_key(),
-        ca=True,
-        path_length=1,
-        days=days,
-    )
-    intermediate = _certificate(
-        subject=intermediate_name,
-        issuer=root_name,
-        public_key=intermediate_key.public_key(),
-        issuer_key=root_key,
-        issuer_public_key=root_key.public_key(),
-        ca=True,
-        path_length=0,
-        days=days,
-    )
-    signer = _certificate(
-        subject=signer_name,
-        issuer=intermediate_name,
-        public_key=signer_key.public_key(),
-        issuer_key=intermediate_key,
-        issuer_public_key=intermediate_key.public_key(),
-        ca=False,
-        path_length=None,
-        days=days,
-    )
-    return signer_key, root, intermediate, signer
+    keys = [_new_private_key(algorithm) for _ in range(3)]
+    names = [_name(f"void-eval dev {role} - NOT FOR PRODUCTION") for role in ("root CA", "intermediate CA", "signer")]
+    certificates = []
+    for level, (key, name) in enumerate(zip(keys, names, strict=True)):
+        issuer = max(level - 1, 0)  # the root signs itself and the intermediate; the intermediate signs the signer
+        certificates.append(
+            _certificate(
+                subject=name,
+                issuer=names[issuer],
+                public_key=key.public_key(),
+                issuer_key=keys[issuer],
+                issuer_public_key=keys[issuer].public_key(),
+                ca=level < 2,
+                path_length=(1, 0, None)[level],
+                days=days,
+            )
+        )
+    return (keys[2], *certificates)
 
 
 def make_dev_pki(
