@@ -122,14 +122,17 @@ def _fragmenting(job: SignJob, echo) -> tuple[FragmentedView | None, dict[str, A
     big = needs_fragmenting(job.file)
     if big is None:
         return None, None
+    cost = f"note: {job.file} has a {big.size / 1e6:.0f} MB {big.kind} box: c2pa holds about 3.4x that in memory"
     if job.sidecar:  # the asset must stay as it is: say what it costs
         if echo is not None:
-            echo(
-                f"note: {job.file} has a {big.size / 1e6:.0f} MB {big.kind} box: c2pa holds about 3.4x that in "
-                "memory while signing a sidecar (sign without --sidecar to have it repackaged)"
-            )
+            echo(f"{cost} while signing a sidecar (sign without --sidecar to have it repackaged)")
         return None, None
-    view = FragmentedView(job.file)
+    try:
+        view = FragmentedView(job.file)
+    except InputError as err:  # signed as it is, and the user is told what that costs
+        if echo is not None:
+            echo(f"{cost}: it cannot be repackaged ({err.problem})")
+        return None, None
     facts = {
         "from": {"name": job.file.name, "bytes": job.file.stat().st_size, "largest_box": big.kind},
         "largest_box_bytes": big.size,

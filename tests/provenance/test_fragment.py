@@ -150,5 +150,22 @@ def test_sidecar_of_a_large_file_says_what_it_costs(large_foreign, pki, tmp_path
     lines: list[str] = []
     store = sign_file(large_foreign, parent=None, chain=pki.chain, key=pki.key, out=tmp_path / "master.c2pa",
                       sidecar=True, echo=lines.append)  # fmt: skip
-    assert any("holds about 3.4x that in memory while signing a sidecar" in line for line in lines)
+    assert any("c2pa holds about 3.4x that in memory while signing a sidecar" in line for line in lines)
     assert verify_file(large_foreign, trust=pki.root, sidecar=store).state == "Trusted"
+
+
+def test_a_large_file_that_cannot_be_repackaged_is_signed_as_it_is_and_says_so(large_foreign, pki, tmp_path):
+    import struct
+
+    odd = tmp_path / "odd.mp4"
+    data = bytearray(large_foreign.read_bytes())
+    at = data.find(b"stco", next(box.offset for box in top_level_boxes(large_foreign) if box.kind == "moov"))
+    count, first, second, third = struct.unpack(">4I", data[at + 8 : at + 24])
+    assert count == 14  # one sample per chunk; samples 1 and 3 are the same bytes: swapping them decodes the same
+    data[at + 12 : at + 24] = struct.pack(">3I", third, second, first)  # stored out of decode order
+    odd.write_bytes(bytes(data))
+    lines: list[str] = []
+    out = sign_file(odd, parent=None, chain=pki.chain, key=pki.key, out=tmp_path / "s.mp4", echo=lines.append)
+    assert any("cannot be repackaged (samples of track 1 are not stored in decode order)" in line for line in lines)
+    assert [box.kind for box in top_level_boxes(out)].count("mdat") == 1  # signed as it was
+    assert verify_file(out, trust=pki.root).state == "Trusted"
