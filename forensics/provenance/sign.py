@@ -27,9 +27,10 @@ Memory and speed on large mp4s (see ``benchmarks/sign_throughput.py``):
   :data:`~forensics.provenance.fragment.LARGEST_BOX_BYTES` (16 MiB; most tools write one ``mdat`` holding every
   sample) is therefore signed as a fragmented mp4 with the same samples (:class:`FragmentedView`: no re-encoding,
   no copy written first; about 4 MiB per fragment): the signed file is that fragmented mp4, its manifest records
-  ``c2pa.repackaged`` and the record says what the original looked like. The toolkit's own mp4s are fragmented
-  already. ``core.backing_store_memory_threshold_in_mb`` is 0, so c2pa's intermediate copy of the signed file goes
-  to a temporary file in ``TMPDIR`` (it needs free space for one copy while signing) instead of memory.
+  ``c2pa.repackaged`` and the record says what the original looked like (one the view cannot present is signed
+  as it is, with a line saying what that costs). The toolkit's own mp4s are fragmented already.
+  ``core.backing_store_memory_threshold_in_mb`` is 0, so c2pa's intermediate copy of the signed file goes to a
+  temporary file in ``TMPDIR`` (it needs free space for one copy while signing) instead of memory.
 - The removal record and the mp4 thumbnail are built in a short-lived helper process
   (:mod:`forensics.provenance.prepare`) while the parent is hashed, so PyAV, NumPy, OpenCV and the method
   registry never enter the signing process (``isolate=False`` builds them here); c2pa is loaded only after the
