@@ -120,7 +120,7 @@ def test_unsupported_file_type_is_an_input_error(capsys, tmp_path):
     with pytest.raises(InputError, match=re.escape("unsupported file type '.txt' (supported: ")):
         verify_file(notes)
     code, stdout, err = _run(capsys, "verify", notes)
-    assert code == 1 and stdout == ""
+    assert code == 2 and stdout == ""  # a usage error, never the Invalid state's 1
     assert err == f"error: {notes}: unsupported file type '.txt' (supported: {', '.join(SUPPORTED_SUFFIXES)})\n"
     bare = tmp_path / "README"
     bare.write_text("x")
