@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +35,7 @@ import av
 import cv2
 import numpy as np
 
+from void_eval.atomic import write_errors
 from void_eval.errors import InputError
 
 Interpolation = Literal["area", "torch-area", "nearest", "linear"]
@@ -287,6 +289,44 @@ def read_video(
     return VideoReader(path, size=size, interpolation=interpolation).read()
 
 
+class _RecordingFile:
+    """The binary file an encoder writes through; remembers the first OS error (FFmpeg may not report it)."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._handle = os.fdopen(descriptor, "wb")
+        self.error: OSError | None = None
+
+    def _record(self, err: OSError) -> None:
+        if self.error is None:
+            self.error = err
+
+    def write(self, data) -> int:
+        try:
+            return self._handle.write(data)
+        except OSError as err:
+            self._record(err)
+            raise
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        try:
+            return self._handle.seek(offset, whence)
+        except OSError as err:
+            self._record(err)
+            raise
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def close(self) -> None:
+        """Flush and close; a failed flush is recorded, not raised (the writer reports it)."""
+        if self._handle.closed:
+            return
+        try:
+            self._handle.close()
+        except OSError as err:
+            self._record(err)
+
+
 class VideoWriter:
     """Write frames to an mp4 that appears under its final name only when complete.
 
@@ -340,19 +380,46 @@ class VideoWriter:
         self.preset = preset
         self.deterministic = deterministic
         self.frames_written = 0
-        handle, temp_name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".part", dir=self.path.parent)
-        os.close(handle)
-        self._temp_path = Path(temp_name)
-        self._container = av.open(
-            str(self._temp_path),
-            mode="w",
-            format="mp4",
-            options={
-                "movflags": "frag_keyframe+empty_moov+default_base_moof",
-                "frag_size": str(_FRAGMENT_BYTES),
-            },
-        )
         self._stream = None
+        self._container = None
+        with write_errors(self.path):
+            handle, temp_name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".part", dir=self.path.parent)
+            self._temp_path = Path(temp_name)
+            try:
+                self._file = _RecordingFile(handle)
+            except BaseException:
+                os.close(handle)
+                self._temp_path.unlink(missing_ok=True)
+                raise
+        with self._writing():
+            self._container = av.open(
+                self._file,
+                mode="w",
+                format="mp4",
+                options={
+                    "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                    "frag_size": str(_FRAGMENT_BYTES),
+                },
+            )
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Encoder and file errors: the partial file is removed, then one OutputError names :attr:`path`.
+
+        FFmpeg can swallow a failed write (a full disk while the last fragment is flushed on close); the file object
+        it writes through records the first OS error, so no failure goes unnoticed.
+        """
+        with write_errors(self.path):
+            try:
+                yield
+                if self._file.error is not None:
+                    raise self._file.error
+            except BaseException as err:
+                self.abort()
+                recorded = self._file.error
+                if recorded is not None and recorded is not err and isinstance(err, OSError | av.FFmpegError):
+                    raise recorded from err
+                raise
 
     def _open_stream(self, height: int, width: int) -> None:
         rate = Fraction(self.fps).limit_denominator(1001)
@@ -387,11 +454,12 @@ class VideoWriter:
                 f"frame size {frames.shape[1:3]} differs from the first frames' "
                 f"{(self._stream.height, self._stream.width)}"
             )
-        for frame in frames:
-            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-            for packet in self._stream.encode(video_frame):
-                self._container.mux(packet)
-            self.frames_written += 1
+        with self._writing():
+            for frame in frames:
+                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                for packet in self._stream.encode(video_frame):
+                    self._container.mux(packet)
+                self.frames_written += 1
 
     def write_frame(self, frame: np.ndarray) -> None:
         """Append one ``(H, W, 3)`` or ``(H, W)`` uint8 frame."""
@@ -404,24 +472,32 @@ class VideoWriter:
         if self._stream is None:
             self.abort()
             raise ValueError(f"{self.path}: no frames were written")
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
-        # mkstemp made the temp file 0600; give the output the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._temp_path, 0o666 & ~umask)
-        os.replace(self._temp_path, self.path)
+        with self._writing():
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            self._container = None
+            self._file.close()
+        with write_errors(self.path):
+            try:
+                # mkstemp made the temp file 0600; give the output the mode a plain open() would have.
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(self._temp_path, 0o666 & ~umask)
+                os.replace(self._temp_path, self.path)
+            except BaseException:
+                self._temp_path.unlink(missing_ok=True)
+                raise
 
     def abort(self) -> None:
         """Drop the partial file."""
         if self._container is not None:
             try:
                 self._container.close()
-            except av.FFmpegError:
+            except (av.FFmpegError, OSError):
                 pass
             self._container = None
+        self._file.close()
         self._temp_path.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoWriter:
