@@ -44,6 +44,9 @@ WriterKind = Literal["h264", "lossless"]
 _CV2_INTERPOLATION = {"area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR}
 _FRAGMENT_BYTES = 4 * 1024 * 1024
 _FRAME_THREADING_MAX_PIXELS = 1920 * 1088
+#: Default of :func:`max_frame_pixels`: 8K UHD (7680x4320, 33.2 megapixels).
+DEFAULT_MAX_PIXELS = 7680 * 4320
+MAX_PIXELS_ENV = "VOID_EVAL_MAX_PIXELS"
 
 
 @dataclass(frozen=True)
@@ -121,23 +124,84 @@ def probe(path: str | Path) -> VideoInfo:
     container = _open_for_reading(path)
     with container:
         stream = container.streams.video[0]
-        try:
-            frames = sum(1 for packet in container.demux(stream) if packet.size > 0)
-        except av.FFmpegError as err:
-            raise InputError(path, f"corrupt video data ({_ffmpeg_reason(err)})") from err
-        if frames == 0:
-            raise InputError(path, "has no video frames")
-        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         codec_context = stream.codec_context
+        check_frame_size(path, int(codec_context.width), int(codec_context.height))
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = float(rate) if rate else float("nan")
+        frames = _count_frames(path, container, stream, fps)
         return VideoInfo(
             path=path,
             frames=frames,
-            fps=float(rate) if rate else float("nan"),
+            fps=fps,
             height=int(codec_context.height),
             width=int(codec_context.width),
             codec=codec_context.name,
             pix_fmt=str(codec_context.pix_fmt or ""),
             has_audio=bool(container.streams.audio),
+        )
+
+
+def _count_frames(path: Path, container, stream, fps: float) -> int:
+    """Frames in the stream, counted from its packets; a file cut short (a packet read past its end) is an error.
+
+    The count the index declares (``nb_frames``, else duration x fps: a lower bound for a fragmented file, whose
+    fragments declare their own lengths) only words the message.
+    """
+    frames, cut = 0, False
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            if packet.is_corrupt:  # FFmpeg's mark on a packet read past the end of the file
+                cut = True
+                break
+            frames += 1
+    except av.FFmpegError as err:
+        raise InputError(path, f"corrupt video data ({_ffmpeg_reason(err)})") from err
+    declared = int(stream.frames or 0)
+    if not declared and stream.duration and stream.time_base and fps == fps:
+        declared = round(float(stream.duration * stream.time_base) * fps)
+    if cut or frames < int(stream.frames or 0):
+        raise InputError(path, f"truncated: read {frames} of {max(declared, frames + 1)} frames (the file ends early)")
+    if frames == 0:
+        raise InputError(path, "has no video frames")
+    return frames
+
+
+def max_frame_pixels() -> int:
+    """The largest frame (width x height) any video may declare: ``$VOID_EVAL_MAX_PIXELS``, default 8K UHD.
+
+    A few hundred bytes of mp4 can declare 10000x10000 frames (300 MB each as RGB); readers refuse such a file
+    before decoding it rather than exhaust memory.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_frame_size("bomb.mp4", 10000, 10000)
+    ... except InputError as err:
+    ...     print(str(err)[:58])
+    bomb.mp4: declares 10000x10000 frames (100,000,000 pixels)
+    """
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise InputError(MAX_PIXELS_ENV, f"must be a positive whole number of pixels, got {text!r}")
+    return value
+
+
+def check_frame_size(path: str | Path, width: int, height: int) -> None:
+    """Raise :class:`InputError` when a ``width`` x ``height`` frame is above :func:`max_frame_pixels`."""
+    limit = max_frame_pixels()
+    if width * height > limit:
+        raise InputError(
+            path,
+            f"declares {width}x{height} frames ({width * height:,} pixels), above the limit of {limit:,} pixels "
+            f"(set {MAX_PIXELS_ENV} to raise it)",
         )
 
 
@@ -248,10 +312,14 @@ class VideoReader:
                     if index >= stop:
                         break
                     if index >= start:
-                        rgb = frame.to_ndarray(format="rgb24")
+                        rgb = self._frame(frame, index)
                         if buffer is None:
                             # One array per chunk, filled in place: the chunk is never held twice.
-                            buffer = np.empty((min(chunk_size, stop - index), *rgb.shape), dtype=np.uint8)
+                            buffer = np.empty((min(chunk_size, stop - index), *rgb.shape), dtype=rgb.dtype)
+                        elif rgb.shape != buffer.shape[1:]:
+                            raise InputError(
+                                self.path, f"frame {index} is {rgb.shape[1]}x{rgb.shape[0]}, not like the frames before"
+                            )
                         buffer[filled] = rgb
                         filled += 1
                         if filled == len(buffer):
@@ -265,9 +333,17 @@ class VideoReader:
         if index < stop:
             raise InputError(self.path, f"truncated: decoded {index} of {self.info.frames} frames")
 
-    def _finish(self, chunk: np.ndarray, as_torch: bool):
+    def _frame(self, frame: av.VideoFrame, index: int) -> np.ndarray:
+        """One decoded frame as RGB, resized as it is decoded (memory follows the target size, not the file's)."""
+        if frame.width * frame.height > self.info.width * self.info.height:  # a stream that grows mid-way
+            check_frame_size(self.path, frame.width, frame.height)
+        rgb = frame.to_ndarray(format="rgb24")
         if self.size is not None:
-            chunk = resize_frames(chunk, self.size, interpolation=self.interpolation)
+            rgb = resize_frames(rgb[None], self.size, interpolation=self.interpolation)[0]
+        return rgb
+
+    @staticmethod
+    def _finish(chunk: np.ndarray, as_torch: bool):
         if as_torch:
             import torch
 
