@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -130,17 +131,17 @@ def test_a_full_disk_while_writing_report_images_is_one_line(clips_root, tmp_pat
     assert _temporaries(out) == [] and not list((out / "report").glob("*.png"))
 
 
-@pytest.mark.parametrize("disk_kib", [16, 32, 48])
+@pytest.mark.parametrize(("disk_kib", "jobs"), [(16, 1), (32, 1), (48, 1), (16, 2)])
 def test_a_really_full_disk_during_bench_is_one_line_and_leaves_no_partial_file(
-    clips_root, tiny_disk, capsys, disk_kib
+    clips_root, tiny_disk, capsys, disk_kib, jobs
 ):
-    clips = clips_root(1, frames=24)
+    clips = clips_root(jobs, frames=24)  # with 2 jobs, 2 clips: the cells run in worker processes
     out = tiny_disk(disk_kib) / "run"  # 16 KiB: room for the lock and the log, not for the method's output
-    assert main(_bench_args(clips, out)) == 1
+    assert main([*_bench_args(clips, out), "--jobs", str(jobs)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(f"error: {out}/") and err.endswith("[ENOSPC])"), err
     if disk_kib == 16:  # the method's video: before, a misleading frame-count error or a raw traceback
-        assert err == f"error: {out / 'cells' / 'copy' / 'c0' / 'output.mp4'}: {ENOSPC}"
+        assert re.fullmatch(f"error: {re.escape(str(out))}/cells/copy/c[01]/output.mp4: {re.escape(ENOSPC)}", err)
     assert _temporaries(out) == [] and not (out / "run.json").exists()
 
 
