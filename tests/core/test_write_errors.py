@@ -183,7 +183,9 @@ def test_temporaries_a_killed_writer_leaves_are_recognised_and_swept(tmp_path):
     assert sorted(path for path in tmp_path.rglob("*") if path.is_file()) == sorted(kept)
 
 
-@pytest.mark.parametrize("module", ["void_eval.atomic", "void_eval.errors", "void_eval.runlock", "void_eval.video"])
+@pytest.mark.parametrize(
+    "module", ["void_eval.atomic", "void_eval.errors", "void_eval.runlock", "void_eval.video", "void_eval.video_writer"]
+)
 def test_docstring_examples(module):
     import doctest
     import importlib
