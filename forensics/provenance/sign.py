@@ -69,7 +69,7 @@ from forensics.provenance.background_writer import BackgroundWriter
 from forensics.provenance.keys import check_key_permissions
 from forensics.provenance.prepare import HelperError, prepare_inputs, start_preparation
 from forensics.provenance.record import REMOVAL_LABEL, sha256_file
-from void_eval.atomic import atomic_output, write_bytes_atomic
+from void_eval.atomic import atomic_output, write_bytes_atomic, write_errors
 from void_eval.errors import InputError
 
 MIME_BY_SUFFIX = {".mp4": "video/mp4", ".m4v": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}
@@ -503,8 +503,8 @@ def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes
     """``builder.sign`` from ``source`` into the file ``raw`` through a :class:`BackgroundWriter`.
 
     The output is written by a helper thread while c2pa reads and hashes (see
-    :mod:`forensics.provenance.background_writer`); a failed write (disk full, ...) becomes an :class:`InputError`
-    naming ``out`` instead of c2pa's generic stream error.
+    :mod:`forensics.provenance.background_writer`); a failed write (disk full, ...) becomes an
+    :class:`~void_eval.errors.OutputError` naming ``out`` instead of c2pa's generic stream error.
     """
     sink = BackgroundWriter(raw)
     try:
@@ -512,6 +512,9 @@ def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes
         sink.close()
     except BaseException:
         sink.abort()
+        if isinstance(sink.error, OSError):
+            with write_errors(out):  # the one wording of a failed write: the file and the cause
+                raise sink.error  # noqa: B904 - chained to what c2pa raised, by the except clause
         if sink.error is not None:
             raise InputError(out, f"could not write the signed file: {sink.error}") from sink.error
         raise
