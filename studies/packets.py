@@ -38,6 +38,7 @@ import os
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from studies.design import StudyDesign, design_to_json_text
 from studies.responses import COPY_INPUT
@@ -127,7 +128,7 @@ def render_page(
     }
     package = resources.files("studies.page")
     template = package.joinpath("page.html").read_text(encoding="utf-8")
-    packet_json = json.dumps(packet, separators=(",", ":")).replace("</", "<\\/")
+    packet_json = embedded_json(packet)
     page_title = html.escape(title or "Video comparison study")
     return (
         template.replace("__TITLE__", page_title)
@@ -135,6 +136,22 @@ def render_page(
         .replace("//__JS__", package.joinpath("page.js").read_text(encoding="utf-8"))
         .replace("__PACKET__", packet_json)
     )
+
+
+def embedded_json(value: Any) -> str:
+    """JSON safe inside an HTML ``<script>`` element: ``<``, ``>`` and ``&`` as ``\\u`` escapes.
+
+    A clip or method named ``<!--<script>`` or ``</script>`` would otherwise end the element early or switch the
+    HTML parser into its script-data-escaped state (the page's own script then never runs); ``JSON.parse`` reads
+    the escapes back as the same characters.
+
+    Examples
+    --------
+    >>> print(embedded_json({"clip": "<!--<script></script>&"}))
+    {"clip":"\\u003c!--\\u003cscript\\u003e\\u003c/script\\u003e\\u0026"}
+    """
+    text = json.dumps(value, separators=(",", ":"))  # ASCII only: U+2028 and U+2029 are escaped already
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def write_study(

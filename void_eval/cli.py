@@ -127,9 +127,11 @@ def demo(
     """
     from forensics.provenance.demo_step import sign_and_verify_run
     from void_eval.demo import run_demo
+    from void_eval.runlock import run_folder_lock
 
-    bench_code = run_demo(out)
-    sign_code = sign_and_verify_run(out / "run", echo=typer.echo)
+    with run_folder_lock(out / "run", command="demo", create=True):
+        bench_code = run_demo(out)
+        sign_code = sign_and_verify_run(out / "run", echo=typer.echo)
     return bench_code or (0 if sign_code == 0 else 1)
 
 

@@ -172,18 +172,20 @@ def sign_run_command(
 ) -> int:
     """Sign every method output (parent = the clip's input) and report image of RUN_DIR into RUN_DIR/signed."""
     from forensics.provenance.sign_run import sign_run
+    from void_eval.runlock import run_folder_lock
 
     password = _one_signer(key, signer_cmd, key_password_env)
-    summary = sign_run(
-        run_dir,
-        chain=chain,
-        key=key,
-        signer_cmd=signer_cmd,
-        out_dir=out,
-        force=force,
-        progress=progress,
-        key_password=password,
-    )
+    with run_folder_lock(run_dir, command="sign-run"):  # no run or report rewrites what is being signed
+        summary = sign_run(
+            run_dir,
+            chain=chain,
+            key=key,
+            signer_cmd=signer_cmd,
+            out_dir=out,
+            force=force,
+            progress=progress,
+            key_password=password,
+        )
     outputs = sum(1 for item in summary.signed if item["kind"] == "output")
     typer.echo(f"signed {outputs} output(s) and {len(summary.signed) - outputs} report image(s) into {summary.out_dir}")
     for note in summary.notes:

@@ -23,7 +23,7 @@ from forensics.provenance.background_writer import BackgroundWriter
 from forensics.provenance.fragment import FragmentedView
 from forensics.provenance.job import SignJob, mime_of
 from forensics.provenance.manifest import PARENT_ID, THUMBNAIL_ID
-from void_eval.atomic import atomic_output, write_bytes_atomic
+from void_eval.atomic import atomic_output, write_bytes_atomic, write_errors
 from void_eval.errors import InputError
 
 SIGNING_SETTINGS: dict[str, Any] = {
@@ -95,8 +95,8 @@ def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes
     """``builder.sign`` from ``source`` into the file ``raw`` through a :class:`BackgroundWriter`.
 
     The output is written by a helper thread while c2pa reads and hashes (see
-    :mod:`forensics.provenance.background_writer`); a failed write (disk full, ...) becomes an :class:`InputError`
-    naming ``out`` instead of c2pa's generic stream error.
+    :mod:`forensics.provenance.background_writer`); a failed write (disk full, ...) becomes an
+    :class:`~void_eval.errors.OutputError` naming ``out`` instead of c2pa's generic stream error.
     """
     sink = BackgroundWriter(raw)
     try:
@@ -104,6 +104,9 @@ def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes
         sink.close()
     except BaseException:
         sink.abort()
+        if isinstance(sink.error, OSError):
+            with write_errors(out):  # the one wording of a failed write: the file and the cause
+                raise sink.error  # noqa: B904 - chained to what c2pa raised, by the except clause
         if sink.error is not None:
             raise InputError(out, f"could not write the signed file: {sink.error}") from sink.error
         raise

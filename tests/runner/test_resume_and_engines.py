@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.runner.conftest import FAST_METRICS
+from void_eval.atomic import is_temp_name
 from void_eval.runner.cell import RunOptions
 from void_eval.runner.plan import parse_method_specs
 from void_eval.runner.results import read_results
@@ -73,7 +74,7 @@ def test_sigkill_mid_bench_then_resume(clips_root, tmp_path_factory):
     for path, (text, mtime) in before.items():  # finished cells were not recomputed or rewritten
         if path.parent.parent.name + "/" + path.parent.name in finished_outputs:
             assert path.read_text() == text and path.stat().st_mtime_ns == mtime
-    assert not list(run_dir.rglob("*.part")), "temporary files left behind"
+    assert not [path for path in run_dir.rglob("*") if is_temp_name(path.name)], "temporary files left behind"
     assert (run_dir / "report" / "index.html").exists()
 
     clean_dir = tmp_path_factory.mktemp("clean")

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from void_eval import atomic
-from void_eval.atomic import atomic_path
+from void_eval.atomic import atomic_path, write_errors
 from void_eval.paths import clip_output_path
 
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -172,7 +172,8 @@ def write_atomic(path: Path, write: Callable[[Path], Any]) -> Path:
     A thin adapter over :func:`void_eval.atomic.atomic_path` for writers that take a path (pandas, methods).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with write_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as temp:
         write(temp)
     return path
@@ -181,7 +182,8 @@ def write_atomic(path: Path, write: Callable[[Path], Any]) -> Path:
 def write_json_atomic(path: Path, value: Any) -> Path:
     """Write ``value`` as indented, key-sorted JSON (folders created), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with write_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     return atomic.write_json_atomic(path, value, indent=2, sort_keys=True, default=str)
 
 

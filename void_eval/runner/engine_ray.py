@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from void_eval.errors import MissingExtraError
+from void_eval.errors import MissingExtraError, OutputError
 from void_eval.runner.cell import CellResult, RunOptions, execute_cell
 from void_eval.runner.engine_local import worker_failure
 from void_eval.runner.plan import Cell
@@ -104,6 +104,9 @@ def execute_ray(
                 try:
                     result = ray.get(ref)
                 except Exception as err:  # a crashed worker or lost task fails its cell; the run goes on
+                    cause = getattr(err, "cause", err)  # a task's own exception, inside Ray's wrapper
+                    if isinstance(cause, OutputError):  # a full disk stops the run, as in the local engine
+                        raise cause from None
                     result = worker_failure(cells[order[ref]], err)
                 results[order[ref]] = result
                 if on_result:
