@@ -250,3 +250,12 @@ def test_benchmark_pins_the_cf_score_order_on_every_family(ladders, capsys):
     summary = out.split("per row and family")[1]
     assert summary.count("ok 1/1") == 5 and "FAIL" not in summary
     assert "cf_score [affected]  (higher is better)" in out
+
+
+@pytest.mark.parametrize("name", ["rungs", "delay"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"void_eval.suite.ladder.{name}"))
+    assert result.failed == 0 and result.attempted > 0
