@@ -186,7 +186,9 @@ def make_ladder(
 
     source, final = Path(clip), Path(out_dir)
     rungs = ladder_rungs(delays)
-    if final.exists() and not (final.is_dir() and not any(final.iterdir())) and not force:
+    if final.exists() and not final.is_dir():
+        raise InputError(final, "exists and is not a folder")
+    if final.is_dir() and any(final.iterdir()) and not force:
         raise InputError(final, "exists and is not empty; pass force=True (--force) to replace it")
     arrays = read_clip_arrays(source)
     final.parent.mkdir(parents=True, exist_ok=True)
