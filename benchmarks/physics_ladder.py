@@ -19,9 +19,10 @@ and whether the order is right, using the metric's direction:
 E_warp and flicker are no-reference, so no ladder order is theirs. Their raw rows show the values as measured and
 list the rungs that score better than the counterfactual itself (the summary counts the clips where the frozen
 fill does: a fill with no motion beating the ground truth). Their ``d_cf`` rows are the distance to the
-counterfactual's own value (lower is better); checked there: every rung that visibly differs in the region, delays
-aside (a delay is a time shift of the counterfactual, which a temporal statistic cannot see), is strictly farther
-than 0. A summary gives, per metric row and family, the clips judged correctly over all seeds.
+counterfactual's own value (lower is better); checked there: every rung that differs in the region is strictly
+farther than 0, except (``~``) a delay (a time shift of the counterfactual) and the residual of a still shadow (the
+same offset in every frame): a statistic of frame-to-frame change cannot see either. A summary gives, per metric row
+and family, the clips judged correctly over all seeds.
 
 Usage::
 
@@ -29,8 +30,9 @@ Usage::
         [--frames N] [--size HxW] [--suite DIR] [--metrics cf_score,motion_iou,...] [--work DIR] [--jobs 2]
         [--json results.json]
 
-``--work DIR`` keeps the suites, ladders and scores there and reuses them on the next run (scores are cached per
-clip and metric list); ``--suite DIR`` ladders and scores an existing suite instead of generating one.
+``--work DIR`` keeps the suites, ladders and scores there and reuses them on the next run (scores are cached in
+each ladder folder per metric list; a ladder made by another version is made again); ``--suite DIR`` ladders and
+scores an existing suite instead of generating one.
 """
 
 from __future__ import annotations
@@ -103,14 +105,15 @@ def ensure_suite(folder: Path, *, seed: int, preset: str, clips, frames, size) -
 
 
 def ensure_ladders(suite: Path, folder: Path) -> list[tuple[Path, Path]]:
-    """``(clip, ladder)`` folders of every suite clip, making the ladders that are not there yet."""
-    from void_eval.suite.ladder import LADDER_FILE, make_ladder
+    """``(clip, ladder)`` folders of every suite clip, making those not there yet or made by another version."""
+    from void_eval.suite.ladder.make import LADDER_FILE, LADDER_VERSION, make_ladder
 
     names = json.loads((suite / "suite.json").read_text())["clips"]
     pairs = []
     for name in names:
         ladder = folder / name
-        if not (ladder / LADDER_FILE).is_file():
+        manifest = ladder / LADDER_FILE
+        if not manifest.is_file() or json.loads(manifest.read_text()).get("version") != LADDER_VERSION:
             make_ladder(suite / name, ladder, force=True)
         pairs.append((suite / name, ladder))
     return pairs
@@ -124,12 +127,17 @@ def _score_rung(task: tuple[str, str, str, tuple[str, ...]]) -> list[dict]:
     return [{"rung": rung, **row} for row in table[["metric", "region", "value", "note"]].to_dict("records")]
 
 
-def score_ladders(pairs, metrics: Sequence[str], cache: Path | None, jobs: int) -> pd.DataFrame:
+def _cache_file(ladder: Path, metrics: Sequence[str]) -> Path:
+    """Scores of a ladder, kept in its folder (a rebuilt ladder drops them with the folder)."""
+    return ladder / f"scores.{'-'.join(metrics)}.csv"
+
+
+def score_ladders(pairs, metrics: Sequence[str], jobs: int) -> pd.DataFrame:
     """Scores of every rung of every ladder: columns clip, family, rung, metric, region, value, note."""
     frames, tasks = [], []
     for clip, ladder in pairs:
-        cached = None if cache is None else cache / f"{clip.name}.{'-'.join(metrics)}.csv"
-        if cached is not None and cached.is_file():
+        cached = _cache_file(ladder, metrics)
+        if cached.is_file():
             frames.append(pd.read_csv(cached, keep_default_na=False, na_values=["nan", "NaN", ""]))
             continue
         manifest = json.loads((ladder / "ladder.json").read_text())
@@ -140,15 +148,13 @@ def score_ladders(pairs, metrics: Sequence[str], cache: Path | None, jobs: int) 
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) if jobs > 1 else _Serial() as pool:
             results = list(pool.map(_score_rung, tasks))
-        by_clip: dict[str, list[dict]] = defaultdict(list)
+        by_ladder: dict[str, list[dict]] = defaultdict(list)
         for task, rows in zip(tasks, results, strict=True):
-            by_clip[task[0]].extend(rows)
-        for clip, rows in by_clip.items():
+            by_ladder[task[1]].extend(rows)
+        for ladder, rows in by_ladder.items():
             table = pd.DataFrame(rows)
-            table.insert(0, "clip", Path(clip).name)
-            if cache is not None:
-                cache.mkdir(parents=True, exist_ok=True)
-                table.to_csv(cache / f"{Path(clip).name}.{'-'.join(metrics)}.csv", index=False)
+            table.insert(0, "clip", Path(ladder).name)
+            table.to_csv(_cache_file(Path(ladder), metrics), index=False)
             frames.append(table)
     table = pd.concat(frames, ignore_index=True)
     table["note"] = table["note"].fillna("")
@@ -203,15 +209,20 @@ def check_order(values: dict[str, float], higher: bool, skip: dict[str, str], ma
     return ("FAIL" if problems else "ok"), problems
 
 
+def temporal_exemptions(manifest: dict) -> dict[str, str]:
+    """Rungs a statistic of frame-to-frame change cannot see: ``~`` a time shift (delays) or a time-constant
+    change (the residual of a still shadow); see the manifest's ``temporal`` field."""
+    return {rung["name"]: "~" for rung in manifest["rungs"] if rung.get("temporal") in ("shift", "constant")}
+
+
 def check_separation(values: dict[str, float], skip: dict[str, str]) -> tuple[str, list[str]]:
-    """A ``d_cf`` row: every rung that visibly differs in ``region``, delays aside (a delay is a time shift of the
-    counterfactual, which a temporal statistic cannot see), must be strictly farther from the counterfactual's own
-    value than the counterfactual (0)."""
+    """A ``d_cf`` row: every rung not in ``skip`` must be strictly farther from the counterfactual's own value than
+    the counterfactual itself (0)."""
     if all(math.isnan(value) for value in values.values()):
         return "n/a", []
     problems = []
     for name, value in values.items():
-        if name == "counterfactual" or name in skip or name.startswith("delay_"):
+        if name == "counterfactual" or name in skip:
             continue
         if math.isnan(value):
             problems.append(f"NaN on {name}")
@@ -242,16 +253,19 @@ def judged_rows(table: pd.DataFrame, ladders: dict[str, dict], clips: dict[str, 
         notes = [note for note in group["note"] if note]
         higher = metric_higher_is_better(clips[clip], metric)
         skip = excluded_rungs(manifest, support_region(metric, region), metric_aspects(metric))
+        temporal_skip = skip
         if metric in TEMPORAL:
             own = values["counterfactual"]
             distances = {name: abs(value - own) for name, value in values.items()}
+            temporal_skip = {**temporal_exemptions(manifest), **skip}
             variants = [
                 (metric, values, higher, beats_truth(values, higher, skip)),
-                (f"{metric} d_cf", distances, False, check_separation(distances, skip)),
+                (f"{metric} d_cf", distances, False, check_separation(distances, temporal_skip)),
             ]
         else:
             variants = [(metric, values, higher, check_order(values, higher, skip, manifest))]
         for name, numbers, direction, (status, problems) in variants:
+            shown = temporal_skip if name.endswith("d_cf") else skip
             records.append(
                 {
                     "clip": clip,
@@ -259,7 +273,7 @@ def judged_rows(table: pd.DataFrame, ladders: dict[str, dict], clips: dict[str, 
                     "row": f"{name} [{region}]",
                     "higher_is_better": direction,
                     "values": numbers,
-                    "excluded": skip,
+                    "excluded": shown,
                     "status": status,
                     "problems": problems,
                     "note": notes[0] if status == "n/a" and notes else "",
@@ -332,7 +346,7 @@ def run_seed(args, seed: int | None, work: Path) -> pd.DataFrame:
         )
     pairs = ensure_ladders(suite, work / "ladder")
     built = time.perf_counter()
-    table = score_ladders(pairs, args.metrics, work / "scores", args.jobs)
+    table = score_ladders(pairs, args.metrics, args.jobs)
     ladders = {clip.name: json.loads((ladder / "ladder.json").read_text()) for clip, ladder in pairs}
     clips = {clip.name: Clip.load(clip) for clip, _ in pairs}
     judged = judged_rows(table, ladders, clips)

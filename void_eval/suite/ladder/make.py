@@ -10,8 +10,9 @@ The folder appears complete or not at all (written beside it and renamed into pl
 ``objects``, the affected objects' motion; ``shadow``, the removed object's shadow), how it was made, and where it
 differs from the counterfactual: pixels summed over frames per region ``frame``, ``remove`` (quadmask 0/63),
 ``affected`` (63/127) and ``shadow`` (``shadow_mask.mp4``), and the frames with any difference; and
-``equals_counterfactual``, true when the rung is the counterfactual itself in this clip. A rung is no partial case
-for a metric that reads a region where it does not differ, or that measures an aspect it does not change.
+``equals_counterfactual``, true when the rung is the counterfactual itself in this clip; ``temporal``, how its
+difference from the counterfactual behaves over time (:func:`temporal_kind`). A rung is no partial case for a
+metric that reads a region where it does not differ, or that measures an aspect it does not change.
 ``order`` lists the pairs ``[better, worse]`` that hold by construction: perfect before every other rung, every
 partial rung before the worst, and each delay before the next longer one.
 
@@ -53,7 +54,7 @@ from void_eval.suite.ladder.rungs import (
 )
 
 LADDER_FILE = "ladder.json"
-LADDER_VERSION = "1"
+LADDER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,39 @@ def build_rungs(arrays: ClipArrays, source: Path, delays: Sequence[int]) -> Iter
     switch = interaction_switch(arrays.affected)
     yield rungs["half"], half_time(counterfactual, factual, switch), {"switch_frame": switch}
     shadow_name = next(name for name in rungs if name.startswith("shadow_"))
-    shadow_params = {"depth": SHADOW_DEPTH, "shadow_pixels": int(arrays.shadow.sum())}
+    shadow_params = {
+        "depth": SHADOW_DEPTH,
+        "shadow_pixels": int(arrays.shadow.sum()),
+        "shadow_moves": removed_object_moves(arrays.meta),
+    }
     yield rungs[shadow_name], residual_shadow(counterfactual, factual, arrays.shadow), shadow_params
     held = (arrays.remove | arrays.affected).any(axis=0) if moving else np.zeros(counterfactual.shape[1:3], bool)
     frozen_params = {"held_pixels": int(held.sum()), "moving_objects": moving}
     yield rungs["frozen"], frozen_fill(counterfactual, held), frozen_params
     yield rungs["input"], factual, {}
+
+
+def removed_object_moves(meta: dict[str, Any]) -> bool:
+    """Whether the removed object moves in the factual world (``meta.json``'s motion summary against the suite's
+    role thresholds); a still object casts a still shadow."""
+    from void_eval.suite.tracks import MOVED_METRES, TURNED_DEGREES
+
+    removed = next((obj for obj in meta.get("objects", []) if obj.get("role") == "removed"), None)
+    motion = ((removed or {}).get("motion") or {}).get("factual") or {}
+    return bool(
+        motion.get("max_displacement", 0.0) > MOVED_METRES or motion.get("max_tilt_degrees", 0.0) > TURNED_DEGREES
+    )
+
+
+def temporal_kind(rung: Rung, params: dict[str, Any]) -> str:
+    """How a rung's difference from the counterfactual behaves over time: ``shift`` (a delay replays the same
+    frames later), ``constant`` (a residual of a still shadow is the same offset in every frame), else ``changes``.
+    A statistic of frame-to-frame change (E_warp, flicker) cannot see the first two."""
+    if rung.name.startswith("delay_"):
+        return "shift"
+    if rung.changes == frozenset({"shadow"}) and not params.get("shadow_moves", True):
+        return "constant"
+    return "changes"
 
 
 def order_pairs(rungs: Sequence[Rung]) -> list[list[str]]:
@@ -205,6 +233,7 @@ def make_ladder(
                     "file": f"{rung.name}.mp4",
                     "truth": rung.truth,
                     "changes": sorted(rung.changes),
+                    "temporal": temporal_kind(rung, params),
                     "description": rung.description,
                     "params": params,
                     "differs_from_counterfactual": differences,
