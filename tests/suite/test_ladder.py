@@ -226,9 +226,11 @@ def test_bad_clips_are_one_line_errors_and_leave_nothing(tiny_suite, tmp_path):
         make_ladder(tiny_suite["shadow"], occupied)
 
 
-def test_void_eval_score_and_ladder_commands_accept_the_rungs(tiny_suite, ladders, tmp_path, capsys):
+def test_void_eval_score_and_ladder_commands_accept_the_rungs(tiny_suite, ladders, tmp_path, capsys, monkeypatch):
+    import void_eval.metrics.score as score
     from void_eval.cli import main
 
+    monkeypatch.setattr(score, "DEFAULT_METRICS", ("psnr", "cf_score", "motion_iou", "traj_err", "shadow_residual"))
     assert main(["score", str(tiny_suite["support"]), str(ladders["support"] / "delay_4.mp4"), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     cf = next(row for row in rows if row["metric"] == "cf_score")
