@@ -97,8 +97,13 @@ def replay_counterfactual(meta: dict[str, Any], source: str | Path) -> tuple[Sce
     for index, track in enumerate(recorded):
         if not states.present[index]:
             continue
-        positions = np.array([entry["position"] for entry in track], dtype=np.float64)
-        orientations = np.array([entry["orientation"] for entry in track], dtype=np.float64)
+        try:
+            positions = np.array([entry["position"] for entry in track], dtype=np.float64)
+            orientations = np.array([entry["orientation"] for entry in track], dtype=np.float64)
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(source, f"object {index}'s counterfactual track has no readable poses: {err}") from err
+        if positions.shape != states.positions[:, index].shape:
+            raise InputError(source, f"object {index}'s counterfactual track has {len(track)} frames, not {frames}")
         worst = max(
             worst,
             float(np.abs(positions - states.positions[:, index]).max()),
