@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from void_eval.atomic import write_json_atomic
+from void_eval.atomic import atomic_folder, write_json_atomic
 from void_eval.errors import InputError
 from void_eval.suite.ladder.rungs import (
     DEFAULT_DELAYS,
@@ -209,7 +207,6 @@ def make_ladder(
         Bad clip folder (see :func:`read_clip_arrays`, :func:`~void_eval.suite.ladder.delay.replay_counterfactual`)
         or an occupied ``out_dir``.
     """
-    from void_eval.suite.make import _umask_permissions
     from void_eval.video import VideoWriter
 
     source, final = Path(clip), Path(out_dir)
@@ -220,8 +217,7 @@ def make_ladder(
         raise InputError(final, "exists and is not empty; pass force=True (--force) to replace it")
     arrays = read_clip_arrays(source)
     final.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
-    try:
+    with atomic_folder(final, replace=True) as partial:
         records = []
         for rung, video, params in build_rungs(arrays, source, delays):
             with VideoWriter(partial / f"{rung.name}.mp4", arrays.fps, kind="lossless") as writer:
@@ -252,15 +248,6 @@ def make_ladder(
             "order": order_pairs(rungs),
         }
         write_json_atomic(partial / LADDER_FILE, manifest, indent=1)
-        _umask_permissions(partial, 0o777)
-        for file in partial.iterdir():  # temporary-file writers create 0600 files
-            _umask_permissions(file, 0o666)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(partial, final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return manifest
 
 
