@@ -14,7 +14,7 @@ Examples
 >>> person = ObjectSpec(name="person", shape="humanoid", size=(walker.height,), position=(0.0, -1.5, 0.85),
 ...                     color=(200, 160, 130), mass=0.0, intended_role="removed", human=walker)
 >>> person.half_height
-0.775
+0.8
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ROLES: tuple[str, ...] = ("removed", "affected", "static")
 
 
 #: Standing height (metres, sole to crown) of pybullet's DeepMimic humanoid at the loader's base scale.
-HUMANOID_HEIGHT = 1.55
+HUMANOID_HEIGHT = 1.6
 #: Body parts of the humanoid that get one plain colour each (see :data:`void_eval.suite.humanoid.LINK_PARTS`).
 BODY_PARTS: tuple[str, ...] = ("skin", "shirt", "sleeves", "trousers", "shoes")
 
