@@ -84,15 +84,13 @@ def clip_meta(
     threshold: int,
     dilation: int,
 ) -> dict[str, Any]:
-    """The meta.json content.
+    """The meta.json content (every field is described in :mod:`void_eval.suite`).
 
     Keys: ``scenario``, ``seed`` (the clip's own seed: ``build_scene(scenario, seed)`` rebuilds the scene),
-    ``suite_seed``, ``index``, ``attempt``, ``generator`` {name, version, pybullet, physics_rate}, ``fps``,
-    ``frames``, ``size`` [h, w], ``camera``, ``light``, ``textures``, ``quadmask`` {threshold, dilation, levels},
-    ``segmentation`` {factual, counterfactual, encoding, scale, background}, ``shadow`` {file, pixels, ...},
-    ``objects`` (id, name, shape, size, mass, color, role, intended_role, motion {factual, counterfactual},
-    tracks {factual, counterfactual}: per frame ``frame, pixels, centroid [x, y] | null, bbox [x0, y0, x1, y1] | null,
-    position [x, y, z] | null, orientation [x, y, z, w] | null``), ``prompt``, ``notes``.
+    ``suite_seed``, ``index``, ``attempt``, ``generator``, ``fps``, ``frames``, ``size`` [h, w], ``camera``,
+    ``light``, ``textures``, ``quadmask``, ``segmentation``, ``shadow``, ``objects`` (id, name, shape, size, mass,
+    color, role, intended_role, diverges_from_frame, motion, tracks, and contact in human scenes), ``human``,
+    ``stage``, ``prompt``, ``notes``.
     """
     from void_eval.suite.physics import PHYSICS_RATE
 
