@@ -386,5 +386,5 @@ def build_human_carry(rng: np.random.Generator) -> SceneSpec:
     human = _moved(human, shift)
     objects += _side_props(rng, colours[2:], anchor, forward)
     objects.append(_person_object(human, shirt, np.array([0.0])))
-    tail = ", dropped on the floor" if variant == "drop" else ""
+    tail = f", the {bag.name} falling to the floor" if variant == "drop" else ""
     return _scene(rng, "human_carry", objects, {"variant": variant, "motion": "walk"}, tail)
