@@ -116,6 +116,7 @@ class HumanActor:
             self._hold_steps = (round(human.hold.start * physics_rate), end)
             self._hand = LINKS.index(human.hold.link)
         self._count = len(spec.objects)
+        self._overlap: np.ndarray | None = None
         self._frames: list[dict[str, np.ndarray]] = []
         self._links: list[set[str]] = [set() for _ in range(self._count)]
         self._new_frame()
@@ -215,4 +216,4 @@ class HumanActor:
         frames = self._frames[:-1]
         stacked = {key: np.stack([frame[key] for frame in frames]) for key in frames[0]}
         links = tuple(tuple(sorted(links)) for links in self._links)
-        return ContactLog(links=links, overlap_at_start=getattr(self, "_overlap", None), **stacked)
+        return ContactLog(links=links, overlap_at_start=self._overlap, **stacked)

@@ -186,7 +186,7 @@ def simulate(spec: SceneSpec, *, include_removed: bool, frames: int, fps: float)
         count = len(spec.objects)
         bodies: dict[int, int] = {}
         for index in creation_order(spec):
-            if index != spec.removed_index and spec.objects[index].shape != "humanoid":
+            if index != spec.removed_index:
                 bodies[index] = _add_object(client, spec.objects[index])
         actor = None
         if include_removed and spec.human is not None:
