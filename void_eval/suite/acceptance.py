@@ -109,7 +109,8 @@ def human_problems(spec: SceneSpec, factual: WorldStates, counterfactual: WorldS
     if log is None:
         return ["the person's contacts were not recorded"]
     names = [obj.name for obj in spec.objects]
-    problems = [f"the person starts inside the {names[i]}" for i in np.nonzero(log.overlap_at_start)[0]]
+    overlap = np.zeros(len(names), bool) if log.overlap_at_start is None else log.overlap_at_start
+    problems = [f"the person starts inside the {names[i]}" for i in np.nonzero(overlap)[0]]
     touched, first_contact = log.touched(), log.first_contact()
     diverges = divergence_frames(factual, counterfactual)
     if (diverges < 0).all():
