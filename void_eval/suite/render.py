@@ -1,10 +1,10 @@
 """Render recorded world states with pybullet's TinyRenderer: RGB with cast shadows plus object ids.
 
 A :class:`SceneRenderer` owns a pybullet client holding only visual shapes (no physics): the textured floor and
-backdrop and the scene's objects, created in the same order as :mod:`void_eval.suite.physics` does. Each frame the
-bodies are posed from recorded states and rendered with the scene's camera and light, so two renderers of the same
-spec, one with the removed object and one without, give pixel-identical images wherever the object has no
-influence (checked by the suite's tests).
+backdrop and the scene's objects, created in the same order as :mod:`void_eval.suite.physics` does (a person is
+pybullet's humanoid, posed from its base and joint values). Each frame the bodies are posed from recorded states
+and rendered with the scene's camera and light, so two renderers of the same spec, one with the removed object and
+one without, give pixel-identical images wherever the object has no influence (checked by the suite's tests).
 
 Examples
 --------
