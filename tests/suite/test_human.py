@@ -181,6 +181,15 @@ def test_acceptance_refuses_a_person_inside_an_object_or_one_that_touches_nothin
         assert any(message in problem for problem in problems), problems
 
 
+def test_the_human_group_names_the_three_human_families(tmp_path):
+    from void_eval.suite.make import _parse_scenarios
+
+    assert _parse_scenarios("human") == tuple(HUMAN)
+    assert _parse_scenarios("rigid,human_kick") == (*FAMILIES[:5], "human_kick")
+    with pytest.raises(ValueError, match="or a group"):
+        _parse_scenarios("humans")
+
+
 def test_presets_include_people():
     for name in ("demo", "full"):
         preset = PRESETS[name]

@@ -33,7 +33,7 @@ def make(
         str | None,
         typer.Option(
             help="Comma-separated families: occlusion,shadow,support,collision,chain,human_kick,human_push,"
-            "human_carry (default all)."
+            "human_carry, or the groups rigid and human (default all)."
         ),
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default up to 2).", min=1)] = None,

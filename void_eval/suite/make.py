@@ -41,6 +41,11 @@ FAMILIES: tuple[str, ...] = (
     "human_push",
     "human_carry",
 )
+#: Names that stand for several families in ``scenarios``.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "rigid": FAMILIES[:5],
+    "human": tuple(family for family in FAMILIES if family.startswith("human_")),
+}
 MAX_ATTEMPTS = 40
 SUITE_INDEX = "suite.json"
 _CLIP_NAME = re.compile(r"^\d{3}_(" + "|".join(FAMILIES) + r")$")
@@ -180,12 +185,14 @@ def _parse_scenarios(scenarios: Sequence[str] | str | None) -> tuple[str, ...]:
         return FAMILIES
     if isinstance(scenarios, str):
         scenarios = [name.strip() for name in scenarios.split(",") if name.strip()]
-    names = tuple(scenarios)
+    names = tuple(family for name in scenarios for family in GROUPS.get(name, (name,)))
     if not names:
         raise ValueError("scenarios must name at least one family")
     unknown = [name for name in names if name not in FAMILIES]
     if unknown:
-        raise ValueError(f"unknown scenario(s) {unknown}; expected some of {', '.join(FAMILIES)}")
+        raise ValueError(
+            f"unknown scenario(s) {unknown}; expected some of {', '.join(FAMILIES)} or a group ({', '.join(GROUPS)})"
+        )
     return names
 
 
@@ -236,7 +243,7 @@ def make_suite(
         ``(height, width)``, each 16-2048.
     scenarios : sequence of str or comma-separated str, optional, keyword-only
         Families to cycle through (default all eight: occlusion, shadow, support, collision, chain and the human
-        families human_kick, human_push, human_carry).
+        families human_kick, human_push, human_carry); ``"rigid"`` and ``"human"`` name the two groups.
     force : bool, keyword-only
         Overwrite earlier suite output in a non-empty ``out_dir``.
     progress : bool, keyword-only
