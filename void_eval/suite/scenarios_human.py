@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -89,13 +90,12 @@ def _person(rng: np.random.Generator, motion: str, start: float, yaw: float, hol
 
 
 def _moved(human: HumanSpec, offset: np.ndarray) -> HumanSpec:
-    from dataclasses import replace
-
     return replace(human, position=parts.rounded((human.position[0] + offset[0], human.position[1] + offset[1])))
 
 
-def _person_object(human: HumanSpec, shirt_name: str, frames_times: np.ndarray) -> ObjectSpec:
-    start = link_poses(human, frames_times[:1])[0][0, LINKS.index("root")]
+def _person_object(human: HumanSpec, shirt_name: str) -> ObjectSpec:
+    """The removed object: the person, at its pelvis's first position."""
+    start = link_poses(human, np.array([0.0]))[0][0, LINKS.index("root")]
     return ObjectSpec(
         name=f"person in a {shirt_name} shirt",
         shape="humanoid",
@@ -123,8 +123,6 @@ def _camera(rng: np.random.Generator) -> CameraSpec:
 
 def _scene(rng: np.random.Generator, scenario: str, objects: list[ObjectSpec], notes: dict, tail: str) -> SceneSpec:
     """Camera, light, textures and prompt around the objects (the person last)."""
-    from dataclasses import replace
-
     floor, backdrop = parts.textures(rng)
     # From the camera's side and fairly high: the backdrop and far floor are lit at no grazing angle, and from 8 m
     # TinyRenderer's light view (which targets the origin with the camera's field of view) covers the whole set.
@@ -196,6 +194,43 @@ def _side_props(rng: np.random.Generator, names: list, centre: np.ndarray, forwa
     return grown
 
 
+def _kick_ball(rng: np.random.Generator, colour: tuple, foot: np.ndarray, forward: np.ndarray, scale: float):
+    """A ball just in front of the kicking foot's toes at rest: the swing passes through its upper half."""
+    radius = float(rng.uniform(0.1, 0.13))
+    point = foot[0, :2] + forward * (FOOT_HALF_LENGTH * scale + radius + float(rng.uniform(0.04, 0.08)))
+    ball = ObjectSpec(
+        name=f"{colour[0]} ball",
+        shape="sphere",
+        size=(round(radius, 5),),
+        position=parts.rounded((point[0], point[1], radius)),
+        color=colour[1],
+        mass=float(round(rng.uniform(0.4, 0.6), 3)),
+        intended_role="affected",
+        restitution=0.5,
+        rolling_friction=0.02,
+    )
+    return [ball], -forward * float(rng.uniform(0.6, 1.0))
+
+
+def _kick_dominoes(rng: np.random.Generator, colours: list, foot: np.ndarray, forward: np.ndarray, yaw: float):
+    """A row of tall dominoes along the kick, the first where the rising foot reaches a little above its middle."""
+    count = int(rng.integers(5, 8))
+    height = float(rng.uniform(0.26, 0.32))
+    start = _swing_point(foot, forward, height * 1.1)[:2] + forward * 0.04
+    spacing = float(rng.uniform(0.55, 0.65)) * 2 * height
+    dominoes = []
+    for index in range(count):
+        x, y = start + forward * spacing * index
+        name, colour = colours[index % 2]
+        half = (0.11, 0.028, height)
+        dominoes.append(
+            parts.resting_block(
+                f"{name} domino {index + 1}", colour, x, y, half, mass=1.0, role="affected", yaw=yaw - math.pi / 2
+            )
+        )
+    return dominoes, -forward * spacing * (count - 1) / 2 + rng.uniform(-0.3, 0.3, 2)
+
+
 def build_human_kick(rng: np.random.Generator) -> SceneSpec:
     """A person kicks a ball against the wall, or the first of a row of tall dominoes."""
     colours = parts.colours(rng, 5)
@@ -205,63 +240,21 @@ def build_human_kick(rng: np.random.Generator) -> SceneSpec:
     forward = _forward(yaw)
     lead = float(rng.uniform(0.2, 0.6))
     human, shirt = _person(rng, "kick", -lead, yaw)
-    times = lead + np.arange(0.3, 0.75, 1 / 120)
-    foot = _link_track(human, "right_ankle", times)
-    objects: list[ObjectSpec] = []
+    foot = _link_track(human, "right_ankle", lead + np.arange(0.3, 0.75, 1 / 120))
     if variant == "ball":
-        radius = float(rng.uniform(0.1, 0.13))
-        # just in front of the kicking foot's toes at rest: the swing passes through the ball's upper half
-        point = foot[0, :2] + forward * (FOOT_HALF_LENGTH * human.scale + radius + float(rng.uniform(0.04, 0.08)))
-        name, colour = colours[0]
-        objects.append(
-            ObjectSpec(
-                name=f"{name} ball",
-                shape="sphere",
-                size=(round(radius, 5),),
-                position=parts.rounded((point[0], point[1], radius)),
-                color=colour,
-                mass=float(round(rng.uniform(0.4, 0.6), 3)),
-                intended_role="affected",
-                restitution=0.5,
-                rolling_friction=0.02,
-            )
-        )
-        anchor = -forward * float(rng.uniform(0.6, 1.0))
+        objects, anchor = _kick_ball(rng, colours[0], foot, forward, human.scale)
     else:
-        count = int(rng.integers(5, 8))
-        height = float(rng.uniform(0.26, 0.32))
-        contact = _swing_point(foot, forward, height * 1.1)
-        start = contact[:2] + forward * 0.04
-        spacing = float(rng.uniform(0.55, 0.65)) * 2 * height
-        for index in range(count):
-            x, y = start + forward * spacing * index
-            name, colour = colours[index % 2]
-            objects.append(
-                parts.resting_block(
-                    f"{name} domino {index + 1}",
-                    colour,
-                    x,
-                    y,
-                    (0.11, 0.028, height),
-                    mass=1.0,
-                    role="affected",
-                    yaw=yaw - math.pi / 2,
-                )
-            )
-        anchor = -forward * spacing * (count - 1) / 2 + rng.uniform(-0.3, 0.3, 2)
+        objects, anchor = _kick_dominoes(rng, colours, foot, forward, yaw)
     shift = anchor - np.array(objects[0].position[:2]) + rng.uniform(-0.2, 0.2, 2)
     objects = [_shifted(obj, shift) for obj in objects]
     human = _moved(human, shift)
-    centre = np.array(objects[0].position[:2])
-    objects += _side_props(rng, colours[2:], centre, forward)
-    objects.append(_person_object(human, shirt, np.array([0.0])))
+    objects += _side_props(rng, colours[2:], np.array(objects[0].position[:2]), forward)
+    objects.append(_person_object(human, shirt))
     tail = ", standing still" if variant == "ball" else ", all standing"
     return _scene(rng, "human_kick", objects, {"variant": variant, "motion": "kick"}, tail)
 
 
 def _shifted(obj: ObjectSpec, shift: np.ndarray) -> ObjectSpec:
-    from dataclasses import replace
-
     x, y, z = obj.position
     return replace(obj, position=parts.rounded((x + shift[0], y + shift[1], z)))
 
@@ -274,17 +267,19 @@ def _walker(rng: np.random.Generator, hold: HoldSpec | None = None) -> tuple[Hum
     return human, shirt, _forward(yaw)
 
 
-def _obstacles(rng: np.random.Generator, colours: list, point: np.ndarray, forward: np.ndarray) -> list[ObjectSpec]:
-    """One or two light things standing where the walker's pelvis will pass."""
+def _obstacles(rng: np.random.Generator, colours: list, point: np.ndarray) -> tuple[str, list[ObjectSpec]]:
+    """A tall box, a bin or a stack of two crates standing at ``point``; returns (variant, objects)."""
     variant = str(rng.choice(["box", "stack", "bin"]))
     name, colour = colours[0]
     yaw = float(rng.uniform(0, math.pi / 2))
     if variant == "box":
         half = (rng.uniform(0.12, 0.16), rng.uniform(0.12, 0.16), rng.uniform(0.3, 0.42))
-        return [parts.resting_block(f"tall {name} box", colour, *point, half, mass=2.0, role="affected", yaw=yaw)]
+        return variant, [
+            parts.resting_block(f"tall {name} box", colour, *point, half, mass=2.0, role="affected", yaw=yaw)
+        ]
     if variant == "bin":
         radius, half_length = float(rng.uniform(0.14, 0.18)), float(rng.uniform(0.3, 0.4))
-        return [
+        return variant, [
             ObjectSpec(
                 name=f"{name} bin",
                 shape="cylinder",
@@ -309,7 +304,7 @@ def _obstacles(rng: np.random.Generator, colours: list, point: np.ndarray, forwa
         intended_role="affected",
         orientation=parts.rounded(parts.yaw_quaternion(yaw + float(rng.uniform(-0.3, 0.3)))),
     )
-    return [lower, upper]
+    return variant, [lower, upper]
 
 
 def build_human_push(rng: np.random.Generator) -> SceneSpec:
@@ -320,14 +315,14 @@ def build_human_push(rng: np.random.Generator) -> SceneSpec:
     pelvis = _link_track(human, "root", np.array([contact_time]))[0]
     across = np.array([-forward[1], forward[0]]) * float(rng.choice([-1.0, 1.0]))
     point = pelvis[:2] + forward * float(rng.uniform(0.0, 0.15)) + across * float(rng.uniform(0.18, 0.3))
-    objects = _obstacles(rng, colours, point, forward)
+    variant, objects = _obstacles(rng, colours, point)
     anchor = -forward * float(rng.uniform(0.6, 1.0)) + rng.uniform(-0.3, 0.3, 2)
     shift = anchor - pelvis[:2]
     objects = [_shifted(obj, shift) for obj in objects]
     human = _moved(human, shift)
     objects += _side_props(rng, colours[2:], anchor, forward)
-    objects.append(_person_object(human, shirt, np.array([0.0])))
-    return _scene(rng, "human_push", objects, {"variant": objects[0].shape, "motion": "walk"}, ", standing still")
+    objects.append(_person_object(human, shirt))
+    return _scene(rng, "human_push", objects, {"variant": variant, "motion": "walk"}, ", standing still")
 
 
 def _bag(rng: np.random.Generator, name: str, colour: tuple[int, int, int], top: np.ndarray, role: str) -> ObjectSpec:
@@ -377,14 +372,12 @@ def build_human_carry(rng: np.random.Generator) -> SceneSpec:
         objects.append(
             parts.resting_block(f"{stand_name} stand", stand_colour, *bag.position[:2], stand_half, mass=8.0)
         )
-    from dataclasses import replace
-
     human = replace(human, hold=replace(hold, object=bag.name))  # same motion and placement, now holding
     anchor = rng.uniform(-0.4, 0.4, 2) - forward * 0.5
     shift = anchor - np.array(bag.position[:2])
     objects = [_shifted(obj, shift) for obj in objects]
     human = _moved(human, shift)
     objects += _side_props(rng, colours[2:], anchor, forward)
-    objects.append(_person_object(human, shirt, np.array([0.0])))
+    objects.append(_person_object(human, shirt))
     tail = f", the {bag.name} falling to the floor" if variant == "drop" else ""
     return _scene(rng, "human_carry", objects, {"variant": variant, "motion": "walk"}, tail)
