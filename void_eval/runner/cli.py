@@ -39,10 +39,13 @@ MetricsOption = Annotated[
     str | None, typer.Option("--metrics", help="Comma-separated metrics to compute (default: all).")
 ]
 RayAddressOption = Annotated[
-    str | None, typer.Option("--ray-address", help="Join this Ray cluster instead of starting a local one.")
+    str | None,
+    typer.Option("--ray-address", help="Ray head HOST:PORT to join (default: start a local Ray); see README."),
 ]
 ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
-JobsOption = Annotated[int, typer.Option("--jobs", min=1, help="Worker processes of the local engine.")]
+JobsOption = Annotated[
+    int, typer.Option("--jobs", min=1, help="Cells at once: worker processes (local) or Ray actors (ray).")
+]
 
 
 def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -73,6 +76,8 @@ def _execute(
 
     _check_choice(engine, ("local", "ray"), "--engine")
     _check_choice(preset, ("default", "propainter"), "--preset")
+    if ray_address and engine != "ray":
+        raise typer.BadParameter("needs --engine ray", param_hint="--ray-address")
     if not (device == "cpu" or device.startswith("cuda")):
         raise typer.BadParameter(f"must be cpu or cuda[:N], got {device!r}", param_hint="--device")
     if not clips:

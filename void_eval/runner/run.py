@@ -106,7 +106,6 @@ def run_benchmark(
     engine: Engine = "local",
     options: RunOptions | None = None,
     ray_address: str | None = None,
-    ray_num_cpus: int | None = None,
     jobs: int = 1,
     progress: bool = True,
 ) -> RunSummary:
@@ -124,10 +123,10 @@ def run_benchmark(
         Where cells execute. ``ray`` needs the ``ray`` extra.
     options : RunOptions, keyword-only
         Force, device, metric preset, scoring on/off.
-    ray_address, ray_num_cpus : keyword-only
-        Passed to :func:`~void_eval.runner.engine_ray.execute_ray`.
+    ray_address : str, keyword-only
+        Ray cluster to join (None: a local Ray instance); see :mod:`~void_eval.runner.engine_ray`.
     jobs : int, keyword-only
-        Worker processes of the local engine (1: in this process).
+        Cells run at once: worker processes of the local engine (1: in this process) or Ray actors.
     progress : bool, keyword-only
         Show a progress bar on stderr.
 
@@ -172,18 +171,16 @@ def run_benchmark(
             if engine == "ray":
                 from void_eval.runner.engine_ray import execute_ray
 
-                summary.cells = execute_ray(
-                    cells,
-                    run_dir=run_dir,
-                    options=options,
-                    address=ray_address,
-                    num_cpus=ray_num_cpus,
-                    on_result=on_result,
+                ray_run = execute_ray(
+                    cells, run_dir=run_dir, options=options, address=ray_address, jobs=jobs, on_result=on_result
                 )
+                summary.cells, execution = ray_run.results, ray_run.usage
             else:
                 from void_eval.runner.engine_local import execute_local
 
                 summary.cells = execute_local(cells, run_dir=run_dir, options=options, jobs=jobs, on_result=on_result)
+                workers = min(jobs, len(cells)) if jobs > 1 and len(cells) > 1 else 0
+                execution = {"jobs": jobs, "worker_processes": workers}
         finally:
             bar.close()
         results = None
@@ -204,6 +201,7 @@ def run_benchmark(
                 "methods": [spec.to_json() for spec in methods],
                 "engine": engine,
                 "jobs": jobs,
+                "execution": execution,
                 "options": asdict(options),
             },
             device=options.device,
