@@ -208,6 +208,7 @@ def bench_command(
     )
     report = build_report(out)
     print_leaderboard(out)
+    _echo_small_samples(out)
     typer.echo(f"report: {report}")
     return 0 if summary.ok else EXIT_PARTIAL
 
@@ -221,8 +222,23 @@ def report_command(
 
     report = build_report(run_dir, out=out)
     print_leaderboard(run_dir)
+    _echo_small_samples(run_dir)
     typer.echo(f"report: {report}")
     return 0
+
+
+def _echo_small_samples(run_dir: Path) -> None:
+    """Say which methods rest on too few clips for a bootstrap CI (their means are printed without one)."""
+    from void_eval.runner.results import MIN_CLIPS_FOR_CI, read_results
+
+    clips = read_results(run_dir).groupby("method")["clip"].nunique()
+    few = clips[clips < MIN_CLIPS_FOR_CI]
+    if len(few):
+        counts = ", ".join(f"{method} {count}" for method, count in few.items())
+        typer.echo(
+            f"note: means over fewer than {MIN_CLIPS_FOR_CI} clips have no CI (too few clips to bootstrap); "
+            f"clips per method: {counts}"
+        )
 
 
 def register(app: typer.Typer) -> None:

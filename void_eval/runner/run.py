@@ -6,7 +6,7 @@ that cannot be loaded or a method that fails on it is reported (``run.json``, th
 skipped. Besides the per-cell files it writes::
 
     RUN_DIR/results.parquet, results.csv     tidy score rows (see :mod:`void_eval.runner.results`)
-    RUN_DIR/aggregates.csv                   per method: mean over clips and bootstrap 95% CI
+    RUN_DIR/aggregates.csv                   per method: mean over clips, bootstrap 95% CI (from 5 clips)
     RUN_DIR/aggregates_by_scenario.csv       per method and scenario family
     RUN_DIR/run.json                         provenance: versions, git, config, seeds, device, flow, timings
     RUN_DIR/run.log                          what happened, with tracebacks of failures
@@ -26,7 +26,14 @@ from void_eval.errors import InputError
 from void_eval.runner.cache import write_atomic, write_json_atomic
 from void_eval.runner.cell import CellResult, RunOptions
 from void_eval.runner.plan import MethodSpec, discover_clips, make_plan
-from void_eval.runner.results import RUN_JSON, aggregate, gather_results, provenance, write_results
+from void_eval.runner.results import (
+    MIN_CLIPS_FOR_CI,
+    RUN_JSON,
+    aggregate,
+    gather_results,
+    provenance,
+    write_results,
+)
 
 log = logging.getLogger("void_eval.runner")
 
@@ -208,6 +215,7 @@ def run_benchmark(
             seeds={
                 "bootstrap": BOOTSTRAP_SEED,
                 "bootstrap_resamples": BOOTSTRAP_RESAMPLES,
+                "bootstrap_min_clips": MIN_CLIPS_FOR_CI,
                 "methods": _method_seeds(summary.cells),
             },
             flow_sources=_flow_sources(summary.cells),
