@@ -210,6 +210,15 @@ def analyze_command(
     if design_trials is not None:
         result.summary["design_check"] = check_against_design(data, design_trials)
     paths = result.write(out, plots=plots)
+    if not result.analysed:
+        _print_exclusions(result)
+        typer.echo(f"wrote {len(paths)} files to {out}")
+        counts = result.summary["exclusions"]
+        raise InputError(
+            ", ".join(str(f) for f in files),
+            f"no answers left after exclusions ({counts['participants_excluded']} of {counts['participants']} "
+            f"participants excluded; why: {out / 'participants.csv'})",
+        )
     _print_report(result)
     typer.echo(f"wrote {len(paths)} files to {out}")
     return 0
@@ -246,11 +255,25 @@ def power_command(
     return 0
 
 
+def _print_exclusions(result) -> None:
+    """Each excluded participant (pseudonym) and why."""
+    for row in result.participants.itertuples():
+        if row.excluded:
+            typer.echo(f"excluded {row.participant}: {row.reason}")
+
+
+def _interval(low: float, high: float, signed: bool = False) -> str:
+    if low != low or high != high:  # NaN: no interval, the note says why
+        return "-"
+    return f"[{low:+.3f}, {high:+.3f}]" if signed else f"[{low:.3f}, {high:.3f}]"
+
+
 def _print_report(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=130)
+    _print_exclusions(result)
     counts = result.summary["exclusions"]
     console.print(
         f"participants {counts['participants']} (excluded {counts['participants_excluded']}); answers analysed "
@@ -272,6 +295,7 @@ def _print_report(result) -> None:
             "win_rate_a",
             "CI",
             "p_holm",
+            "note",
         ):
             table.add_column(column)
         for row in result.pairwise.itertuples():
@@ -284,13 +308,14 @@ def _print_report(result) -> None:
                 str(row.wins_b),
                 str(row.ties),
                 f"{row.win_rate_a:.3f}",
-                f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+                _interval(row.ci_low, row.ci_high),
                 f"{row.p_holm:.4g}",
+                row.note,
             )
         console.print(table)
     if len(result.best_of):
         table = Table(title="best-of-N (simultaneous 95%)")
-        for column in ("question", "method", "chosen", "trials", "share", "CI"):
+        for column in ("question", "method", "chosen", "trials", "share", "CI", "note"):
             table.add_column(column)
         for row in result.best_of.itertuples():
             table.add_row(
@@ -299,14 +324,17 @@ def _print_report(result) -> None:
                 str(row.chosen),
                 str(row.trials),
                 f"{row.share:.3f}",
-                f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+                _interval(row.ci_low, row.ci_high),
+                row.note,
             )
         console.print(table)
     table = Table(title="Bradley-Terry (log-strength, participant bootstrap 95%)")
-    for column in ("question", "rank", "method", "strength", "CI"):
+    for column in ("question", "rank", "method", "strength", "CI", "note"):
         table.add_column(column)
+    noted = set()  # a question's note is printed once, on its first row
     for row in result.bradley_terry.sort_values(["question", "rank"]).itertuples():
-        table.add_row(
-            row.question, str(row.rank), row.method, f"{row.strength:+.3f}", f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
-        )
+        interval = _interval(row.ci_low, row.ci_high, signed=True)
+        note = "" if row.question in noted else row.note
+        noted.add(row.question)
+        table.add_row(row.question, str(row.rank), row.method, f"{row.strength:+.3f}", interval, note)
     console.print(table)

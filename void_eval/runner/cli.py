@@ -40,10 +40,13 @@ MetricsOption = Annotated[
     str | None, typer.Option("--metrics", help="Comma-separated metrics to compute (default: all).")
 ]
 RayAddressOption = Annotated[
-    str | None, typer.Option("--ray-address", help="Join this Ray cluster instead of starting a local one.")
+    str | None,
+    typer.Option("--ray-address", help="Ray head HOST:PORT to join (default: start a local Ray); see README."),
 ]
 ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
-JobsOption = Annotated[int, typer.Option("--jobs", min=1, help="Worker processes of the local engine.")]
+JobsOption = Annotated[
+    int, typer.Option("--jobs", min=1, help="Cells at once: worker processes (local) or Ray actors (ray).")
+]
 
 
 def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -77,6 +80,8 @@ def _execute(
 
     _check_choice(engine, ("local", "ray"), "--engine")
     _check_choice(preset, ("default", "propainter"), "--preset")
+    if ray_address and engine != "ray":
+        raise typer.BadParameter("needs --engine ray", param_hint="--ray-address")
     if not (device == "cpu" or device.startswith("cuda")):
         raise typer.BadParameter(f"must be cpu or cuda[:N], got {device!r}", param_hint="--device")
     if not clips:
@@ -106,6 +111,7 @@ def _execute(
 
             report = build_report(out)
             print_leaderboard(out)
+            _echo_small_samples(out)
             typer.echo(f"report: {report}")
     return summary
 
@@ -224,8 +230,23 @@ def report_command(
     with run_folder_lock(run_dir, command="report"):
         report = build_report(run_dir, out=out)
         print_leaderboard(run_dir)
+    _echo_small_samples(run_dir)
     typer.echo(f"report: {report}")
     return 0
+
+
+def _echo_small_samples(run_dir: Path) -> None:
+    """Say which methods rest on too few clips for a bootstrap CI (their means are printed without one)."""
+    from void_eval.runner.results import MIN_CLIPS_FOR_CI, read_results
+
+    clips = read_results(run_dir).groupby("method")["clip"].nunique()
+    few = clips[clips < MIN_CLIPS_FOR_CI]
+    if len(few):
+        counts = ", ".join(f"{method} {count}" for method, count in few.items())
+        typer.echo(
+            f"note: means over fewer than {MIN_CLIPS_FOR_CI} clips have no CI (too few clips to bootstrap); "
+            f"clips per method: {counts}"
+        )
 
 
 def register(app: typer.Typer) -> None:

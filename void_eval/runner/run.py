@@ -6,7 +6,7 @@ that cannot be loaded or a method that fails on it is reported (``run.json``, th
 skipped. Besides the per-cell files it writes::
 
     RUN_DIR/results.parquet, results.csv     tidy score rows (see :mod:`void_eval.runner.results`)
-    RUN_DIR/aggregates.csv                   per method: mean over clips and bootstrap 95% CI
+    RUN_DIR/aggregates.csv                   per method: mean over clips, bootstrap 95% CI (from 5 clips)
     RUN_DIR/aggregates_by_scenario.csv       per method and scenario family
     RUN_DIR/run.json                         provenance: versions, git, config, seeds, device, flow, timings
     RUN_DIR/run.log                          what happened, with tracebacks of failures
@@ -28,7 +28,14 @@ from void_eval.runlock import run_folder_lock
 from void_eval.runner.cache import write_atomic, write_json_atomic
 from void_eval.runner.cell import CellResult, RunOptions
 from void_eval.runner.plan import MethodSpec, discover_clips, make_plan
-from void_eval.runner.results import RUN_JSON, aggregate, gather_results, provenance, write_results
+from void_eval.runner.results import (
+    MIN_CLIPS_FOR_CI,
+    RUN_JSON,
+    aggregate,
+    gather_results,
+    provenance,
+    write_results,
+)
 
 log = logging.getLogger("void_eval.runner")
 
@@ -124,7 +131,6 @@ def run_benchmark(
     engine: Engine = "local",
     options: RunOptions | None = None,
     ray_address: str | None = None,
-    ray_num_cpus: int | None = None,
     jobs: int = 1,
     progress: bool = True,
 ) -> RunSummary:
@@ -142,10 +148,10 @@ def run_benchmark(
         Where cells execute. ``ray`` needs the ``ray`` extra.
     options : RunOptions, keyword-only
         Force, device, metric preset, scoring on/off.
-    ray_address, ray_num_cpus : keyword-only
-        Passed to :func:`~void_eval.runner.engine_ray.execute_ray`.
+    ray_address : str, keyword-only
+        Ray cluster to join (None: a local Ray instance); see :mod:`~void_eval.runner.engine_ray`.
     jobs : int, keyword-only
-        Worker processes of the local engine (1: in this process).
+        Cells run at once: worker processes of the local engine (1: in this process) or Ray actors.
     progress : bool, keyword-only
         Show a progress bar on stderr.
 
@@ -170,7 +176,7 @@ def run_benchmark(
         try:
             for path in removed:
                 log.info("removed %s, a temporary file a killed run left behind", path)
-            summary = _run_cells(clips, methods, run_dir, engine, options, ray_address, ray_num_cpus, jobs, progress)
+            summary = _run_cells(clips, methods, run_dir, engine, options, ray_address, jobs, progress)
         finally:
             log.removeHandler(handler)
             handler.close()
@@ -179,7 +185,7 @@ def run_benchmark(
         return summary
 
 
-def _run_cells(clips, methods, run_dir, engine, options, ray_address, ray_num_cpus, jobs, progress) -> RunSummary:
+def _run_cells(clips, methods, run_dir, engine, options, ray_address, jobs, progress) -> RunSummary:
     """The body of :func:`run_benchmark`, under the run folder's lock with the run log attached."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
@@ -202,13 +208,16 @@ def _run_cells(clips, methods, run_dir, engine, options, ray_address, ray_num_cp
         if engine == "ray":
             from void_eval.runner.engine_ray import execute_ray
 
-            summary.cells = execute_ray(
-                cells, run_dir=run_dir, options=options, address=ray_address, num_cpus=ray_num_cpus, on_result=on_result
+            ray_run = execute_ray(
+                cells, run_dir=run_dir, options=options, address=ray_address, jobs=jobs, on_result=on_result
             )
+            summary.cells, execution = ray_run.results, ray_run.usage
         else:
             from void_eval.runner.engine_local import execute_local
 
             summary.cells = execute_local(cells, run_dir=run_dir, options=options, jobs=jobs, on_result=on_result)
+            workers = min(jobs, len(cells)) if jobs > 1 and len(cells) > 1 else 0
+            execution = {"jobs": jobs, "worker_processes": workers}
     finally:
         bar.close()
     results = None
@@ -225,6 +234,7 @@ def _run_cells(clips, methods, run_dir, engine, options, ray_address, ray_num_cp
         "methods": [spec.to_json() for spec in methods],
         "engine": engine,
         "jobs": jobs,
+        "execution": execution,
         "options": asdict(options),
     }
     _write_provenance(run_dir, summary, results, config, options, started_at, started)
@@ -241,6 +251,7 @@ def _write_provenance(run_dir, summary, results, config, options, started_at, st
         seeds={
             "bootstrap": BOOTSTRAP_SEED,
             "bootstrap_resamples": BOOTSTRAP_RESAMPLES,
+            "bootstrap_min_clips": MIN_CLIPS_FOR_CI,
             "methods": _method_seeds(summary.cells),
         },
         flow_sources=_flow_sources(summary.cells),
