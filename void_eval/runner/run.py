@@ -26,13 +26,19 @@ from void_eval.errors import InputError
 from void_eval.runner.cache import write_atomic, write_json_atomic
 from void_eval.runner.cell import CellResult, RunOptions
 from void_eval.runner.plan import MethodSpec, discover_clips, make_plan
-from void_eval.runner.results import RUN_JSON, aggregate, gather_results, provenance, write_results
+from void_eval.runner.results import (
+    AGGREGATES_BY_SCENARIO_CSV,
+    AGGREGATES_CSV,
+    RUN_JSON,
+    aggregate,
+    gather_results,
+    provenance,
+    write_results,
+)
 
 log = logging.getLogger("void_eval.runner")
 
 Engine = Literal["local", "ray"]
-AGGREGATES_CSV = "aggregates.csv"
-AGGREGATES_BY_SCENARIO_CSV = "aggregates_by_scenario.csv"
 LOG_NAME = "run.log"
 BOOTSTRAP_SEED = 0
 BOOTSTRAP_RESAMPLES = 2000
