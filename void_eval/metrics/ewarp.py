@@ -10,8 +10,8 @@ Definition (Lai et al. 2018, "Learning Blind Video Temporal Consistency", refere
   computes ``occ1 = |W(Fb; F) + F|^2 > 0.01 (|W(Fb; F)|^2 + |F|^2) + 0.5`` (forward-backward inconsistency) and
   ``occ2 = |grad F|^2 > 0.01 |F|^2 + 0.002`` (motion boundaries of the forward flow; forward differences, zero on
   the last row/column), ``noc = 1 - (occ1 or occ2)``. This mask lives on frame ``t``'s grid, the same grid as
-  ``W(O_{t+1}; F) - O_t``. (``protocols.md`` writes the same formula in the callee's parameter names,
-  ``W(F; Fb) + Fb`` and ``grad Fb``; here that is ``occlusion_mask(forward=Fb, backward=F)``);
+  ``W(O_{t+1}; F) - O_t`` (``docs/metrics.md``). In the callee's parameter names the formula reads
+  ``W(F; Fb) + Fb`` and ``grad Fb``; here that is ``occlusion_mask(forward=Fb, backward=F)``;
 - ``E_t = sum_x noc(x) sum_c (W(O_{t+1}; F)(x, c) - O_t(x, c))^2 / sum_x noc(x)`` (squared error summed over the
   3 channels, averaged over non-occluded pixels);
 - ``E_warp = mean_t E_t`` over the ``T - 1`` pairs of the clip.
