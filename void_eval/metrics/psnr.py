@@ -59,21 +59,37 @@ Pooling = Literal["pixels", "frames"]
 POOLINGS: tuple[str, ...] = ("pixels", "frames")
 
 
+_CHANNEL_SUM = np.ones((1, 3), np.float32)
+#: Pixels per row band of the per-pixel work: the band's temporaries stay small (~3 MB) at any frame size.
+_BAND_PIXELS = 1 << 18
+
+
 def squared_errors(output: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``(T, H, W)`` float32 sum over channels of ``(out - ref)^2``: exact integers (at most 3 x 255^2)."""
-    difference = cv2.absdiff(output.reshape(-1, output.shape[-2] * 3), reference.reshape(-1, output.shape[-2] * 3))
-    return np.square(difference, dtype=np.float32).reshape(output.shape).sum(axis=-1)
+    """``(H, W)`` float32 sum over channels of ``(out - ref)^2`` of two ``(H, W, 3)`` uint8 images: exact integers
+    (at most 3 x 255^2 < 2^24)."""
+    difference = cv2.absdiff(output, reference)
+    return cv2.transform(cv2.multiply(difference, difference, dtype=cv2.CV_32F), _CHANNEL_SUM)
 
 
 def frame_records(
-    errors: np.ndarray, labels: np.ndarray, regions: Sequence[str], groups: Mapping[str, tuple[int, ...]]
+    output: np.ndarray,
+    reference: np.ndarray,
+    labels: np.ndarray,
+    regions: Sequence[str],
+    groups: Mapping[str, tuple[int, ...]],
 ) -> Iterator[dict[str, tuple[float, int]]]:
-    """Per frame, region -> ``(sum of squared errors, number of values)`` from one pass over the cells."""
+    """Per frame, region -> ``(sum of squared errors, number of values)``, every region from one pass of row bands
+    over the frame's cells (the sums are exact integers, so the bands change no bit)."""
     cells = max(max(group) for group in groups.values()) + 1
-    for frame_errors, frame_labels in zip(errors, labels, strict=True):
-        sums = region_totals(cell_sums(frame_errors, frame_labels, cells), regions, groups)
+    step = max(1, _BAND_PIXELS // output.shape[2])
+    for frame_output, frame_reference, frame_labels in zip(output, reference, labels, strict=True):
+        sums = np.zeros(cells)
+        for top in range(0, len(frame_labels), step):
+            rows = slice(top, top + step)
+            sums += cell_sums(squared_errors(frame_output[rows], frame_reference[rows]), frame_labels[rows], cells)
+        totals = region_totals(sums, regions, groups)
         counts = region_totals(np.bincount(frame_labels.ravel(), minlength=cells), regions, groups)
-        yield {region: (sums[region], 3 * int(counts[region])) for region in regions}
+        yield {region: (totals[region], 3 * int(counts[region])) for region in regions}
 
 
 def _psnr_from_mse(mse: float, data_range: float) -> float:
@@ -134,7 +150,7 @@ def psnr(
     output, reference = check_pair(output, reference)
     labels = mask_cells(check_mask(mask, output.shape), output.shape)
     records = RegionSums(("mask",))
-    for sums in frame_records(squared_errors(output, reference), labels, ("mask",), {"mask": (1,)}):
+    for sums in frame_records(output, reference, labels, ("mask",), {"mask": (1,)}):
         records.add("mask", *sums["mask"])
     return reduce_psnr(records, "mask", data_range=data_range, pooling=pooling).value
 
@@ -195,7 +211,7 @@ class PsnrAccumulator(RegionAccumulator):
 
     def frame_sums(self, chunk: ScoreChunk, output: np.ndarray, reference: np.ndarray):
         """Per frame, region -> ``(sum of squared errors, values)``, all regions from one pass."""
-        return frame_records(squared_errors(output, reference), chunk_cells(chunk), self.regions, REGION_CELLS)
+        return frame_records(output, reference, chunk_cells(chunk), self.regions, REGION_CELLS)
 
     def reduce(self, region: str) -> MetricValue:
         return reduce_psnr(self.sums, region, data_range=self.data_range, pooling=self.pooling)
