@@ -106,7 +106,7 @@ def test_the_torch_path_of_cuda_equals_skimage_on_cpu_tensors(precision):
     import torch
 
     from void_eval.metrics.regions import REGION_CELLS, chunk_cells
-    from void_eval.metrics.ssim import SsimWindow, torch_ssim_maps
+    from void_eval.metrics.ssim_maps import SsimWindow, torch_ssim_maps
 
     reference, output, mask = bigben(3)
     tolerance = 1e-6 if precision == "float32" else 1e-10
@@ -126,9 +126,9 @@ def test_the_torch_path_of_cuda_equals_skimage_on_cpu_tensors(precision):
     chunk = ScoreChunk(0, output, output, mask, reference)
     groups = {region: REGION_CELLS[region] for region in accumulator.regions}
     cpu = list(accumulator.records(output, reference, chunk_cells(chunk), groups))
-    from void_eval.metrics import ssim as module
+    from void_eval.metrics import ssim_maps as module
 
-    on_torch = module._torch_records(  # what a CUDA accumulator runs, here on CPU tensors
+    on_torch = module.torch_records(  # what a CUDA accumulator runs, here on CPU tensors
         torch.from_numpy(output), torch.from_numpy(reference), chunk_cells(chunk), tuple(groups), groups,
         accumulator.window, "cpu", data_range=255.0, precision=precision,
     )  # fmt: skip
@@ -152,7 +152,7 @@ def test_cuda_equals_cpu():
     ids=["gaussian", "uniform65", "gaussian-float64"],
 )
 def test_row_bands_change_no_value(monkeypatch, options):
-    from void_eval.metrics import ssim as ssim_module
+    from void_eval.metrics import ssim_maps as ssim_module
 
     reference, output, mask = bigben(2)  # 360 x 544: many 40-row bands (Gaussian), 3 bands of 256 rows (65x65)
     monkeypatch.setattr(ssim_module, "_BAND_PIXELS", 1 << 30)
@@ -178,7 +178,7 @@ def test_row_bands_change_no_value(monkeypatch, options):
 
 
 def test_accumulator_region_sums_in_bands_equal_the_whole_map(monkeypatch):
-    from void_eval.metrics import ssim as ssim_module
+    from void_eval.metrics import ssim_maps as ssim_module
 
     reference, output, _ = bigben(3)
     mask = four_level_mask(3, *reference.shape[1:3])

@@ -36,7 +36,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -156,6 +156,10 @@ class PropainterAccumulator(Accumulator):
         else:
             raise ValueError(f"metric must be 'psnr' or 'ssim', got {metric!r}")
 
+    @classmethod
+    def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> PropainterAccumulator:
+        return cls(device=device, **options)
+
     def settings(self) -> tuple:
         return (self.name, self.reference, self.hole)
 
@@ -173,11 +177,18 @@ class PropainterAccumulator(Accumulator):
         return {"frame": MetricValue(value.value, note=note, count=value.count)}
 
 
-def under_preset(cls: type, preset: str, *, device: str, **options) -> Accumulator:
-    """``cls`` (PSNR's or SSIM's accumulator) on ``device``, or this protocol's variant of it under ``propainter``."""
-    if preset == "propainter":
-        return PropainterAccumulator(cls.name, device=device, **options)
-    return cls(device=device, **options)
+class PropainterPsnr(PropainterAccumulator):
+    """The protocol's PSNR, what ``score_clip(preset="propainter")`` runs for metric ``psnr``."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__("psnr", **options)
+
+
+class PropainterSsim(PropainterAccumulator):
+    """The protocol's SSIM, what ``score_clip(preset="propainter")`` runs for metric ``ssim``."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__("ssim", **options)
 
 
 def propainter_accumulators(

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -198,13 +198,6 @@ class PsnrAccumulator(RegionAccumulator):
         super().__init__(regions=regions, reference=reference, device=device)
         self.data_range = _check_options(data_range, pooling)
         self.pooling = pooling
-
-    @classmethod
-    def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> Any:
-        """This accumulator, or the ProPainter protocol's PSNR under ``preset="propainter"``."""
-        from void_eval.metrics.propainter import under_preset
-
-        return under_preset(cls, preset, device=device, **options)
 
     def settings(self) -> tuple:
         return (*super().settings(), self.data_range, self.pooling)

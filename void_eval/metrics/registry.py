@@ -24,7 +24,7 @@ from void_eval.registry import Registry
 
 METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="void_eval.metrics")
 _FIDELITY = ROW_REGIONS
-_PROPAINTER = (("propainter", ("frame",)),)
+_PROPAINTER = "void_eval.metrics.propainter:Propainter"
 _PSNR = Row("psnr", True, (0.0, math.inf))
 _SSIM = Row("ssim", True, (-1.0, 1.0))
 
@@ -36,8 +36,22 @@ def _add(name: str, factory: str, rows: tuple[Row, ...], regions: tuple[str, ...
 
 
 # full-reference fidelity against the counterfactual
-_add("psnr", "psnr:PsnrAccumulator", (_PSNR,), _FIDELITY, "counterfactual", preset_regions=_PROPAINTER)
-_add("ssim", "ssim:SsimAccumulator", (_SSIM,), _FIDELITY, "counterfactual", preset_regions=_PROPAINTER)
+_add(
+    "psnr",
+    "psnr:PsnrAccumulator",
+    (_PSNR,),
+    _FIDELITY,
+    "counterfactual",
+    presets=(("propainter", f"{_PROPAINTER}Psnr", ("frame",)),),
+)
+_add(
+    "ssim",
+    "ssim:SsimAccumulator",
+    (_SSIM,),
+    _FIDELITY,
+    "counterfactual",
+    presets=(("propainter", f"{_PROPAINTER}Ssim", ("frame",)),),
+)
 _add("lpips", "lpips:LpipsAccumulator", (Row("lpips", False, (0.0, math.inf)),), _FIDELITY, "counterfactual")
 # temporal consistency of the output
 _add("ewarp", "ewarp:EwarpAccumulator", (Row("ewarp", False, (0.0, 3.0)),), ("frame", "remove"), "output")

@@ -60,8 +60,9 @@ class MetricSpec:
         Needs ``counterfactual.mp4``; without it the rows are NaN with a note.
     families : tuple of str or None
         Suite scenario families it applies to (``None``: every clip, real ones included).
-    preset_regions : tuple of (str, tuple of str)
-        Regions under a named preset, where they differ (``propainter``: ``frame`` only).
+    presets : tuple of (str, str or callable, tuple of str)
+        ``(preset, factory, regions)`` where a named preset builds another accumulator (``propainter``: the classic
+        protocol's PSNR and SSIM, region ``frame`` only).
     """
 
     name: str
@@ -71,7 +72,7 @@ class MetricSpec:
     reference: Reference
     needs_ground_truth: bool
     families: tuple[str, ...] | None = None
-    preset_regions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    presets: tuple[tuple[str, str | Callable[..., Accumulator], tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -102,15 +103,15 @@ class MetricSpec:
         """Regions reported under ``preset`` with ``options`` (an explicit ``regions`` option wins)."""
         if "regions" in options:
             return tuple(options["regions"])
-        return dict(self.preset_regions).get(preset, self.regions)
+        return next((regions for name, _, regions in self.presets if name == preset), self.regions)
 
     def expected_rows(self, preset: str, options: Mapping[str, Any]) -> list[tuple[str, str]]:
         """``(metric, region)`` of every row this metric reports, in order."""
         return [(row.metric, region) for row in self.rows for region in self.regions_for(preset, options)]
 
     def build(self, clip: Any, *, preset: str, device: str, options: Mapping[str, Any]) -> Accumulator:
-        """The accumulator for ``clip`` (see ``factory``)."""
-        factory = _load(self.factory)
+        """The accumulator for ``clip`` (see ``factory``; a preset may name another one)."""
+        factory = _load(next((factory for name, factory, _ in self.presets if name == preset), self.factory))
         from_clip = getattr(factory, "from_clip", None)
         if from_clip is not None:
             return from_clip(clip, preset=preset, device=device, **options)
