@@ -14,6 +14,11 @@ Examples
 >>> value = MetricValue.nan("region 'affected' is empty in every frame")
 >>> value.value != value.value, value.note
 (True, "region 'affected' is empty in every frame")
+>>> from void_eval.metrics._exact import ExactSum
+>>> first, second = ExactSum(), ExactSum()
+>>> first.add(0.25); second.add(0.5)
+>>> merged({"sum": first, "frames": 2, "skipped": [3]}, {"sum": second, "frames": 5, "skipped": [9]})
+{'sum': ExactSum(0.75), 'frames': 7, 'skipped': [3, 9]}
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 
-from void_eval.metrics._exact import ExactSum
 from void_eval.quadmask import Quadmask
 
 Reference = Literal["counterfactual", "input", "output"]
@@ -93,7 +97,7 @@ def merged(mine: Any, theirs: Any) -> Any:
         return mine + theirs
     if isinstance(mine, dict):
         return {key: merged(value, theirs[key]) for key, value in mine.items()}
-    if isinstance(mine, ExactSum) or hasattr(mine, "merge"):
+    if hasattr(mine, "merge"):  # ExactSum, RegionSums, accumulators
         mine.merge(theirs)
         return mine
     raise TypeError(f"no rule to merge state of type {type(mine).__name__}")

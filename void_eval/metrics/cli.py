@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         preset: Annotated[
             str, typer.Option(help="default, or propainter (classic 432x240 composited PSNR/SSIM protocol).")
         ] = "default",
-        device: Annotated[str, typer.Option(help="cpu or cuda (LPIPS).")] = "cpu",
+        device: Annotated[str, typer.Option(help="cpu or cuda (SSIM and LPIPS).")] = "cpu",
         trim_to_input: Annotated[
             bool, typer.Option("--trim-to-input", help="Score only the first N frames of a longer output.")
         ] = False,

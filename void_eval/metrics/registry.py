@@ -24,7 +24,6 @@ from void_eval.registry import Registry
 
 METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="void_eval.metrics")
 _FIDELITY = ROW_REGIONS
-_PROPAINTER = "void_eval.metrics.propainter:Propainter"
 _PSNR = Row("psnr", True, (0.0, math.inf))
 _SSIM = Row("ssim", True, (-1.0, 1.0))
 
@@ -42,7 +41,7 @@ _add(
     (_PSNR,),
     _FIDELITY,
     "counterfactual",
-    presets=(("propainter", f"{_PROPAINTER}Psnr", ("frame",)),),
+    presets=(("propainter", "void_eval.metrics.propainter:PropainterPsnr", ("frame",)),),
 )
 _add(
     "ssim",
@@ -50,7 +49,7 @@ _add(
     (_SSIM,),
     _FIDELITY,
     "counterfactual",
-    presets=(("propainter", f"{_PROPAINTER}Ssim", ("frame",)),),
+    presets=(("propainter", "void_eval.metrics.propainter:PropainterSsim", ("frame",)),),
 )
 _add("lpips", "lpips:LpipsAccumulator", (Row("lpips", False, (0.0, math.inf)),), _FIDELITY, "counterfactual")
 # temporal consistency of the output
