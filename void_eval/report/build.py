@@ -272,7 +272,7 @@ def _summary_lines(run_dir: Path, record: dict[str, Any], results: pd.DataFrame)
 
 _LEADERBOARD_NOTE = (
     "Each cell: mean over clips [95% percentile-bootstrap CI across clips, {n} resamples]. "
-    "↑ higher is better, ↓ lower is better (each metric's own MetricInfo); the best mean per column is bold. "
+    "↑ higher is better, ↓ lower is better (each metric's MetricSpec); the best mean per column is bold. "
     "Methods are ordered by the first column."
 )
 

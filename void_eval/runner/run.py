@@ -269,7 +269,7 @@ def _flow_sources(cells: Sequence[CellResult]) -> dict[str, Any]:
 
 
 def _metric_info(cells: Sequence[CellResult]) -> dict[str, Any]:
-    """Metric name -> MetricInfo fields (direction, range, reference), as the metric accumulators declare them."""
+    """Result-row metric name -> direction, range and reference, as the metrics' specs declare them."""
     merged: dict[str, Any] = {}
     for cell in cells:
         for name, info in (cell.scores_record.get("metric_info") or {}).items():
