@@ -46,6 +46,7 @@ from void_eval.metrics.regions import (
     REGION_CELLS,
     RegionAccumulator,
     RegionSums,
+    cell_count,
     cell_sums,
     check_mask,
     check_pair,
@@ -80,7 +81,7 @@ def frame_records(
 ) -> Iterator[dict[str, tuple[float, int]]]:
     """Per frame, region -> ``(sum of squared errors, number of values)``, every region from one pass of row bands
     over the frame's cells (the sums are exact integers, so the bands change no bit)."""
-    cells = max(max(group) for group in groups.values()) + 1
+    cells = cell_count(groups)
     step = max(1, _BAND_PIXELS // output.shape[2])
     for frame_output, frame_reference, frame_labels in zip(output, reference, labels, strict=True):
         sums = np.zeros(cells)

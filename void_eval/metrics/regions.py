@@ -78,6 +78,11 @@ def cell_sums(values: np.ndarray, labels: np.ndarray, cells: int = CELLS) -> np.
     return np.bincount(labels.ravel(), weights=values.ravel(), minlength=cells)
 
 
+def cell_count(groups: Mapping[str, tuple[int, ...]]) -> int:
+    """How many cells the labels of ``groups`` (region -> cells) use."""
+    return max(max(cells) for cells in groups.values()) + 1
+
+
 def region_totals(cells: np.ndarray, regions: Iterable[str], groups: Mapping[str, tuple[int, ...]] = REGION_CELLS):
     """Per region, the sum of its cells (added in cell order: the same bits for the same cells)."""
     return {region: sum(float(cells[index]) for index in groups[region]) for region in regions}

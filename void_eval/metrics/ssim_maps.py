@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import cv2
 import numpy as np
 
-from void_eval.metrics.regions import CELLS, cell_sums, region_totals
+from void_eval.metrics.regions import CELLS, cell_count, cell_sums, region_totals
 
 if TYPE_CHECKING:
     import torch
@@ -182,7 +182,7 @@ def frame_bands(output: np.ndarray, reference: np.ndarray, window: SsimWindow, *
 
 def cpu_records(output, reference, labels, regions, groups, window, **options) -> Iterator[dict]:
     """Per frame, region -> ``(sum of the map over its interior pixels, count)``."""
-    pad, cells = window.pad, max(max(group) for group in groups.values()) + 1
+    pad, cells = window.pad, cell_count(groups)
     for frame_output, frame_reference, frame_labels in zip(output, reference, labels, strict=True):
         sums, counts = np.zeros(cells), np.zeros(cells)
         for top, band in frame_bands(frame_output, frame_reference, window, **options):
