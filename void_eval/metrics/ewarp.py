@@ -137,12 +137,14 @@ class EwarpAccumulator(PairAccumulator):
     def _frame_state(self, chunk: ScoreChunk, index: int) -> _FrameState:
         source_video = chunk.stream(self.flow_source)
         self._missing_source |= source_video is None
-        regions = {name: None if mask is None else chunk.region(mask)[index] for name, mask in _REGION_MASKS.items()}
-        state = _FrameState(chunk.output[index], None if source_video is None else source_video[index], {})
-        state.regions = {name: regions[name] for name in self.regions}
-        if self.flow_source == "output":
-            state.source = state.output
-        height, width = state.output.shape[:2]
+        output = chunk.output[index]
+        source = output if source_video is None or self.flow_source == "output" else source_video[index]
+        regions = {
+            name: None if _REGION_MASKS[name] is None else chunk.region(_REGION_MASKS[name])[index]
+            for name in self.regions
+        }
+        state = _FrameState(output, None if source_video is None else source, regions)
+        height, width = output.shape[:2]
         working = self._working_size(height, width)
         if working != (height, width):
             self._resized = ((height, width), working)
