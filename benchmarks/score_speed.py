@@ -5,7 +5,8 @@ counterfactual and an output (:mod:`upscaled_clips`), scored with every default 
 E_warp, flicker, the physics and no-reference metrics) by :func:`void_eval.metrics.score.score_clip`. LPIPS and
 SSIM of one 1080p frame first load the weights (and, on a GPU, warm cuDNN); then the timed run. Printed: frames/s,
 seconds per metric and where it ran. With ``--device cuda`` the same clip is also scored on the CPU in this
-process, and the ratio is printed: only LPIPS and SSIM run on the GPU (``score_clip``'s ``device``); E_warp's DIS
+process, and the ratio is printed: LPIPS and SSIM (preservation's too) run on the GPU (``score_clip``'s
+``device``), from each chunk's frames uploaded once to the region sums, SSIM a whole chunk at a time; E_warp's DIS
 flow and the other metrics stay on the CPU, so the GPU figure is bounded by those.
 
 ``--write`` records the figures in ``benchmarks/results/score_speed.json`` under the device's name (a GPU's as

@@ -23,7 +23,7 @@ MODULES = [
 
 
 def test_the_modules_with_examples_are_found():
-    assert {"psnr", "ssim", "lpips", "winograd", "ewarp"} <= set(MODULES)
+    assert {"psnr", "ssim", "lpips", "ewarp", "warp", "spec", "registry", "regions"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

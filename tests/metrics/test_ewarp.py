@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import cv2
 import numpy as np
 import pytest
@@ -14,8 +11,9 @@ from tests.metrics._fidelity_cases import bigben
 from tests.metrics._scenes import physics_scene, smooth_texture
 from void_eval.errors import InputError, MissingExtraError
 from void_eval.metrics.base import ScoreChunk
-from void_eval.metrics.ewarp import EwarpAccumulator, occlusion_mask, warp_backward, warping_error
+from void_eval.metrics.ewarp import EwarpAccumulator, warping_error
 from void_eval.metrics.flow import DisFlow, FarnebackFlow, RaftFlow, get_flow_provider
+from void_eval.metrics.warp import occlusion_mask, warp_backward
 from void_eval.quadmask import Quadmask
 
 
@@ -334,12 +332,12 @@ def _random_pair(seed: int, height: int = 37, width: int = 53, rough: bool = Fal
 @pytest.mark.parametrize("band_pixels", [200, 1 << 15])
 @pytest.mark.parametrize("rough", [False, True])
 def test_banded_pair_error_equals_plain_numpy_transcriptions(monkeypatch, band_pixels: int, rough: bool) -> None:
-    from void_eval.metrics import ewarp
+    from void_eval.metrics import warp
 
-    monkeypatch.setattr(ewarp, "_BAND_PIXELS", band_pixels)  # 200 px: bands of 3 rows, the last one 1 row
+    monkeypatch.setattr(warp, "_BAND_PIXELS", band_pixels)  # 200 px: bands of 3 rows, the last one 1 row
     for seed in range(3):
         current, following, forward, backward, region = _random_pair(seed, rough=rough)
-        ours = ewarp.pair_warping_error(current, following, forward, backward, {"frame": None, "remove": region})
+        ours = warp.pair_warping_error(current, following, forward, backward, {"frame": None, "remove": region})
         visible, plain = _whole_frame_float32(current, following, forward, backward, region)
         np.testing.assert_array_equal(~occlusion_mask(backward, forward), visible)  # bit-identical float32 mask
         # independent float64 transcription: scipy warps, the reference's detect_occlusion(bw_flow, fw_flow)
@@ -361,38 +359,30 @@ def test_banded_pair_error_equals_plain_numpy_transcriptions(monkeypatch, band_p
             assert ours[name][0] == pytest.approx(reference[name][0], rel=1e-6)
 
 
-def test_buffers_are_reused_and_resized(monkeypatch) -> None:
-    from void_eval.metrics import ewarp
+def test_pairs_of_other_shapes_are_refused() -> None:
+    from void_eval.metrics.warp import pair_warping_error
 
-    workspace = ewarp._Workspace()
     small, large = _random_pair(0, 20, 36), _random_pair(1, 40, 50)
-    for current, following, forward, backward, region in (small, large, small):
-        regions = {"frame": None, "remove": region}
-        fresh = ewarp.pair_warping_error(current, following, forward, backward, regions)
-        assert ewarp.pair_warping_error(current, following, forward, backward, regions, workspace=workspace) == fresh
-    assert {buffer.shape[:2] for buffer in workspace._buffers.values()} == {(20, 36)}
     with pytest.raises(ValueError, match="pair shapes differ"):
-        ewarp.pair_warping_error(small[0], small[1], large[2], large[3], {"frame": None})
+        pair_warping_error(small[0], small[1], large[2], large[3], {"frame": None})
 
 
 def test_large_frames_keep_no_scratch_and_give_the_same_values(monkeypatch) -> None:
-    from void_eval.metrics import ewarp, flow
+    from void_eval.metrics import flow
 
     video = translated_clip(frames=4, step=3)
     mask = Quadmask(np.full(video.shape[:3], 255, np.uint8))
     kept = DisFlow(preset="fast")
     expected_flows = [kept.flow(video[t], video[t + 1]) for t in range(3)]
     expected = warping_error(video, mask, preset="fast")
-    for module in (flow, ewarp):  # as if 60x80 were above the 1 Mpx limit
-        monkeypatch.setattr(module, "KEEP_SCRATCH_MAX_PIXELS", 100)
+    monkeypatch.setattr(flow, "KEEP_SCRATCH_MAX_PIXELS", 100)  # as if 60x80 were above the 1 Mpx limit
     fresh = DisFlow(preset="fast")
     for t in range(3):
         np.testing.assert_array_equal(fresh.flow(video[t], video[t + 1]), expected_flows[t])
-    assert fresh._idle == [] and len(kept._idle) == 1  # no DIS instance kept above the limit; one below
+    assert fresh._kept is None and kept._kept is not None  # no DIS instance kept above the limit; one below
     accumulator = EwarpAccumulator(preset="fast")
     accumulator.update(ScoreChunk(start=0, output=video, input=video, mask=mask))
     assert accumulator.compute() == expected
-    assert accumulator._workspaces == []
 
 
 def test_a_tiny_frame_does_not_coarsen_the_flow_of_later_larger_ones() -> None:
@@ -404,19 +394,18 @@ def test_a_tiny_frame_does_not_coarsen_the_flow_of_later_larger_ones() -> None:
     np.testing.assert_array_equal(used.flow(frames[0], frames[1]), expected)
 
 
-class _RecordingFlow:
-    """A provider that records the thread of every call (``concurrent_calls`` as given); raises on call ``fail_at``."""
+class _FailingFlow:
+    """DIS flow that raises on call ``fail_at``."""
 
-    def __init__(self, concurrent: bool, fail_at: int | None = None) -> None:
+    def __init__(self, fail_at: int | None = None) -> None:
         self.inner = DisFlow(preset="fast")
         self.name = self.inner.name
-        self.concurrent_calls = concurrent
         self.fail_at = fail_at
-        self.threads: list[str] = []
+        self.calls = 0
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-        self.threads.append(threading.current_thread().name)
-        if len(self.threads) == self.fail_at:
+        self.calls += 1
+        if self.calls == self.fail_at:
             raise RuntimeError("flow failed")
         return self.inner.flow(first, second)
 
@@ -426,68 +415,16 @@ def _scene_clip(frames: int) -> tuple[np.ndarray, Quadmask]:
     return scene["factual"], Quadmask.from_counterfactual(scene["factual"], scene["counterfactual"], scene["removed"])
 
 
-def test_pairs_on_threads_give_the_values_of_one_pair_at_a_time(monkeypatch) -> None:
-    from void_eval.metrics import ewarp
-
-    video, mask = _scene_clip(9)
-    monkeypatch.setattr(cv2, "getNumThreads", lambda: 2)  # as on 2 cores, whatever this machine has
-    results = {}
-    for concurrent in (True, False):
-        provider = _RecordingFlow(concurrent)
-        accumulator = EwarpAccumulator(flow=provider)
-        for start in (0, 5):
-            accumulator.update(
-                ScoreChunk(start, video[start : start + 5], video[start : start + 5], mask[start : start + 5])
-            )
-        results[concurrent] = accumulator.compute()
-        names = set(provider.threads)
-        assert len(provider.threads) == 16
-        if concurrent:  # on the pool's threads (two at most; one may finish every tiny pair), never the caller's
-            assert 1 <= len(names) <= 2 and all(name.startswith("ewarp") for name in names)
-            assert 1 <= len(accumulator._workspaces) <= 2  # 2 when two pairs overlapped in time
-        else:
-            assert names == {threading.current_thread().name}
-    assert results[True] == results[False]
-    assert results[True]["remove"].count == 8
-    # one pair at a time: OpenCV told to use one thread, a chunk bringing one pair, frames above the size limit
-    for setting in ("one thread", "one pair", "large frames"):
-        provider = _RecordingFlow(True)
-        accumulator = EwarpAccumulator(flow=provider)
-        with monkeypatch.context() as patch:
-            if setting == "one thread":
-                patch.setattr(cv2, "getNumThreads", lambda: 1)
-            if setting == "large frames":
-                patch.setattr(ewarp, "PARALLEL_PAIRS_MAX_PIXELS", video.shape[1] * video.shape[2] - 1)
-            for start in range(0, 9, 1 if setting == "one pair" else 9):
-                stop = start + (1 if setting == "one pair" else 9)
-                accumulator.update(ScoreChunk(start, video[start:stop], video[start:stop], mask[start:stop]))
-        assert set(provider.threads) == {threading.current_thread().name}, setting
-        assert accumulator.compute() == results[True], setting
-
-
-@pytest.mark.parametrize("concurrent", [True, False])
-def test_an_update_that_fails_part_way_leaves_no_result(monkeypatch, concurrent: bool) -> None:
+def test_an_update_that_fails_part_way_leaves_no_result() -> None:
     video, mask = _scene_clip(6)
-    monkeypatch.setattr(cv2, "getNumThreads", lambda: 2)
-    accumulator = EwarpAccumulator(flow=_RecordingFlow(concurrent, fail_at=5))
+    accumulator = EwarpAccumulator(flow=_FailingFlow(fail_at=5))
     with pytest.raises(RuntimeError, match="flow failed"):
         accumulator.update(ScoreChunk(0, video, video, mask))
     with pytest.raises(RuntimeError, match="failed part-way"):
         accumulator.compute()
     with pytest.raises(RuntimeError, match="failed part-way"):
         accumulator.update(ScoreChunk(6, video[:1], video[:1], mask[:1]))
-    merged = EwarpAccumulator(flow=_RecordingFlow(concurrent))
+    merged = EwarpAccumulator(flow=_FailingFlow())
     merged.merge(accumulator)
     with pytest.raises(RuntimeError, match="failed part-way"):
         merged.compute()
-
-
-def test_dis_gives_each_thread_its_own_instance() -> None:
-    frames, _, _ = bigben(3)
-    provider = DisFlow(preset="fast")
-    expected = [provider.flow(frames[t], frames[t + 1]) for t in range(2)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for _ in range(3):
-            flows = list(pool.map(provider.flow, frames[:2], frames[1:3]))
-            for flow, reference in zip(flows, expected, strict=True):
-                np.testing.assert_array_equal(flow, reference)

@@ -16,14 +16,7 @@ import torch
 
 from tests.metrics._fidelity_cases import bigben, check_chunking, four_level_mask
 from void_eval.metrics.base import ScoreChunk
-from void_eval.metrics.lpips import (
-    LpipsAccumulator,
-    LpipsNetwork,
-    load_lpips_network,
-    lpips,
-    lpips_map,
-    pixel_batch,
-)
+from void_eval.metrics.lpips import LpipsAccumulator, LpipsNetwork, load_lpips_network, lpips, lpips_map, region_weights
 from void_eval.quadmask import Quadmask
 from void_eval.weights import MissingWeightsError, NumpyOnlyUnpickler, load_numpy_pickle, locate_weight
 
@@ -86,7 +79,7 @@ def test_spatial_map_matches_official_upsampling_and_regions_average_it():
             torch.nn.Upsample(size=output.shape[1:3], mode="bilinear", align_corners=False)(layer) for layer in layers
         )[:, 0].numpy()
         scalars = sum(layer.mean(dim=(1, 2, 3)) for layer in layers).numpy()
-    maps = lpips_map(output, reference)  # float32, scaling folded into the first layer, fast convolutions
+    maps = lpips_map(output, reference)  # float32, channels-last, through torch's layers
     assert expected.max() > 0.5
     assert np.abs(maps - expected).max() < 5e-6  # measured 2.4e-6 (the float32 official path: 1.6e-6)
     assert np.abs(lpips(output, reference) - scalars).max() < 2e-7  # measured 6e-8
@@ -122,13 +115,9 @@ def test_large_frames_in_row_bands_equal_the_whole_frame(monkeypatch, net):
         assert len(bands) > 1 and bands[0][0] == 0 and bands[-1][1] == 360
         assert all(start % 16 == 0 for start, _ in bands)
         with torch.inference_mode():
-            scalar, banded = module._pair_layers(
-                network, output[0], reference[0], spatial=True, band_pixels=band_pixels
-            )
-            whole_scalar, unbanded = module._pair_layers(
-                network, output[0], reference[0], spatial=True, band_pixels=10**9
-            )
-        assert scalar == pytest.approx(whole_scalar, rel=1e-6)
+            banded = module.pair_layers(network, output[0], reference[0], band_pixels=band_pixels)
+            unbanded = module.pair_layers(network, output[0], reference[0], band_pixels=10**9)
+        assert module._frame_scalar(banded) == pytest.approx(module._frame_scalar(unbanded), rel=1e-6)
         for piece, full in zip(banded, unbanded, strict=True):
             assert piece.shape == full.shape
             assert float((piece - full).abs().max()) <= 1e-5 * float(full.abs().max())
@@ -140,100 +129,61 @@ def test_large_frames_in_row_bands_equal_the_whole_frame(monkeypatch, net):
 
 
 @pytest.mark.parametrize("net", ["alex", "vgg"])
-def test_fast_convolutions_equal_the_plain_network(monkeypatch, net):
-    import void_eval.metrics.lpips as module
-
-    calls = []
-    nnpack = torch._nnpack_spatial_convolution
-    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", lambda *args: calls.append("fft") or nnpack(*args))
-    winograd = module.winograd_conv3x3
-    monkeypatch.setattr(module, "winograd_conv3x3", lambda *args: calls.append("winograd") or winograd(*args))
-    reference, output, _ = bigben(1)
-    network = load_lpips_network(net, "cpu")
-    batch = torch.from_numpy(np.stack([output[0], reference[0]])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    with torch.inference_mode():
-        fast = network.features(batch)
-        # alex: the 5x5 layer by NNPACK's FFT, the three 3x3 layers by Winograd; vgg: its 9 widest 3x3 layers
-        fft = ["fft"] if module._nnpack_available() else []
-        assert calls == (fft + ["winograd"] * 3 if net == "alex" else ["winograd"] * 9)
-        # raw pixels, the scaling folded into the first layer (what the metric runs)
-        from_pixels = list(network.pixel_features(pixel_batch(network, [output[0], reference[0]])))
-        for plain, fast_tap, pixel_tap in zip(textbook_taps(network, batch), fast, from_pixels, strict=True):
-            for tap in (fast_tap, pixel_tap):
-                assert float((tap - plain).abs().max()) <= 1e-5 * float(plain.abs().max())
-
-
-@pytest.mark.parametrize("net", ["alex", "vgg"])
 def test_a_float64_network_runs_in_float64(net):
-    """NNPACK takes only float32: a float64 network gets the direct 5x5 convolution (it raised before); the folded
-    first layer is made in the network's dtype."""
     frames = np.random.default_rng(3).integers(0, 256, (2, 48, 64, 3), dtype=np.uint8)
     batch = torch.from_numpy(frames).permute(0, 3, 1, 2).double() / 127.5 - 1
     network = LpipsNetwork(net).double()
     with torch.inference_mode():
-        features = network.features(batch)
-        # the scaling folded into the first layer, in float64 too
-        from_pixels = list(network.pixel_features(pixel_batch(network, frames)))
-        for plain, fast_tap, pixel_tap in zip(textbook_taps(network, batch), features, from_pixels, strict=True):
-            for tap in (fast_tap, pixel_tap):
-                assert tap.dtype == torch.float64
-                assert float((tap - plain).abs().max()) <= 1e-10 * float(plain.abs().max())
+        features = network.features(batch.contiguous(memory_format=torch.channels_last))
+        for plain, tap in zip(textbook_taps(network, batch), features, strict=True):
+            assert tap.dtype == torch.float64
+            assert float((tap - plain).abs().max()) <= 1e-10 * float(plain.abs().max())
 
 
-@pytest.mark.parametrize("shape", [(2, 192, 89, 159), (1, 5, 7, 9), (1, 2, 3, 3), (2, 3, 4, 4)])
-@pytest.mark.parametrize(("kernel", "stride"), [(3, 2), (2, 2)])
-def test_max_pool_of_any_layout_equals_torch(shape, kernel, stride):
-    from void_eval.metrics.lpips import _max_pool
+@pytest.mark.parametrize("size", [(45, 80), (23, 40), (11, 20), (360, 640)])
+def test_region_means_from_the_adjoint_equal_upsample_then_average(size):
+    """The region sum of a bilinearly upsampled map is the layer map weighted by the adjoint of the upsampling."""
+    generator = torch.Generator().manual_seed(sum(size))
+    layer = torch.rand((1, 1, *size), generator=generator, dtype=torch.float64)
+    masks = (torch.rand((4, 360, 640), generator=generator) > 0.7).double()
+    masks[1] = 0
+    masks[2, 100:140, 30:300] = 1  # a block, as quadmask regions are
+    upsampled = torch.nn.functional.interpolate(layer, size=(360, 640), mode="bilinear", align_corners=False)[0]
+    expected = (masks * upsampled).sum(dim=(1, 2))
+    ours = (region_weights(masks, size) * layer[0]).sum(dim=(1, 2))
+    assert torch.allclose(ours, expected, rtol=1e-12, atol=1e-9) and float(expected[1]) == 0.0
+    with torch.inference_mode():  # float32, as the accumulator calls it
+        single = (region_weights(masks.float(), size) * layer[0].float()).sum(dim=(1, 2), dtype=torch.float64)
+        assert torch.allclose(single, expected, rtol=1e-5)
 
-    x = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
-    expected = torch.nn.functional.max_pool2d(x, kernel, stride)
-    for layout in (x, x.contiguous(memory_format=torch.channels_last), x.transpose(2, 3).contiguous().transpose(2, 3)):
-        assert torch.equal(_max_pool(layout, kernel, stride), expected)
 
-
-def test_max_pool_of_a_map_smaller_than_the_window_raises_as_torch_does():
-    from void_eval.metrics.lpips import _max_pool
-
-    with pytest.raises(RuntimeError, match="too small"):
-        _max_pool(torch.randn(1, 2, 2, 7), 3, 2)
-
-
-@pytest.mark.parametrize("spatial", [False, True])
-def test_no_layer_s_features_outlive_it_while_the_next_layers_run(monkeypatch, spatial):
-    """At 4K a layer's features are 30-130 MB: each must be freed before later convolutions run (zip and
-    enumerate used to keep the last tuple, so relu1 lived through the 5x5 layer)."""
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_no_layer_s_features_outlive_it_while_the_next_layers_run(monkeypatch, net):
+    """At 4K a layer's features are 30-130 MB: each must be freed before later convolutions run."""
     import void_eval.metrics.lpips as module
 
     refs, alive = [], []
-    taps, convolve = LpipsNetwork._taps, LpipsNetwork._convolve
+    iter_features = LpipsNetwork.iter_features
 
-    def recorded_taps(self, x, *, start=0):
-        inner = taps(self, x, start=start)
-        del x  # this wrapper must not hold the first layer's output either
-        for tap in inner:
+    def recorded(self, images):
+        for tap in iter_features(self, images):
             refs.append(weakref.ref(tap))
             yield tap
             del tap
 
-    def watched_convolve(self, index, x):  # any earlier layer's features still referenced, other than the input?
-        alive.append([ref() is not None and ref() is not x for ref in refs])
-        return convolve(self, index, x)
+    def watch(conv, args):  # any earlier layer's features still referenced, other than this layer's input?
+        alive.append([ref() is not None and ref() is not args[0] for ref in refs])
 
-    monkeypatch.setattr(LpipsNetwork, "_taps", recorded_taps)
-    monkeypatch.setattr(LpipsNetwork, "_convolve", watched_convolve)
+    monkeypatch.setattr(LpipsNetwork, "iter_features", recorded)
+    network = LpipsNetwork(net).to(memory_format=torch.channels_last)
+    hooks = [conv.register_forward_pre_hook(watch) for conv in network.convs]
     frames = np.random.default_rng(4).integers(0, 256, (2, 64, 96, 3), dtype=np.uint8)
     with torch.inference_mode():
-        module._pair_layers(load_lpips_network("alex", "cpu"), frames[0], frames[1], spatial=spatial)
-    assert len(refs) == 5 and len(alive) == 4  # conv1..conv4 run after a tap
+        module.pair_layers(network, frames[0], frames[1])
+    for hook in hooks:
+        hook.remove()
+    assert len(refs) == 5 and len(alive) == len(network.convs)
     assert not any(any(flags) for flags in alive), alive
-
-
-def test_pixel_batch_refuses_frames_it_cannot_lay_out():
-    network = load_lpips_network("alex", "cpu")
-    frame = np.zeros((40, 48, 3), np.uint8)
-    for frames in ([], [frame, frame[:, :40]], [frame.astype(np.float32)], [frame[..., 0]]):
-        with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8 of one size"):
-            pixel_batch(network, frames)
 
 
 def test_empty_region_is_nan_and_missing_counterfactual_raises():

@@ -220,7 +220,9 @@ def test_shadow_residual_is_a_magnitude_with_the_direction_in_the_note() -> None
     assert "than the input" not in half_left.note
     assert darker.value == pytest.approx(2.0) and "darker than the counterfactual and than the input" in darker.note
     assert all(value.value >= 0 for value in (perfect, over, far_over, half_left, darker))
-    assert ShadowResidualAccumulator(None).info.value_range == (0.0, float("inf"))
+    from void_eval.metrics.registry import get_spec
+
+    assert get_spec("shadow_residual").value_range == (0.0, float("inf"))
 
 
 def test_shadow_residual_reads_the_mask_video_in_chunks(tmp_path, scene) -> None:

@@ -50,7 +50,7 @@ def test_preset_equals_the_classic_protocol_on_real_frames():
     psnr_value, ssim_value = (accumulator.compute()["frame"] for accumulator in accumulators)
     assert psnr_value.value == scores["psnr"] and ssim_value.value == scores["ssim"]
     assert "432x240" in psnr_value.note and "uniform 65x65" in ssim_value.note
-    assert [accumulator.info.name for accumulator in accumulators] == ["psnr", "ssim"]
+    assert [accumulator.name for accumulator in accumulators] == ["psnr", "ssim"]
 
 
 def test_composite_keeps_ground_truth_outside_the_dilated_hole():

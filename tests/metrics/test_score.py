@@ -9,7 +9,9 @@ import pytest
 
 from tests.metrics._scenes import write_physics_clip
 from void_eval.errors import InputError
+from void_eval.metrics.base import Accumulator, MetricValue
 from void_eval.metrics.score import ROW_COLUMNS, score_clip
+from void_eval.metrics.spec import MetricSpec, Row
 from void_eval.video import read_video, write_video
 
 OWN_METRICS = ["ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam"]
@@ -137,12 +139,28 @@ def test_bad_arguments(physics_clip) -> None:
 
 
 def test_registry_lists_every_metric_and_loads_lazily() -> None:
-    from void_eval.metrics.registry import METRICS
+    import subprocess
+    import sys
+
+    from void_eval.metrics.registry import METRICS, get_spec
     from void_eval.metrics.score import DEFAULT_METRICS
+    from void_eval.metrics.spec import _load
 
     assert set(DEFAULT_METRICS) <= set(METRICS.names())
     for name in ("ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam", "psnr"):
-        assert hasattr(METRICS.get(name), "update")
+        assert hasattr(_load(get_spec(name).factory), "update")
+    # the specs say everything the runner and report need without importing torch or any accumulator
+    code = "import sys, void_eval.metrics.registry as r; r.row_infos(r.DEFAULT_METRICS); print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_rows_carry_their_direction_from_the_spec(physics_clip) -> None:
+    folder, outputs = physics_clip
+    table = score_clip(folder, outputs["cf"], metrics=["motion_iou", "seam", "flicker"])
+    directions = dict(zip(table.metric, table.higher_is_better, strict=False))
+    assert directions == {
+        "motion_iou": True, "motion_iou_st": True, "motion_iou_weighted": True, "seam": False, "flicker": True
+    }  # fmt: skip
 
 
 def test_propainter_preset_rows(tmp_path) -> None:
@@ -154,26 +172,53 @@ def test_propainter_preset_rows(tmp_path) -> None:
     assert table.attrs["meta"]["preset"] == "propainter"
 
 
+class FrameCount(Accumulator):
+    """A plugin metric: frames seen."""
+
+    name = "frame_count"
+    state = ("frames",)
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def update(self, chunk) -> None:
+        self.frames += len(chunk.output)
+
+    def compute(self):
+        return {"frame": MetricValue(float(self.frames), count=self.frames)}
+
+
+def _frame_count_spec(**changes) -> MetricSpec:
+    spec = {"name": "frame_count", "factory": FrameCount, "rows": (Row("frame_count", True, (0, math.inf)),)}
+    return MetricSpec(**spec, regions=("frame",), reference="output", needs_ground_truth=False, **changes)
+
+
 def test_plugin_metric_from_the_registry(physics_clip, monkeypatch) -> None:
-    from void_eval.metrics.base import MetricInfo, MetricValue
     from void_eval.metrics.registry import METRICS
 
-    class FrameCount:
-        info = MetricInfo("frame_count", True, False, (0, math.inf), ("frame",), "output")
-
-        def __init__(self) -> None:
-            self.frames = 0
-
-        def update(self, chunk) -> None:
-            self.frames += len(chunk.output)
-
-        def compute(self):
-            return {"frame": MetricValue(float(self.frames), count=self.frames)}
-
-    monkeypatch.setitem(METRICS._loaded, "frame_count", FrameCount)
+    monkeypatch.setitem(METRICS._loaded, "frame_count", _frame_count_spec())
     folder, outputs = physics_clip
     table = score_clip(folder, outputs["cf"], metrics=["frame_count"], chunk_size=3)
     assert values(table) == {("frame_count", "frame"): 10.0}
+    first, second = FrameCount(), FrameCount()  # merge, declared once for every metric: the state adds
+    first.frames, second.frames = 3, 4
+    first.merge(second)
+    assert first.compute()["frame"].value == 7.0
+
+
+def test_a_metric_outside_its_scenario_families_is_nan_with_the_reason(physics_clip, monkeypatch) -> None:
+    from void_eval.metrics.registry import METRICS
+
+    folder, outputs = physics_clip  # meta.json: scenario "synthetic-push"
+    monkeypatch.setitem(METRICS._loaded, "frame_count", _frame_count_spec(families=("collision", "shadow")))
+    table = score_clip(folder, outputs["cf"], metrics=["frame_count", "flicker"])
+    row = table[table.metric == "frame_count"].iloc[0]
+    assert math.isnan(row.value) and row.note == (
+        "not applicable: frame_count applies to scenario families collision, shadow; this clip is 'synthetic-push'"
+    )
+    assert not math.isnan(values(table)[("flicker", "frame")])
+    monkeypatch.setitem(METRICS._loaded, "frame_count", _frame_count_spec(families=("synthetic-push",)))
+    assert values(score_clip(folder, outputs["cf"], metrics=["frame_count"]))[("frame_count", "frame")] == 10.0
 
 
 def test_metric_options_reach_the_accumulators(physics_clip) -> None:

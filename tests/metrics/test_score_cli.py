@@ -33,7 +33,9 @@ def test_json_document(clip_and_output, capsys, monkeypatch) -> None:
     assert code == 0
     assert set(document) == {"clip", "output", "rows", "meta"}
     assert document["clip"] == str(folder) and document["output"] == str(output)
-    assert all(set(row) == {"region", "metric", "reference", "value", "note"} for row in document["rows"])
+    assert all(
+        set(row) == {"region", "metric", "reference", "value", "higher_is_better", "note"} for row in document["rows"]
+    )
     by_key = {(row["metric"], row["region"]): row for row in document["rows"]}
     assert by_key[("cf_score", "affected")]["value"] == 1.0
     assert document["meta"]["trimmed"]["to_frames"] == 6
@@ -58,6 +60,17 @@ def test_length_mismatch_is_a_one_line_error(clip_and_output, capsys) -> None:
 def test_bad_preset_is_a_usage_error(clip_and_output) -> None:
     folder, output = clip_and_output
     assert main(["score", str(folder), str(output), "--preset", "classic"]) == 2
+
+
+def test_metrics_option_selects_metrics(clip_and_output, capsys) -> None:
+    folder, output = clip_and_output
+    args = ["score", str(folder), str(output), "--json", "--trim-to-input", "--metrics", "flicker, cf_score"]
+    assert main(args) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert {row["metric"] for row in document["rows"]} == {"flicker", "cf_score"}
+    assert document["meta"]["metrics"] == ["flicker", "cf_score"]
+    assert main(["score", str(folder), str(output), "--metrics", "flickr"]) == 2
+    assert "did you mean 'flicker'" in capsys.readouterr().err
 
 
 def test_table_output(clip_and_output, capsys, monkeypatch) -> None:

@@ -10,6 +10,7 @@ from skimage.metrics import structural_similarity
 
 from tests.metrics._fidelity_cases import bigben, check_chunking, four_level_mask
 from void_eval.metrics.base import ScoreChunk
+from void_eval.metrics.regions import ROW_REGION_TO_QUADMASK
 from void_eval.metrics.ssim import SsimAccumulator, ssim, ssim_map
 from void_eval.quadmask import Quadmask
 
@@ -100,24 +101,40 @@ def test_bad_options_and_inputs_raise():
         SsimAccumulator().merge(SsimAccumulator(precision="float64"))
 
 
-def test_torch_filter_used_on_cuda_equals_the_opencv_filter():
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_the_torch_path_of_cuda_equals_skimage_on_cpu_tensors(precision):
     import torch
 
-    from void_eval.metrics.ssim import SsimWindow, _filter_valid_cpu, _filter_valid_torch, _ssim_formula
+    from void_eval.metrics.regions import REGION_CELLS, chunk_cells
+    from void_eval.metrics.ssim_maps import SsimWindow, torch_ssim_maps
 
-    planes = np.random.default_rng(1).normal(0, 50, (4, 40, 52))
-    for window in (
-        SsimWindow.build("gaussian", win_size=None, sigma=1.5, sample_covariance=None),
-        SsimWindow.build("uniform", win_size=9, sigma=1.5, sample_covariance=None),
-    ):
-        expected = _filter_valid_cpu(planes, window.kernel(), window.pad)
-        ours = _filter_valid_torch(torch.from_numpy(planes), window.kernel()).numpy()
-        assert np.abs(ours - expected).max() < 1e-9
-    # the SSIM formula runs on numpy arrays (CPU) and torch tensors (CUDA) alike
-    moments = np.abs(np.random.default_rng(2).normal(100, 30, (5, 20, 30)))
-    from_numpy = _ssim_formula(moments.copy(), 3.0, scale=1.0, c1=6.5, c2=58.5)
-    from_torch = _ssim_formula(torch.from_numpy(moments.copy()), 3.0, scale=1.0, c1=6.5, c2=58.5).numpy()
-    assert np.abs(from_numpy - from_torch).max() < 1e-12
+    reference, output, mask = bigben(3)
+    tolerance = 1e-6 if precision == "float32" else 1e-10
+    for window, options in [("gaussian", {**GAUSSIAN, "use_sample_covariance": False}), ("uniform", {})]:
+        spec = SsimWindow.build(window, win_size=None, sigma=1.5, sample_covariance=None)
+        skimage_options = options or {"data_range": 255, "channel_axis": -1, "win_size": spec.size}
+        maps = torch_ssim_maps(
+            torch.from_numpy(output), torch.from_numpy(reference), spec, data_range=255.0, precision=precision
+        ).numpy()
+        for frame_map, a, b in zip(maps, output, reference, strict=True):
+            mean, full = structural_similarity(a, b, full=True, **skimage_options)
+            assert abs(frame_map.mean(dtype=np.float64) - mean) < tolerance  # as the CPU path's frame values
+            if precision == "float64":  # every pixel
+                assert np.abs(frame_map - full.mean(axis=-1)[spec.pad : -spec.pad, spec.pad : -spec.pad]).max() < 1e-10
+    # the region sums the CUDA path takes from those maps equal the CPU path's
+    accumulator = SsimAccumulator(reference="counterfactual", precision=precision)
+    chunk = ScoreChunk(0, output, output, mask, reference)
+    groups = {region: REGION_CELLS[region] for region in accumulator.regions}
+    cpu = list(accumulator.records(output, reference, chunk_cells(chunk), groups))
+    from void_eval.metrics import ssim_maps as module
+
+    on_torch = module.torch_records(  # what a CUDA accumulator runs, here on CPU tensors
+        torch.from_numpy(output), torch.from_numpy(reference), chunk_cells(chunk), tuple(groups), groups,
+        accumulator.window, "cpu", data_range=255.0, precision=precision,
+    )  # fmt: skip
+    for ours, theirs in zip(on_torch, cpu, strict=True):
+        for region, (total, count) in theirs.items():
+            assert ours[region][1] == count and ours[region][0] == pytest.approx(total, rel=1e-6, abs=1e-9)
 
 
 def test_cuda_equals_cpu():
@@ -135,7 +152,7 @@ def test_cuda_equals_cpu():
     ids=["gaussian", "uniform65", "gaussian-float64"],
 )
 def test_row_bands_change_no_value(monkeypatch, options):
-    from void_eval.metrics import ssim as ssim_module
+    from void_eval.metrics import ssim_maps as ssim_module
 
     reference, output, mask = bigben(2)  # 360 x 544: many 40-row bands (Gaussian), 3 bands of 256 rows (65x65)
     monkeypatch.setattr(ssim_module, "_BAND_PIXELS", 1 << 30)
@@ -145,7 +162,8 @@ def test_row_bands_change_no_value(monkeypatch, options):
     spec = ssim_module.SsimWindow.build(
         options.get("window", "gaussian"), win_size=options.get("win_size"), sigma=1.5, sample_covariance=None
     )
-    assert ssim_module._band_rows(spec, 544) == 8 * spec.pad < whole.shape[1]
+    ranges = ssim_module._band_ranges(360, 544, spec)
+    assert ranges[0][1] - ranges[0][0] == 8 * spec.pad < whole.shape[1]
     banded = ssim_map(output, reference, **options)
     np.testing.assert_array_equal(banded, whole)  # bit-identical, as the module docstring says
     assert ssim(output, reference, mask=mask.region("keep"), **options) == pytest.approx(whole_mean, rel=1e-14, abs=0)
@@ -160,7 +178,7 @@ def test_row_bands_change_no_value(monkeypatch, options):
 
 
 def test_accumulator_region_sums_in_bands_equal_the_whole_map(monkeypatch):
-    from void_eval.metrics import ssim as ssim_module
+    from void_eval.metrics import ssim_maps as ssim_module
 
     reference, output, _ = bigben(3)
     mask = four_level_mask(3, *reference.shape[1:3])
@@ -173,48 +191,8 @@ def test_accumulator_region_sums_in_bands_equal_the_whole_map(monkeypatch):
         accumulator.update(ScoreChunk(0, output, output, mask, reference))
         results.append(accumulator.compute())
     for name in ("frame", "remove", "affected", "keep", "boundary"):
-        region = np.ones(mask.levels.shape, bool) if name == "frame" else ssim_module.region_masks(mask, (name,))[name]
+        region = np.ones(mask.levels.shape, bool) if name == "frame" else mask.region(ROW_REGION_TO_QUADMASK[name])
         inside = region[:, 5:-5, 5:-5]
         assert results[1][name].count == results[0][name].count
         assert results[1][name].value == pytest.approx(results[0][name].value, rel=1e-14, abs=0)  # sums by band
         assert abs(results[1][name].value - full[inside].mean(dtype=np.float64)) < 1e-7
-
-
-def _score_with_thread_counts(monkeypatch, frames: int, counts: tuple[int, ...]) -> tuple[dict, list, list]:
-    """SSIM of ``frames`` BigBen frames at each OpenCV thread count: (results per count, pool sizes, band tops)."""
-    import cv2
-
-    import void_eval.metrics.ssim as module
-
-    reference, output, _ = bigben(frames)
-    mask = four_level_mask(frames, *reference.shape[1:3])
-    pools, tops = [], []
-    pool_class, band_map = module.ThreadPoolExecutor, module._ssim_band_map
-    monkeypatch.setattr(module, "ThreadPoolExecutor", lambda **options: pools.append(options) or pool_class(**options))
-    monkeypatch.setattr(
-        module, "_ssim_band_map", lambda *args, **options: tops.append(args[2]) or band_map(*args, **options)
-    )
-    threads = cv2.getNumThreads()
-    results = {}
-    try:
-        for count in counts:
-            cv2.setNumThreads(count)
-            accumulator = SsimAccumulator(reference="input")
-            accumulator.update(ScoreChunk(0, output, reference, mask))
-            results[count] = {name: value.value for name, value in accumulator.compute().items()}
-    finally:
-        cv2.setNumThreads(threads)
-    return results, [options["max_workers"] for options in pools], tops
-
-
-def test_frames_on_several_threads_give_the_single_thread_result(monkeypatch):
-    results, pools, _ = _score_with_thread_counts(monkeypatch, 4, (1, 3))
-    assert pools == [3]  # one thread: no pool; three: a pool of three
-    assert results[1] == results[3]  # bands summed in frame and band order: exactly the same
-
-
-def test_a_one_frame_chunk_is_split_into_bands_across_threads(monkeypatch):
-    results, pools, tops = _score_with_thread_counts(monkeypatch, 1, (1, 2))  # 544 x 360: two bands of the map
-    assert sorted(tops) == [0, 0, 240, 240]  # each run computed both bands (band tops 0 and 240)
-    assert pools == [2]  # two threads: the frame's two bands in a pool
-    assert results[1] == results[2]

@@ -16,7 +16,7 @@ from void_eval.methods.registry import get_method
 from void_eval.runner.cache import CellStore, cache_key, output_key_parts
 from void_eval.runner.cell import RESULT_COLUMNS, RunOptions
 from void_eval.runner.plan import discover_clips, make_plan, parse_method_specs
-from void_eval.runner.results import MIN_CLIPS_FOR_CI, aggregate, bootstrap_mean_ci, read_results
+from void_eval.runner.results import MIN_CLIPS_FOR_CI, aggregate, bootstrap_mean_ci, read_aggregates, read_results
 from void_eval.runner.run import run_benchmark
 
 
@@ -78,7 +78,10 @@ def test_run_resume_force_and_tables(clips_root, tmp_path_factory):
     assert record["methods"]["telea"]["params"]["radius"] == 3
     assert record["metric_info"]["psnr"]["higher_is_better"] is True
     assert all(cell["run_s"] is not None and cell["output_sha256"] for cell in record["cells"])
-    assert (run_dir / "aggregates.csv").exists() and (run_dir / "run.log").read_text().count("ran ") == 6
+    assert (run_dir / "run.log").read_text().count("ran ") == 6
+    aggregates = read_aggregates(run_dir)
+    assert set(aggregates.metric) == {"psnr", "cf_score", "flicker"} and aggregates.higher_is_better.all()
+    assert aggregates.higher_is_better.dtype == bool
 
     second = run_benchmark(root, specs, run_dir, options=_options(), progress=False)
     assert all(c.output_cached and c.scores_cached for c in second.cells)
@@ -158,6 +161,7 @@ def test_aggregate_counts_nan_and_keeps_groups_independent():
             "metric": ["psnr"] * 6,
             "reference": ["counterfactual"] * 6,
             "value": [10.0, np.nan, 20.0, 1.0, 2.0, 3.0],
+            "higher_is_better": [True] * 6,
             "note": ["", "empty region", "", "", "", ""],
         }
     )
@@ -165,6 +169,11 @@ def test_aggregate_counts_nan_and_keeps_groups_independent():
     assert table.loc["a", "mean"] == 15.0 and table.loc["a", "n_clips"] == 2 and table.loc["a", "n_nan"] == 1
     only_b = aggregate(rows[rows.method == "b"], n_boot=500, seed=3, min_clips=1).set_index("method")
     assert only_b.loc["b", "ci_low"] == table.loc["b", "ci_low"]
+    # each group carries its rows' direction, for the report's arrows; rows that disagree are an error
+    lower = rows.assign(metric="lpips", higher_is_better=False)
+    assert list(aggregate(pd.concat([rows, lower]), n_boot=500).higher_is_better) == [False, True, False, True]
+    with pytest.raises(ValueError, match="disagree on higher_is_better"):
+        aggregate(rows.assign(higher_is_better=[True, False] * 3), n_boot=500)
 
 
 def test_a_mean_over_too_few_clips_has_no_ci():
@@ -178,6 +187,7 @@ def test_a_mean_over_too_few_clips_has_no_ci():
             "metric": "psnr",
             "reference": "counterfactual",
             "value": [*values[:4], *values[:5]],
+            "higher_is_better": True,
             "note": "",
         }
     )

@@ -36,9 +36,3 @@ class SyncedVideo:
         frames = [next(self._iterator)[0] for _ in range(count)]
         self._position += count
         return np.stack(frames)
-
-    def __getstate__(self) -> dict:
-        return {"path": self.path}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"])

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from void_eval.metrics.base import ScoreChunk
+from void_eval.metrics.base import Accumulator, ScoreChunk
 
 #: Arrays up to this many bytes are kept as a plain copy (a 1080p RGB frame is 6.2 MB); larger ones are compressed.
 PACK_MIN_BYTES = 8 * 2**20
@@ -50,8 +50,9 @@ class PackedArray:
         return np.frombuffer(data, self.dtype).reshape(self.shape).copy()
 
 
-class PairAccumulator:
-    """Base class: subclasses define ``_frame_state(chunk, index)``, ``_add_pair(a, b)`` and ``_merge_sums(other)``.
+class PairAccumulator(Accumulator):
+    """Base class: subclasses define ``_frame_state(chunk, index)`` and ``_add_pair(a, b)``; their sums are the
+    attributes named in ``state`` (merged by :meth:`Accumulator.merge_state`).
 
     Attributes
     ----------
@@ -68,18 +69,11 @@ class PairAccumulator:
         self._first: Any = None
         self._last: Any = None
 
-    # -- subclass hooks ---------------------------------------------------------------------------------------
     def _frame_state(self, chunk: ScoreChunk, index: int) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _add_pair(self, previous: Any, current: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def _merge_sums(self, other: PairAccumulator) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _settings(self) -> tuple:
-        return ()
 
     def _pack_state(self, state: Any) -> Any:
         """The first frame's state as kept until a merge needs it (default: as is); see :class:`PackedArray`."""
@@ -89,7 +83,6 @@ class PairAccumulator:
         """Inverse of :meth:`_pack_state`."""
         return packed
 
-    # -- protocol ---------------------------------------------------------------------------------------------
     def update(self, chunk: ScoreChunk) -> None:
         """Add the pairs inside ``chunk`` and the one joining it to the previous chunk."""
         frames = len(chunk.output)
@@ -112,18 +105,14 @@ class PairAccumulator:
             self.start = chunk.start
         self.end = chunk.start + frames
 
-    def merge(self, other: PairAccumulator) -> None:
+    def merge(self, other: Accumulator) -> None:
         """Add ``other``'s sums; when ``other`` continues this accumulator's frames, add the joining pair."""
-        if type(other) is not type(self) or other._settings() != self._settings():
-            raise TypeError(f"cannot merge {type(other).__name__}{other._settings()} into {type(self).__name__}")
+        self.check_mergeable(other)  # the same class: ``other`` is a PairAccumulator
         if other.start is None:
             return
         if self.start is None:
-            self._merge_sums(other)
-            self.pairs = other.pairs
             self.start, self.end, self._first, self._last = other.start, other.end, other._first, other._last
-            return
-        if other.start == self.end:
+        elif other.start == self.end:
             self._add_pair(self._last, other._unpack_state(other._first))
             self.pairs += 1
             self._last, self.end = other._last, other.end
@@ -131,5 +120,5 @@ class PairAccumulator:
             self._add_pair(other._last, self._unpack_state(self._first))
             self.pairs += 1
             self._first, self.start = other._first, other.start
-        self._merge_sums(other)
+        self.merge_state(other)
         self.pairs += other.pairs

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from void_eval.metrics._exact import ExactSum
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
 from void_eval.quadmask import Quadmask
 
 
@@ -39,7 +39,7 @@ def _region_mse(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float:
     return int(np.einsum("ij,ij->", difference, difference, dtype=np.int64)) / difference.size
 
 
-class CfScoreAccumulator:
+class CfScoreAccumulator(Accumulator):
     """Streaming ``cf_score`` in region ``affected`` (see the module docstring).
 
     Parameters
@@ -48,18 +48,15 @@ class CfScoreAccumulator:
         Frames whose input and counterfactual differ less than this (MSE in 8-bit units over ``A_t``) are skipped.
     """
 
+    name = "cf_score"
+    reference = "counterfactual"
+    needs_ground_truth = True
+    state = ("score_sum", "frames_counted", "frames_empty", "frames_alike", "frames_missing")
+
     def __init__(self, *, min_mse: float = 9.0) -> None:
         if not min_mse >= 0:
             raise ValueError(f"min_mse must be >= 0, got {min_mse}")
         self.min_mse = float(min_mse)
-        self.info = MetricInfo(
-            name="cf_score",
-            higher_is_better=True,
-            needs_ground_truth=True,
-            value_range=(0.0, 1.0),
-            regions=("affected",),
-            reference="counterfactual",
-        )
         self.score_sum = ExactSum()
         self.frames_counted = 0
         self.frames_empty = 0
@@ -71,7 +68,7 @@ class CfScoreAccumulator:
         if chunk.counterfactual is None:
             self.frames_missing += len(chunk.output)
             return
-        affected = chunk.mask.region("affected_any")
+        affected = chunk.region("affected_any")
         for index in range(len(chunk.output)):
             region = affected[index]
             if not region.any():
@@ -89,13 +86,8 @@ class CfScoreAccumulator:
             self.score_sum.add(to_input / (to_input + to_counterfactual))
             self.frames_counted += 1
 
-    def merge(self, other: CfScoreAccumulator) -> None:
-        """Add another accumulator's frames (other frames or clips)."""
-        if not isinstance(other, CfScoreAccumulator) or other.min_mse != self.min_mse:
-            raise TypeError("can only merge a CfScoreAccumulator with the same min_mse")
-        self.score_sum.merge(other.score_sum)
-        for name in ("frames_counted", "frames_empty", "frames_alike", "frames_missing"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    def settings(self) -> tuple:
+        return (self.min_mse,)
 
     def compute(self) -> dict[str, MetricValue]:
         """``{"affected": mean s_t}``, NaN with the reason when no frame qualifies."""

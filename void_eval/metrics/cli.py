@@ -31,10 +31,9 @@ def _json_safe(value: Any) -> Any:
 
 def score_to_json(table, clip: Path, output: Path) -> dict[str, Any]:
     """The ``--json`` document of a :func:`~void_eval.metrics.score.score_clip` table."""
-    rows = [
-        {name: row[name] for name in ("region", "metric", "reference", "value", "note")}
-        for row in table.to_dict(orient="records")
-    ]
+    from void_eval.metrics.score import ROW_COLUMNS
+
+    rows = [{name: row[name] for name in ROW_COLUMNS} for row in table.to_dict(orient="records")]
     return _json_safe({"clip": str(clip), "output": str(output), "rows": rows, "meta": table.attrs.get("meta", {})})
 
 
@@ -49,14 +48,14 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--json",
-                help='Print {"clip","output","rows":[{region,metric,reference,value,note}],"meta":{...}}; '
-                'NaN is null, infinities are "inf"/"-inf".',
+                help='Print {"clip","output","rows":[{region,metric,reference,value,higher_is_better,note}],'
+                '"meta":{...}}; NaN is null, infinities are "inf"/"-inf".',
             ),
         ] = False,
         preset: Annotated[
             str, typer.Option(help="default, or propainter (classic 432x240 composited PSNR/SSIM protocol).")
         ] = "default",
-        device: Annotated[str, typer.Option(help="cpu or cuda (LPIPS).")] = "cpu",
+        device: Annotated[str, typer.Option(help="cpu or cuda (SSIM and LPIPS).")] = "cpu",
         trim_to_input: Annotated[
             bool, typer.Option("--trim-to-input", help="Score only the first N frames of a longer output.")
         ] = False,
@@ -67,6 +66,10 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         chunk_size: Annotated[int, typer.Option(help="Frames decoded per chunk (memory bound).", min=1)] = 16,
+        metrics: Annotated[
+            str | None,
+            typer.Option(help="Comma-separated metric names, e.g. psnr,lpips (default: every built-in metric)."),
+        ] = None,
     ) -> int:
         """Score OUTPUT_VIDEO against CLIP_DIR: fidelity per quadmask region, temporal, physics, no-reference.
 
@@ -74,12 +77,21 @@ def register(app: typer.Typer) -> None:
         """
         import json
 
+        from void_eval.metrics.registry import get_spec
         from void_eval.metrics.score import PRESETS, score_clip
 
         if preset not in PRESETS:
             raise typer.BadParameter(f"must be one of {', '.join(PRESETS)}", param_hint="--preset")
         if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
             raise typer.BadParameter("must be cpu or cuda", param_hint="--device")
+        names = None if metrics is None else [name.strip() for name in metrics.split(",") if name.strip()]
+        for name in names or ():
+            try:
+                get_spec(name)
+            except ValueError as err:
+                raise typer.BadParameter(str(err), param_hint="--metrics") from err
+        if names == []:
+            raise typer.BadParameter("names no metric", param_hint="--metrics")
         table = score_clip(
             clip_dir,
             output_video,
@@ -88,6 +100,7 @@ def register(app: typer.Typer) -> None:
             trim_to_input=trim_to_input,
             resize_to_input=resize_to_input,
             chunk_size=chunk_size,
+            metrics=names,
         )
         if as_json:
             typer.echo(json.dumps(score_to_json(table, clip_dir, output_video), indent=2, allow_nan=False))
@@ -106,7 +119,8 @@ def _print_table(table, clip: Path, output: Path) -> None:
         view.add_column(column, overflow="fold")
     for row in table.itertuples(index=False):
         value = "NaN" if row.value != row.value else f"{row.value:.6g}"
-        view.add_row(row.metric, row.region, row.reference, value, row.note)
+        arrow = "↑" if row.higher_is_better else "↓"  # the metric's direction, from its MetricSpec
+        view.add_row(f"{row.metric} {arrow}", row.region, row.reference, value, row.note)
     console = Console(width=160)
     console.print(view)
     done = []

@@ -25,7 +25,7 @@ import numpy as np
 
 from void_eval.metrics._exact import ExactSum
 from void_eval.metrics._temporal import PackedArray, PairAccumulator
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.base import MetricValue, ScoreChunk
 from void_eval.quadmask import Quadmask
 
 FLICKER_REGIONS: tuple[str, ...] = ("frame", "remove")
@@ -46,28 +46,23 @@ class FlickerAccumulator(PairAccumulator):
         Subset of ``("frame", "remove")``.
     """
 
+    name = "flicker"
+    state = ("_sum_of_means", "_pairs_counted")
+
     def __init__(self, *, regions: tuple[str, ...] = FLICKER_REGIONS) -> None:
         super().__init__()
         unknown = set(regions) - set(FLICKER_REGIONS)
         if unknown:
             raise ValueError(f"flicker regions must be among {FLICKER_REGIONS}, got {sorted(unknown)}")
         self.regions = tuple(regions)
-        self.info = MetricInfo(
-            name="flicker",
-            higher_is_better=True,
-            needs_ground_truth=False,
-            value_range=(0.0, 1.0),
-            regions=self.regions,
-            reference="output",
-        )
         self._sum_of_means = {name: ExactSum() for name in self.regions}
         self._pairs_counted = dict.fromkeys(self.regions, 0)
 
-    def _settings(self) -> tuple:
+    def settings(self) -> tuple:
         return self.regions
 
     def _frame_state(self, chunk: ScoreChunk, index: int) -> _FrameState:
-        remove = chunk.mask[index : index + 1].region("remove_any")[0] if "remove" in self.regions else None
+        remove = chunk.region("remove_any")[index].copy() if "remove" in self.regions else None
         # a copy, not a view: a view would keep the whole decoded chunk alive between chunks
         return _FrameState(frame=chunk.output[index].copy(), remove=remove)
 
@@ -90,11 +85,6 @@ class FlickerAccumulator(PairAccumulator):
             if pixels:
                 self._sum_of_means[name].add(float(difference[union].sum(dtype=np.float64)) / (3 * pixels))
                 self._pairs_counted[name] += 1
-
-    def _merge_sums(self, other: FlickerAccumulator) -> None:
-        for name in self.regions:
-            self._sum_of_means[name].merge(other._sum_of_means[name])
-            self._pairs_counted[name] += other._pairs_counted[name]
 
     def compute(self) -> dict[str, MetricValue]:
         """Region -> flicker score; NaN with a reason for fewer than 2 frames or an empty region."""

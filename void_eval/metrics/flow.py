@@ -25,9 +25,8 @@ import cv2
 import numpy as np
 
 from void_eval.errors import InputError, MissingExtraError
-from void_eval.metrics._idle import borrowed
 
-#: Frames above this many pixels get no scratch memory kept between pairs (flow pyramids, warp buffers): at 1080p
+#: Frames above this many pixels get no DIS instance kept between calls (its pyramids, ~145 MB at 1080p): at 1080p
 #: and above, memory held by one metric would add to every other metric's peak (4K scoring targets 1.5 GB).
 KEEP_SCRATCH_MAX_PIXELS = 1 << 20
 
@@ -53,12 +52,6 @@ class FlowProvider(Protocol):
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Flow from ``first`` to ``second`` (both ``(H, W, 3)`` uint8 RGB): ``(H, W, 2)`` float32 pixels."""
-
-
-def allows_concurrent_calls(provider: FlowProvider) -> bool:
-    """Whether ``provider.flow`` may run on several threads at once: its class says so by a true
-    ``concurrent_calls`` attribute (DIS and Farneback do); providers that do not say are called one at a time."""
-    return bool(getattr(provider, "concurrent_calls", False))
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:
@@ -100,30 +93,25 @@ class DisFlow:
     Reproduce with ``benchmarks/flow_accuracy.py``.
     """
 
-    #: :meth:`flow` may run on several threads at once (each call has an OpenCV instance to itself).
-    concurrent_calls = True
-
     def __init__(self, *, preset: DisPreset = "medium") -> None:
         if preset not in _DIS_PRESETS:
             raise ValueError(f"DIS preset must be one of {', '.join(_DIS_PRESETS)}, got {preset!r}")
         self.preset = preset
         self.name = f"dis-{preset}"
         self._finest_scale = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]).getFinestScale()
-        # idle OpenCV instances, kept with their buffers from call to call (one is not safe to share between
-        # threads: each call borrows its own)
-        self._idle: list[cv2.DISOpticalFlow] = []
+        self._kept: cv2.DISOpticalFlow | None = None
 
     def flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         _check_pair(first, second)
         first, second = _grey(first), _grey(second)
         # a DIS instance keeps its image pyramids and patch buffers (~145 MB at 1080p, medium) between calls; above
         # 1 Mpx a fresh instance per call returns them at once (measured ~5% slower at 1080p)
-        keep = first.size <= KEEP_SCRATCH_MAX_PIXELS
-        with borrowed(self._idle, lambda: cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset]), keep=keep) as dis:
-            # OpenCV lowers the instance's finest scale for small frames (under ~100 px it becomes 0) and keeps
-            # it for later calls; restoring it makes every call compute what a fresh instance computes
-            dis.setFinestScale(self._finest_scale)
-            return dis.calc(first, second, None).astype(np.float32, copy=False)
+        dis = self._kept or cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
+        self._kept = dis if first.size <= KEEP_SCRATCH_MAX_PIXELS else None
+        # OpenCV lowers an instance's finest scale for small frames (under ~100 px it becomes 0) and keeps it for
+        # later calls; restoring it makes every call compute what a fresh instance computes
+        dis.setFinestScale(self._finest_scale)
+        return dis.calc(first, second, None).astype(np.float32, copy=False)
 
 
 class FarnebackFlow:
@@ -134,9 +122,6 @@ class FarnebackFlow:
     pyr_scale, levels, winsize, iterations, poly_n, poly_sigma : keyword-only
         As :func:`cv2.calcOpticalFlowFarneback`; defaults are OpenCV's sample settings.
     """
-
-    #: :meth:`flow` keeps no state, so it may run on several threads at once.
-    concurrent_calls = True
 
     def __init__(
         self,

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from void_eval.metrics._exact import ExactSum
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
 from void_eval.quadmask import Quadmask
 
 MOTION_METRICS: tuple[str, ...] = ("motion_iou", "motion_iou_st", "motion_iou_weighted")
@@ -73,23 +73,30 @@ class MotionMasker:
         return moving.astype(bool)
 
 
-class MotionIouAccumulator:
+class MotionIouAccumulator(Accumulator):
     """Streaming Physics-IQ motion IoUs (output vs counterfactual) in region ``affected``; see the module docstring.
 
     ``compute()`` returns the spatial IoU (``motion_iou``); ``compute_metrics()`` returns all three scores.
     """
 
+    name = "motion_iou"
+    reference = "counterfactual"
+    needs_ground_truth = True
+    #: Sums pooled over clips (a clip's own masks are folded in by :meth:`merge` first).
+    state = (
+        "frames_scored",
+        "frame_iou_sum",
+        "frames_missing",
+        "spatial_intersection",
+        "spatial_union",
+        "clips_spatial",
+        "weighted_min",
+        "weighted_max",
+    )
+
     def __init__(self, *, alpha: float = 0.3, threshold: int = 10) -> None:
         self.alpha = alpha
         self.threshold = threshold
-        self.info = MetricInfo(
-            name="motion_iou",
-            higher_is_better=True,
-            needs_ground_truth=True,
-            value_range=(0.0, 1.0),
-            regions=("affected",),
-            reference="counterfactual",
-        )
         self._output_masker = MotionMasker(alpha=alpha, threshold=threshold)
         self._counterfactual_masker = MotionMasker(alpha=alpha, threshold=threshold)
         self.start: int | None = None
@@ -118,7 +125,7 @@ class MotionIouAccumulator:
         if chunk.counterfactual is None:
             self.frames_missing += len(chunk.output)
             return
-        affected = chunk.mask.region("affected_any")
+        affected = chunk.region("affected_any")
         for index in range(len(chunk.output)):
             output_mask = self._output_masker(chunk.output[index])
             counterfactual_mask = self._counterfactual_masker(chunk.counterfactual[index])
@@ -151,33 +158,25 @@ class MotionIouAccumulator:
         high = float(np.maximum(self._count_output, self._count_counterfactual).sum()) / frames
         return intersection, union, low, high, 1
 
-    def merge(self, other: MotionIouAccumulator) -> None:
+    def settings(self) -> tuple:
+        return (self.alpha, self.threshold)
+
+    def merge(self, other: Accumulator) -> None:
         """Pool another clip's sums; refuses a contiguous time range (a running average cannot be split)."""
-        if not isinstance(other, MotionIouAccumulator) or (other.alpha, other.threshold) != (
-            self.alpha,
-            self.threshold,
-        ):
-            raise TypeError("can only merge a MotionIouAccumulator with the same settings")
+        self.check_mergeable(other)
         if self.end is not None and other.start is not None and (other.start == self.end or other.end == self.start):
             raise ValueError(
                 "motion masks use a running average over every earlier frame: feed one clip's chunks to one "
                 "accumulator in order instead of merging halves"
             )
-        own = self._clip_sums()
-        theirs = other._clip_sums()
-        self.spatial_intersection += own[0] + theirs[0]
-        self.spatial_union += own[1] + theirs[1]
-        self.weighted_min += own[2] + theirs[2]
-        self.weighted_max += own[3] + theirs[3]
-        self.clips_spatial += own[4] + theirs[4]
-        self.spatial_intersection += other.spatial_intersection
-        self.spatial_union += other.spatial_union
-        self.weighted_min += other.weighted_min
-        self.weighted_max += other.weighted_max
-        self.clips_spatial += other.clips_spatial
-        self.frames_scored += other.frames_scored
-        self.frame_iou_sum.merge(other.frame_iou_sum)
-        self.frames_missing += other.frames_missing
+        for accumulator in (self, other):  # each clip's spatial and weighted sums, from its own masks
+            intersection, union, low, high, clips = accumulator._clip_sums()
+            self.spatial_intersection += intersection
+            self.spatial_union += union
+            self.weighted_min += low
+            self.weighted_max += high
+            self.clips_spatial += clips
+        self.merge_state(other)
         self._union_output = self._union_counterfactual = self._count_output = self._count_counterfactual = None
 
     def compute_metrics(self) -> dict[str, dict[str, MetricValue]]:

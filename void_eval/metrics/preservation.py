@@ -24,21 +24,29 @@ Examples
 
 from __future__ import annotations
 
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from typing import Any
+
+from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
 
 PRESERVATION_METRICS: tuple[str, ...] = ("psnr", "ssim")
 
 
-class PreservationAccumulator:
+class PreservationAccumulator(Accumulator):
     """PSNR and SSIM of output vs input in region ``keep`` (see the module docstring).
 
     Parameters
     ----------
     metrics : tuple of str, keyword-only
         Subset of ``("psnr", "ssim")``.
+    device : {"cpu", "cuda"}, keyword-only
+        Where SSIM runs.
     """
 
-    def __init__(self, *, metrics: tuple[str, ...] = PRESERVATION_METRICS) -> None:
+    name = "preservation"
+    reference = "input"
+    state = ("parts",)
+
+    def __init__(self, *, metrics: tuple[str, ...] = PRESERVATION_METRICS, device: str = "cpu") -> None:
         from void_eval.metrics.psnr import PsnrAccumulator
         from void_eval.metrics.ssim import SsimAccumulator
 
@@ -47,27 +55,21 @@ class PreservationAccumulator:
             raise ValueError(f"preservation metrics must be among {PRESERVATION_METRICS}, got {sorted(unknown)}")
         builders = {"psnr": PsnrAccumulator, "ssim": SsimAccumulator}
         self.metrics = tuple(metrics)
-        self.parts = {name: builders[name](regions=("keep",), reference="input") for name in self.metrics}
-        self.info = MetricInfo(
-            name="preservation",
-            higher_is_better=True,
-            needs_ground_truth=False,
-            value_range=(0.0, float("inf")),
-            regions=("keep",),
-            reference="input",
-        )
+        self.parts = {
+            name: builders[name](regions=("keep",), reference="input", device=device) for name in self.metrics
+        }
+
+    @classmethod
+    def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> PreservationAccumulator:
+        return cls(device=device, **options)
+
+    def settings(self) -> tuple:
+        return self.metrics
 
     def update(self, chunk: ScoreChunk) -> None:
-        """Feed the chunk to PSNR and SSIM (both with ``reference="input"``)."""
+        """Feed the chunk to PSNR and SSIM (both with ``reference="input"``; they share the chunk's cells)."""
         for part in self.parts.values():
             part.update(chunk)
-
-    def merge(self, other: PreservationAccumulator) -> None:
-        """Add another accumulator's sums."""
-        if not isinstance(other, PreservationAccumulator) or other.metrics != self.metrics:
-            raise TypeError("can only merge a PreservationAccumulator with the same metrics")
-        for name, part in self.parts.items():
-            part.merge(other.parts[name])
 
     def compute_metrics(self) -> dict[str, dict[str, MetricValue]]:
         """``{"psnr": {"keep": ...}, "ssim": {"keep": ...}}``, each against the input."""
@@ -79,5 +81,5 @@ class PreservationAccumulator:
         return results
 
     def compute(self) -> dict[str, MetricValue]:
-        """The keep-region PSNR, ``{"keep": value}``."""
+        """The keep-region value of the first of ``metrics``, ``{"keep": value}``."""
         return self.compute_metrics()[self.metrics[0]]

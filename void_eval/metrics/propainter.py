@@ -36,8 +36,7 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -115,7 +114,7 @@ def propainter_scores(output: np.ndarray, reference: np.ndarray, hole: np.ndarra
     }
 
 
-class PropainterAccumulator:
+class PropainterAccumulator(Accumulator):
     """Protocol PSNR or SSIM as a streaming accumulator (region ``frame`` only).
 
     Parameters
@@ -130,13 +129,16 @@ class PropainterAccumulator:
         Where SSIM runs.
     """
 
+    state = ("_inner",)
+
     def __init__(
         self, metric: str, *, reference: str = "counterfactual", hole: Hole = "not_keep", device: str = "cpu"
     ) -> None:
         if hole not in HOLES:
             raise ValueError(f"hole must be one of {HOLES}, got {hole!r}")
-        self.metric = metric
-        self.reference = check_reference(reference)
+        self.name = metric
+        self.reference = check_reference(reference)  # type: ignore[assignment]
+        self.needs_ground_truth = reference == "counterfactual"
         self.hole = hole
         self._inner: PsnrAccumulator | SsimAccumulator
         if metric == "psnr":
@@ -153,30 +155,40 @@ class PropainterAccumulator:
             )
         else:
             raise ValueError(f"metric must be 'psnr' or 'ssim', got {metric!r}")
-        self.info = dataclasses.replace(
-            self._inner.info, reference=self.reference, needs_ground_truth=self.reference == "counterfactual"
-        )
+
+    @classmethod
+    def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> PropainterAccumulator:
+        return cls(device=device, **options)
+
+    def settings(self) -> tuple:
+        return (self.name, self.reference, self.hole)
 
     def update(self, chunk: ScoreChunk) -> None:
         """Resize, dilate, composite one chunk and add its per-frame values."""
-        truth = reference_frames(chunk, self.reference, f"propainter {self.metric}")
+        truth = reference_frames(chunk, self.reference, f"propainter {self.name}")
         composited, truth = propainter_frames(chunk.output, truth, hole_from_quadmask(chunk.mask, self.hole))
         keep = Quadmask(np.full(truth.shape[:3], QuadLevel.KEEP, np.uint8))
         self._inner.update(ScoreChunk(start=chunk.start, output=composited, input=truth, mask=keep))
-
-    def merge(self, other: PropainterAccumulator) -> None:
-        """Add another accumulator's frames (pooled: every frame weighs the same)."""
-        if not isinstance(other, PropainterAccumulator):
-            raise TypeError(f"cannot merge {type(other).__name__} into PropainterAccumulator")
-        if (other.metric, other.reference, other.hole) != (self.metric, self.reference, self.hole):
-            raise ValueError("cannot merge propainter accumulators with different settings")
-        self._inner.merge(other._inner)
 
     def compute(self) -> dict[str, MetricValue]:
         """``{"frame": value}`` with the protocol in the note."""
         value = self._inner.compute()["frame"]
         note = f"{PROTOCOL_NOTE}; hole={self.hole}" + (f"; {value.note}" if value.note else "")
         return {"frame": MetricValue(value.value, note=note, count=value.count)}
+
+
+class PropainterPsnr(PropainterAccumulator):
+    """The protocol's PSNR, what ``score_clip(preset="propainter")`` runs for metric ``psnr``."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__("psnr", **options)
+
+
+class PropainterSsim(PropainterAccumulator):
+    """The protocol's SSIM, what ``score_clip(preset="propainter")`` runs for metric ``ssim``."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__("ssim", **options)
 
 
 def propainter_accumulators(

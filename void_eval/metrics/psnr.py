@@ -1,16 +1,17 @@
 """PSNR per quadmask region, pooled over every region pixel of every frame (or averaged per frame).
 
-Definition, for uint8 RGB frames and ``data_range`` R = 255 (explicit, never inferred from the data):
+Definition (``docs/metrics.md``), for uint8 RGB frames and ``data_range`` R = 255 (explicit, never inferred):
 
 - ``pooling="pixels"`` (default): ``MSE = sum of (out - ref)^2 over every region pixel and channel of every
   frame / number of those values``; ``PSNR = 10 log10(R^2 / MSE)``. One region value for the whole clip; frames
-  with more region pixels weigh more. Squared errors are summed as exact integers, so chunking and merging
-  cannot change a bit.
+  with more region pixels weigh more. Squared errors are summed as exact integers (in float64, far below 2^53),
+  so chunking and merging cannot change a bit.
 - ``pooling="frames"``: per frame, the PSNR of that frame's region pixels; then the mean over the frames where the
   region is not empty (the classic video-inpainting protocol averages per-frame PSNR this way).
 
 ``MSE = 0`` gives ``inf`` (as :func:`skimage.metrics.peak_signal_noise_ratio` does); with ``pooling="frames"``
-one identical frame makes the mean ``inf``, and the note says how many frames were identical.
+one identical frame makes the mean ``inf``, and the note says how many frames were identical. All five regions
+come from one pass over each frame's squared errors (:func:`~void_eval.metrics.regions.cell_sums`).
 
 Notes
 -----
@@ -34,49 +35,62 @@ inf
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal
 
 import cv2
 import numpy as np
 
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.base import MetricValue, ScoreChunk
 from void_eval.metrics.regions import (
-    FIDELITY_REGIONS,
-    check_device,
+    REGION_CELLS,
+    RegionAccumulator,
+    RegionSums,
+    cell_count,
+    cell_sums,
     check_mask,
     check_pair,
-    check_reference,
-    check_regions,
-    reference_frames,
-    region_masks,
+    chunk_cells,
+    mask_cells,
+    region_totals,
 )
+from void_eval.metrics.spec import ROW_REGIONS
 
 Pooling = Literal["pixels", "frames"]
 POOLINGS: tuple[str, ...] = ("pixels", "frames")
 
 
-def _frame_sums(output: np.ndarray, reference: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame: (sum of squared errors over region pixels and channels, number of values), both int64.
+_CHANNEL_SUM = np.ones((1, 3), np.float32)
+#: Pixels per row band of the per-pixel work: the band's temporaries stay small (~3 MB) at any frame size.
+_BAND_PIXELS = 1 << 18
 
-    ``cv2.norm(..., NORM_L2SQR)`` (with an optional region mask) sums the squared differences in double precision;
-    the true sum is an integer below 2^41 even for 4K frames and the rounding error is far below 0.5, so rounding
-    gives the exact integer.
-    """
-    frames, height, width = output.shape[:3]
-    sums = np.empty(frames, dtype=np.int64)
-    counts = np.empty(frames, dtype=np.int64)
-    for index in range(frames):
-        a = np.ascontiguousarray(output[index])
-        b = np.ascontiguousarray(reference[index])
-        if mask is None:
-            sums[index] = round(cv2.norm(a, b, cv2.NORM_L2SQR))
-            counts[index] = height * width * 3
-            continue
-        region = np.ascontiguousarray(mask[index]).view(np.uint8)
-        counts[index] = 3 * int(np.count_nonzero(region))
-        sums[index] = round(cv2.norm(a, b, cv2.NORM_L2SQR, mask=region)) if counts[index] else 0
-    return sums, counts
+
+def squared_errors(output: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``(H, W)`` float32 sum over channels of ``(out - ref)^2`` of two ``(H, W, 3)`` uint8 images: exact integers
+    (at most 3 x 255^2 < 2^24)."""
+    difference = cv2.absdiff(output, reference)
+    return cv2.transform(cv2.multiply(difference, difference, dtype=cv2.CV_32F), _CHANNEL_SUM)
+
+
+def frame_records(
+    output: np.ndarray,
+    reference: np.ndarray,
+    labels: np.ndarray,
+    regions: Sequence[str],
+    groups: Mapping[str, tuple[int, ...]],
+) -> Iterator[dict[str, tuple[float, int]]]:
+    """Per frame, region -> ``(sum of squared errors, number of values)``, every region from one pass of row bands
+    over the frame's cells (the sums are exact integers, so the bands change no bit)."""
+    cells = cell_count(groups)
+    step = max(1, _BAND_PIXELS // output.shape[2])
+    for frame_output, frame_reference, frame_labels in zip(output, reference, labels, strict=True):
+        sums = np.zeros(cells)
+        for top in range(0, len(frame_labels), step):
+            rows = slice(top, top + step)
+            sums += cell_sums(squared_errors(frame_output[rows], frame_reference[rows]), frame_labels[rows], cells)
+        totals = region_totals(sums, regions, groups)
+        counts = region_totals(np.bincount(frame_labels.ravel(), minlength=cells), regions, groups)
+        yield {region: (totals[region], 3 * int(counts[region])) for region in regions}
 
 
 def _psnr_from_mse(mse: float, data_range: float) -> float:
@@ -91,38 +105,19 @@ def _check_options(data_range: float, pooling: str) -> float:
     return float(data_range)
 
 
-class _PsnrSums:
-    """Exact per-frame squared-error sums of one region: the private step shared by function and accumulator."""
-
-    def __init__(self) -> None:
-        self.errors: list[int] = []
-        self.counts: list[int] = []
-
-    def add(self, sums: np.ndarray, counts: np.ndarray) -> None:
-        self.errors.extend(int(value) for value in sums)
-        self.counts.extend(int(value) for value in counts)
-
-    def merge(self, other: _PsnrSums) -> None:
-        self.errors.extend(other.errors)
-        self.counts.extend(other.counts)
-
-    def reduce(self, region: str, *, data_range: float, pooling: str) -> MetricValue:
-        used = [(error, count) for error, count in zip(self.errors, self.counts, strict=True) if count > 0]
-        if not self.counts:
-            return MetricValue.nan("no frames were scored")
-        if not used:
-            return MetricValue.nan(f"region {region!r} is empty in every frame")
-        if pooling == "pixels":
-            error = sum(error for error, _ in used)  # exact integer sums
-            count = sum(count for _, count in used)
-            value = _psnr_from_mse(error / count, data_range)
-            note = "identical in every region pixel" if error == 0 else ""
-            return MetricValue(value, note=note, count=len(used))
-        values = [_psnr_from_mse(error / count, data_range) for error, count in used]
-        identical = sum(1 for value in values if math.isinf(value))
-        note = f"{identical} of {len(values)} frames identical (infinite PSNR)" if identical else ""
-        mean = math.inf if identical else math.fsum(values) / len(values)
-        return MetricValue(mean, note=note, count=len(values))
+def reduce_psnr(records: RegionSums, region: str, *, data_range: float, pooling: str) -> MetricValue:
+    """PSNR of ``region`` from per-frame squared-error records (see the module docstring for the pooling)."""
+    used = [(error, count) for error, count in zip(records.sums[region], records.counts[region], strict=True) if count]
+    if not used:
+        return MetricValue.nan(records.empty_reason(region))
+    if pooling == "pixels":
+        error = math.fsum(error for error, _ in used)
+        value = _psnr_from_mse(error / sum(count for _, count in used), data_range)
+        return MetricValue(value, note="identical in every region pixel" if error == 0 else "", count=len(used))
+    values = [_psnr_from_mse(error / count, data_range) for error, count in used]
+    identical = sum(1 for value in values if math.isinf(value))
+    note = f"{identical} of {len(values)} frames identical (infinite PSNR)" if identical else ""
+    return MetricValue(math.inf if identical else math.fsum(values) / len(values), note=note, count=len(values))
 
 
 def psnr(
@@ -154,13 +149,14 @@ def psnr(
     """
     data_range = _check_options(data_range, pooling)
     output, reference = check_pair(output, reference)
-    mask = check_mask(mask, output.shape)
-    sums = _PsnrSums()
-    sums.add(*_frame_sums(output, reference, mask))
-    return sums.reduce("mask", data_range=data_range, pooling=pooling).value
+    labels = mask_cells(check_mask(mask, output.shape), output.shape)
+    records = RegionSums(("mask",))
+    for sums in frame_records(output, reference, labels, ("mask",), {"mask": (1,)}):
+        records.add("mask", *sums["mask"])
+    return reduce_psnr(records, "mask", data_range=data_range, pooling=pooling).value
 
 
-class PsnrAccumulator:
+class PsnrAccumulator(RegionAccumulator):
     """Streaming PSNR per region (see the module docstring for the definition and pooling).
 
     Parameters
@@ -189,52 +185,30 @@ class PsnrAccumulator:
     (48.13, "region 'remove' is empty in every frame")
     """
 
+    name = "psnr"
+
     def __init__(
         self,
         *,
-        regions: Sequence[str] = FIDELITY_REGIONS,
+        regions: Sequence[str] = ROW_REGIONS,
         reference: str = "counterfactual",
         data_range: float = 255.0,
         pooling: Pooling = "pixels",
         device: str = "cpu",
     ) -> None:
-        self.regions = check_regions(regions)
-        self.reference = check_reference(reference)
+        super().__init__(regions=regions, reference=reference, device=device)
         self.data_range = _check_options(data_range, pooling)
         self.pooling = pooling
-        self.device = check_device(device)
-        self.info = MetricInfo(
-            name="psnr",
-            higher_is_better=True,
-            needs_ground_truth=reference == "counterfactual",
-            value_range=(0.0, math.inf),
-            regions=self.regions,
-            reference=self.reference,
-        )
-        self._sums = {name: _PsnrSums() for name in self.regions}
 
-    def update(self, chunk: ScoreChunk) -> None:
-        """Add the squared-error sums of one chunk's frames."""
-        output, reference = check_pair(chunk.output, reference_frames(chunk, self.reference, "psnr"))
-        for name, mask in region_masks(chunk.mask, self.regions).items():
-            self._sums[name].add(*_frame_sums(output, reference, mask))
+    def settings(self) -> tuple:
+        return (*super().settings(), self.data_range, self.pooling)
 
-    def merge(self, other: PsnrAccumulator) -> None:
-        """Add another accumulator's per-frame sums (same regions, reference, range and pooling)."""
-        if not isinstance(other, PsnrAccumulator):
-            raise TypeError(f"cannot merge {type(other).__name__} into PsnrAccumulator")
-        settings = (self.regions, self.reference, self.data_range, self.pooling)
-        if (other.regions, other.reference, other.data_range, other.pooling) != settings:
-            raise ValueError("cannot merge PSNR accumulators with different settings")
-        for name in self.regions:
-            self._sums[name].merge(other._sums[name])
+    def frame_sums(self, chunk: ScoreChunk, output: np.ndarray, reference: np.ndarray):
+        """Per frame, region -> ``(sum of squared errors, values)``, all regions from one pass."""
+        return frame_records(output, reference, chunk_cells(chunk), self.regions, REGION_CELLS)
 
-    def compute(self) -> dict[str, MetricValue]:
-        """Region -> PSNR in dB (NaN with a reason for a region empty in every frame)."""
-        return {
-            name: self._sums[name].reduce(name, data_range=self.data_range, pooling=self.pooling)
-            for name in self.regions
-        }
+    def reduce(self, region: str) -> MetricValue:
+        return reduce_psnr(self.sums, region, data_range=self.data_range, pooling=self.pooling)
 
 
 __all__ = ["PsnrAccumulator", "psnr"]

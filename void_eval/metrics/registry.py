@@ -1,33 +1,142 @@
-"""The metric registry: metric name -> accumulator class (imported lazily on first use).
+"""The metric registry: one :class:`~void_eval.metrics.spec.MetricSpec` per metric name.
 
-Built-in entries cover every metric of :func:`void_eval.metrics.score.score_clip`; packages can add their own
-through the ``void_eval.metrics`` entry-point group. A third-party accumulator class is built by
-``Class.from_clip(clip, preset=..., device=...)`` when it defines that classmethod, else by ``Class()``.
+Built-in entries cover every metric of :func:`void_eval.metrics.score.score_clip` (definitions in
+``docs/metrics.md``); their accumulators are imported only when built. Packages add their own through the
+``void_eval.metrics`` entry-point group, whose entries point at a ``MetricSpec``.
 
 Examples
 --------
->>> "ewarp" in METRICS.names(), METRICS.get("flicker").__name__
-(True, 'FlickerAccumulator')
+>>> spec = get_spec("motion_iou")
+>>> [(row.metric, row.higher_is_better) for row in spec.rows]
+[('motion_iou', True), ('motion_iou_st', True), ('motion_iou_weighted', True)]
+>>> get_spec("lpips").higher_is_better, get_spec("flicker").reference
+(False, 'output')
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from void_eval.metrics.spec import ROW_REGIONS, MetricSpec, Row
 from void_eval.registry import Registry
 
-METRICS: Registry = Registry("metric", entry_point_group="void_eval.metrics")
+METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="void_eval.metrics")
+_FIDELITY = ROW_REGIONS
+_PSNR = Row("psnr", True, (0.0, math.inf))
+_SSIM = Row("ssim", True, (-1.0, 1.0))
 
-#: Full-reference fidelity against the counterfactual (helper D1's modules).
-METRICS.add("psnr", "void_eval.metrics.psnr:PsnrAccumulator")
-METRICS.add("ssim", "void_eval.metrics.ssim:SsimAccumulator")
-METRICS.add("lpips", "void_eval.metrics.lpips:LpipsAccumulator")
-#: Temporal consistency of the output.
-METRICS.add("ewarp", "void_eval.metrics.ewarp:EwarpAccumulator")
-METRICS.add("flicker", "void_eval.metrics.flicker:FlickerAccumulator")
-#: Physical plausibility against the counterfactual.
-METRICS.add("cf_score", "void_eval.metrics.cf_score:CfScoreAccumulator")
-METRICS.add("motion_iou", "void_eval.metrics.motion_iou:MotionIouAccumulator")
-METRICS.add("traj_err", "void_eval.metrics.trajectory:TrajectoryAccumulator")
-METRICS.add("shadow_residual", "void_eval.metrics.shadow:ShadowResidualAccumulator")
-#: No-reference checks against the input.
-METRICS.add("preservation", "void_eval.metrics.preservation:PreservationAccumulator")
-METRICS.add("seam", "void_eval.metrics.seam:SeamAccumulator")
+
+def _add(name: str, factory: str, rows: tuple[Row, ...], regions: tuple[str, ...], reference: Any, **extra) -> None:
+    """Register a built-in: it needs the counterfactual exactly when it compares against it."""
+    needs = reference == "counterfactual"
+    METRICS.add(name, MetricSpec(name, f"void_eval.metrics.{factory}", rows, regions, reference, needs, **extra))
+
+
+# full-reference fidelity against the counterfactual
+_add(
+    "psnr",
+    "psnr:PsnrAccumulator",
+    (_PSNR,),
+    _FIDELITY,
+    "counterfactual",
+    presets=(("propainter", "void_eval.metrics.propainter:PropainterPsnr", ("frame",)),),
+)
+_add(
+    "ssim",
+    "ssim:SsimAccumulator",
+    (_SSIM,),
+    _FIDELITY,
+    "counterfactual",
+    presets=(("propainter", "void_eval.metrics.propainter:PropainterSsim", ("frame",)),),
+)
+_add("lpips", "lpips:LpipsAccumulator", (Row("lpips", False, (0.0, math.inf)),), _FIDELITY, "counterfactual")
+# temporal consistency of the output
+_add("ewarp", "ewarp:EwarpAccumulator", (Row("ewarp", False, (0.0, 3.0)),), ("frame", "remove"), "output")
+_add("flicker", "flicker:FlickerAccumulator", (Row("flicker", True, (0.0, 1.0)),), ("frame", "remove"), "output")
+# physical plausibility against the counterfactual
+_add("cf_score", "cf_score:CfScoreAccumulator", (Row("cf_score", True, (0.0, 1.0)),), ("affected",), "counterfactual")
+_add(
+    "motion_iou",
+    "motion_iou:MotionIouAccumulator",
+    tuple(Row(name, True, (0.0, 1.0)) for name in ("motion_iou", "motion_iou_st", "motion_iou_weighted")),
+    ("affected",),
+    "counterfactual",
+)
+_add(
+    "traj_err",
+    "trajectory:TrajectoryAccumulator",
+    (Row("traj_err", False, (0.0, math.inf)),),
+    ("affected",),
+    "counterfactual",
+)
+_add(
+    "shadow_residual",
+    "shadow:ShadowResidualAccumulator",
+    (Row("shadow_residual", False, (0.0, math.inf)),),
+    ("affected",),
+    "counterfactual",
+)
+# no-reference checks against the input
+_add("preservation", "preservation:PreservationAccumulator", (_PSNR, _SSIM), ("keep",), "input")
+_add("seam", "seam:SeamAccumulator", (Row("seam", False, (0.0, math.inf)),), ("boundary",), "output")
+
+#: Metrics :func:`~void_eval.metrics.score.score_clip` runs by default, in row order: every built-in.
+DEFAULT_METRICS: tuple[str, ...] = (
+    "psnr",
+    "ssim",
+    "lpips",
+    "ewarp",
+    "flicker",
+    "cf_score",
+    "motion_iou",
+    "traj_err",
+    "shadow_residual",
+    "preservation",
+    "seam",
+)
+
+
+def get_spec(name: str) -> MetricSpec:
+    """The spec registered as ``name``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message suggests close ones).
+    TypeError
+        A plugin entry point that does not lead to a ``MetricSpec``.
+    """
+    try:
+        spec = METRICS.get(name)
+    except KeyError as err:
+        raise ValueError(str(err.args[0])) from err
+    if not isinstance(spec, MetricSpec):
+        raise TypeError(f"metric {name!r} is registered as {type(spec).__name__}, not a MetricSpec")
+    return spec
+
+
+def row_infos(names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per result-row metric name, what the specs of ``names`` say of it (run.json's ``metric_info``).
+
+    Raises
+    ------
+    ValueError
+        Two metrics give one row name opposite directions.
+    """
+    infos: dict[str, dict[str, Any]] = {}
+    for name in names:
+        spec = get_spec(name)
+        for row in spec.rows:
+            info = {
+                "higher_is_better": row.higher_is_better,
+                "value_range": [float(row.value_range[0]), float(row.value_range[1])],
+                "metric": spec.name,
+                "reference": spec.reference,
+                "needs_ground_truth": spec.needs_ground_truth,
+            }
+            earlier = infos.setdefault(row.metric, info)
+            if earlier["higher_is_better"] != row.higher_is_better:
+                raise ValueError(f"row {row.metric!r}: {earlier['metric']} and {spec.name} disagree on its direction")
+    return infos

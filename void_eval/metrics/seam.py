@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from void_eval.metrics._exact import ExactSum
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
 from void_eval.quadmask import Quadmask
 
 _RING = np.ones((3, 3), np.uint8)
@@ -58,18 +58,13 @@ def seam_line(remove: np.ndarray) -> np.ndarray:
     return (grown > 0) & ~(shrunk > 0)
 
 
-class SeamAccumulator:
+class SeamAccumulator(Accumulator):
     """Streaming seam score (see the module docstring)."""
 
+    name = "seam"
+    state = ("seam_sum", "seam_pixels", "keep_sum", "keep_pixels")
+
     def __init__(self) -> None:
-        self.info = MetricInfo(
-            name="seam",
-            higher_is_better=False,
-            needs_ground_truth=False,
-            value_range=(0.0, float("inf")),
-            regions=("boundary",),
-            reference="output",
-        )
         self.seam_sum = ExactSum()
         self.seam_pixels = 0
         self.keep_sum = ExactSum()
@@ -77,8 +72,8 @@ class SeamAccumulator:
 
     def update(self, chunk: ScoreChunk) -> None:
         """Add each frame's gradient sums on the seam line and in the kept background."""
-        remove = chunk.mask.region("remove_any")
-        keep = chunk.mask.region("keep") & ~chunk.mask.region("boundary")
+        remove = chunk.region("remove_any")
+        keep = chunk.region("keep") & ~chunk.region("boundary")
         for index in range(len(chunk.output)):
             line = seam_line(remove[index])
             has_line, has_keep = line.any(), keep[index].any()
@@ -91,15 +86,6 @@ class SeamAccumulator:
             if has_keep:
                 self.keep_sum.add(gradient[keep[index]].sum(dtype=np.float64))
                 self.keep_pixels += int(keep[index].sum())
-
-    def merge(self, other: SeamAccumulator) -> None:
-        """Add another accumulator's sums (other frames or clips)."""
-        if not isinstance(other, SeamAccumulator):
-            raise TypeError("can only merge a SeamAccumulator")
-        self.seam_sum.merge(other.seam_sum)
-        self.seam_pixels += other.seam_pixels
-        self.keep_sum.merge(other.keep_sum)
-        self.keep_pixels += other.keep_pixels
 
     def compute(self) -> dict[str, MetricValue]:
         """``{"boundary": seam / background mean gradient}``."""

@@ -36,9 +36,8 @@ import numpy as np
 
 from void_eval.errors import InputError
 from void_eval.metrics._exact import ExactSum
-from void_eval.metrics._regions import luma
 from void_eval.metrics._streams import SyncedVideo
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
 from void_eval.quadmask import Quadmask
 
 SHADOW_FILE_NAMES = ("shadow_mask.mp4", "shadow.mp4", "segmentation_shadow.mp4")
@@ -67,7 +66,13 @@ def find_shadow_mask(folder: str | Path, meta: dict[str, Any]) -> Path | None:
     return None
 
 
-class ShadowResidualAccumulator:
+def luma(frames: np.ndarray) -> np.ndarray:
+    """BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` of uint8 RGB, float32 in [0, 255]."""
+    frames = np.asarray(frames, dtype=np.float32)
+    return frames[..., 0] * 0.299 + frames[..., 1] * 0.587 + frames[..., 2] * 0.114
+
+
+class ShadowResidualAccumulator(Accumulator):
     """Streaming ``shadow_residual`` in region ``affected`` (see the module docstring).
 
     Parameters
@@ -76,21 +81,23 @@ class ShadowResidualAccumulator:
         Shadow-mask video of the clip (same size and length as the input), or None (every value NaN).
     """
 
+    name = "shadow_residual"
+    reference = "counterfactual"
+    needs_ground_truth = True
+    state = ("remaining", "original", "pixels", "frames_missing")
+
     def __init__(self, shadow_mask: str | Path | None) -> None:
         self.shadow_mask = None if shadow_mask is None else Path(shadow_mask)
         self._stream = None if shadow_mask is None else SyncedVideo(shadow_mask)
-        self.info = MetricInfo(
-            name="shadow_residual",
-            higher_is_better=False,
-            value_range=(0.0, float("inf")),
-            needs_ground_truth=True,
-            regions=("affected",),
-            reference="counterfactual",
-        )
         self.remaining = ExactSum()
         self.original = ExactSum()
         self.pixels = 0
         self.frames_missing = 0
+
+    @classmethod
+    def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> ShadowResidualAccumulator:
+        """The clip's shadow mask (:func:`find_shadow_mask`) unless ``shadow_mask`` is given."""
+        return cls(**{"shadow_mask": find_shadow_mask(clip.path, clip.meta), **options})
 
     def update(self, chunk: ScoreChunk, *, shadow: np.ndarray | None = None) -> None:
         """Add one chunk; ``shadow`` ``(T, H, W)`` bool overrides reading the shadow-mask video."""
@@ -114,15 +121,6 @@ class ShadowResidualAccumulator:
         self.remaining.add((counterfactual - luma(chunk.output[shadow])).sum(dtype=np.float64))
         self.original.add((counterfactual - luma(chunk.input[shadow])).sum(dtype=np.float64))
         self.pixels += int(shadow.sum())
-
-    def merge(self, other: ShadowResidualAccumulator) -> None:
-        """Add another accumulator's sums (other frames or clips)."""
-        if not isinstance(other, ShadowResidualAccumulator):
-            raise TypeError("can only merge a ShadowResidualAccumulator")
-        self.remaining.merge(other.remaining)
-        self.original.merge(other.original)
-        self.pixels += other.pixels
-        self.frames_missing += other.frames_missing
 
     def compute(self) -> dict[str, MetricValue]:
         """``{"affected": magnitude of the remaining share of the shadow's luma drop}``, sign in the note."""

@@ -38,8 +38,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from void_eval.errors import InputError
 from void_eval.metrics._exact import ExactSum
-from void_eval.metrics.base import MetricInfo, MetricValue, ScoreChunk
+from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
 
 
 def colour_centroid(
@@ -74,7 +75,7 @@ def affected_objects(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [obj for obj in objects if obj.get("role") == "affected" and obj.get("color") is not None]
 
 
-class TrajectoryAccumulator:
+class TrajectoryAccumulator(Accumulator):
     """Streaming ``traj_err`` (see the module docstring).
 
     Parameters
@@ -86,6 +87,11 @@ class TrajectoryAccumulator:
     min_area_ratio : float, keyword-only
         Smallest output blob, relative to the counterfactual's, that still counts as the object.
     """
+
+    name = "traj_err"
+    reference = "counterfactual"
+    needs_ground_truth = True
+    state = ("distance_sum", "pairs", "lost", "absent", "frames_missing")
 
     def __init__(
         self,
@@ -101,19 +107,19 @@ class TrajectoryAccumulator:
         self.min_area_ratio = min_area_ratio
         self.objects = affected_objects(objects)
         self.detector = dict(max_angle=max_angle, min_brightness=min_brightness, min_pixels=min_pixels)
-        self.info = MetricInfo(
-            name="traj_err",
-            higher_is_better=False,
-            needs_ground_truth=True,
-            value_range=(0.0, float("inf")),
-            regions=("affected",),
-            reference="counterfactual",
-        )
         self.distance_sum = ExactSum()
         self.pairs = 0
         self.lost = 0
         self.absent = 0
         self.frames_missing = 0
+
+    @classmethod
+    def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> TrajectoryAccumulator:
+        """The accumulator for the objects listed in the clip's ``meta.json``."""
+        objects = clip.meta.get("objects", [])
+        if not isinstance(objects, list):
+            raise InputError(clip.path / "meta.json", '"objects" must be a list')
+        return cls(objects, **options)
 
     def update(self, chunk: ScoreChunk) -> None:
         """Locate each affected object in each frame of output and counterfactual; add the distances."""
@@ -133,14 +139,8 @@ class TrajectoryAccumulator:
                 self.distance_sum.add(np.hypot(found[0] - reference[0], found[1] - reference[1]))
                 self.pairs += 1
 
-    def merge(self, other: TrajectoryAccumulator) -> None:
-        """Add another accumulator's sums (other frames or clips)."""
-        settings = (self.detector, self.min_area_ratio)
-        if not isinstance(other, TrajectoryAccumulator) or (other.detector, other.min_area_ratio) != settings:
-            raise TypeError("can only merge a TrajectoryAccumulator with the same detector settings")
-        self.distance_sum.merge(other.distance_sum)
-        for name in ("pairs", "lost", "absent", "frames_missing"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    def settings(self) -> tuple:
+        return (tuple(sorted(self.detector.items())), self.min_area_ratio)
 
     def compute(self) -> dict[str, MetricValue]:
         """``{"affected": mean centroid distance in pixels}``."""

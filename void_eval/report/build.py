@@ -2,8 +2,10 @@
 
 The HTML embeds every image as a data URI, so the one file can be mailed or archived. The Markdown version links
 the same images, written beside it as PNG files. Both show: the leaderboard (means over clips with bootstrap 95%
-CIs, arrows from each metric's ``higher_is_better``), per-scenario and per-region breakdown plots, a frame strip
-per clip, method run times, every metric in full, what failed or was skipped, and the run's provenance.
+CIs, arrows from each row's ``higher_is_better``), per-scenario and per-region breakdown plots, a frame strip
+per clip, method run times, every metric in full, what failed or was skipped, and the run's provenance. The
+numbers are the run's own ``aggregates.csv`` and ``aggregates_by_scenario.csv``
+(:func:`void_eval.runner.results.read_aggregates`), never recomputed here.
 
 Examples
 --------
@@ -19,6 +21,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +38,8 @@ from void_eval.report.tables import (
     leaderboard_values,
     run_times,
 )
-from void_eval.runner.cache import CellStore, write_atomic
-from void_eval.runner.results import RUN_JSON, aggregate, read_results
+from void_eval.runner.cache import write_atomic
+from void_eval.runner.results import RUN_JSON, cell_outputs, read_aggregates, read_results
 
 MAX_STRIPS = 24
 REPORT_DIR = "report"
@@ -56,15 +59,13 @@ def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return results, record
 
 
-def _leaderboard_parts(results: pd.DataFrame, record: dict[str, Any]):
-    info = record.get("metric_info") or {}
-    seeds = record.get("seeds") or {}
-    n_boot = int(seeds.get("bootstrap_resamples", 2000))
-    seed = int(seeds.get("bootstrap", 0))
-    by_method = aggregate(results, by=("method",), n_boot=n_boot, seed=seed)
-    by_scenario = aggregate(results, by=("method", "scenario"), n_boot=n_boot, seed=seed)
-    columns = headline_columns(by_method, info)
-    return info, by_method, by_scenario, columns
+def _leaderboard_parts(run_dir: Path):
+    """The run's aggregates (per method, per scenario), each metric's direction, and the headline columns."""
+    by_method = read_aggregates(run_dir)
+    by_scenario = read_aggregates(run_dir, by_scenario=True)
+    directions = by_method.groupby("metric", sort=True)["higher_is_better"].first()
+    info = {metric: {"higher_is_better": bool(higher)} for metric, higher in directions.items()}
+    return info, by_method, by_scenario, headline_columns(by_method, info)
 
 
 def print_leaderboard(run_dir: str | Path) -> None:
@@ -72,9 +73,8 @@ def print_leaderboard(run_dir: str | Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    results, record = load_run(run_dir)
-    _, by_method, _, columns = _leaderboard_parts(results, record)
-    board = leaderboard(by_method, record.get("metric_info") or {}, columns=columns)
+    info, by_method, _, columns = _leaderboard_parts(Path(run_dir))
+    board = leaderboard(by_method, info, columns=columns)
     from rich.markup import escape
 
     table = Table(title=escape(f"leaderboard: mean over clips [bootstrap 95% CI] ({Path(run_dir)})"))
@@ -164,19 +164,38 @@ def _notes(results: pd.DataFrame) -> pd.DataFrame:
 def _strip_images(run_dir: Path, record: dict[str, Any], methods: Sequence[str]) -> list[tuple[str, bytes | None, str]]:
     from void_eval.clip import Clip
 
-    store = CellStore(run_dir)
-    done = {(cell["method"], cell["clip"]) for cell in record.get("cells", []) if cell.get("status") == "done"}
+    done = cell_outputs(run_dir, record)
     images = []
     for folder in record.get("config", {}).get("clip_folders", [])[:MAX_STRIPS]:
         name = Path(folder).name
         try:
             clip = Clip.load(folder)
-            outputs = {m: store.output_path(m, name) for m in methods if (m, name) in done}
-            outputs = {m: path for m, path in outputs.items() if path.exists()}
+            outputs = {method: done[method, name] for method in methods if (method, name) in done}
             images.append((name, strips.png_bytes(strips.frame_strip(clip, outputs)), ""))
         except Exception as err:  # the report still renders; the strip says why it is missing
             images.append((name, None, f"no strip: {type(err).__name__}: {err}"))
     return images
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Everything both renderings (HTML and Markdown) show."""
+
+    run_dir: Path
+    record: dict[str, Any]
+    results: pd.DataFrame
+    board: pd.DataFrame
+    best: dict[str, set[str]]
+    columns: list[Column]
+    images: dict[str, bytes]
+    strips: list[tuple[str, bytes | None, str]]
+    times: pd.DataFrame
+    full: list[tuple[str, pd.DataFrame, dict]]
+    notes: pd.DataFrame
+
+    @property
+    def resamples(self) -> Any:
+        return (self.record.get("seeds") or {}).get("bootstrap_resamples", 2000)
 
 
 _CSS = """
@@ -209,7 +228,7 @@ def build_report(run_dir: str | Path, *, out: str | Path | None = None) -> Path:
     results, record = load_run(run_dir)
     out_dir = Path(out) if out is not None else run_dir / REPORT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
-    info, by_method, by_scenario, columns = _leaderboard_parts(results, record)
+    info, by_method, by_scenario, columns = _leaderboard_parts(run_dir)
     board = leaderboard(by_method, info, columns=columns)
     best = best_methods(leaderboard_values(by_method, columns), columns)
     methods = list(board["method"]) if not board.empty else sorted(set(results["method"]))
@@ -233,10 +252,11 @@ def build_report(run_dir: str | Path, *, out: str | Path | None = None) -> Path:
     for name, png in images.items():
         write_atomic(out_dir / name, lambda temp, data=png: temp.write_bytes(data))
 
-    full = _full_tables(by_method, info)
-    notes = _notes(results)
-    html_text = _render_html(run_dir, record, board, best, columns, images, strip_images, times, full, notes, results)
-    md_text = _render_md(run_dir, record, board, best, images, strip_images, times, full, notes, results)
+    report = _Report(
+        run_dir, record, results, board, best, columns, images, strip_images, times, _full_tables(by_method, info),
+        _notes(results),
+    )  # fmt: skip
+    html_text, md_text = _render_html(report), _render_md(report)
     index = write_atomic(out_dir / "index.html", lambda temp: temp.write_text(html_text, encoding="utf-8"))
     write_atomic(out_dir / "report.md", lambda temp: temp.write_text(md_text, encoding="utf-8"))
     return index
@@ -270,26 +290,26 @@ def _summary_lines(run_dir: Path, record: dict[str, Any], results: pd.DataFrame)
 
 _LEADERBOARD_NOTE = (
     "Each cell: mean over clips [95% percentile-bootstrap CI across clips, {n} resamples]. "
-    "↑ higher is better, ↓ lower is better (each metric's own MetricInfo); the best mean per column is bold. "
+    "↑ higher is better, ↓ lower is better (each metric's MetricSpec); the best mean per column is bold. "
     "Methods are ordered by the first column."
 )
 
 
-def _render_html(run_dir, record, board, best, columns, images, strip_images, times, full, notes, results) -> str:
-    n_boot = (record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+def _render_html(report: _Report) -> str:
+    record, images = report.record, report.images
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>void-eval report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>void-eval benchmark report</h1>",
         "<p class='note'>"
-        + "<br>".join(html.escape(line) for line in _summary_lines(run_dir, record, results))
+        + "<br>".join(html.escape(line) for line in _summary_lines(report.run_dir, record, report.results))
         + "</p>",
         "<h2>Leaderboard</h2>",
-        _html_table(board, bold=best),
-        f"<p class='note'>{html.escape(_LEADERBOARD_NOTE.format(n=n_boot))} "
+        _html_table(report.board, bold=report.best),
+        f"<p class='note'>{html.escape(_LEADERBOARD_NOTE.format(n=report.resamples))} "
         + html.escape(
             "Columns without '(vs ...)' compare with the counterfactual (ground truth); "
-            + "; ".join(c.full_title for c in columns)
+            + "; ".join(c.full_title for c in report.columns)
         )
         + "</p>",
     ]
@@ -306,14 +326,14 @@ def _render_html(run_dir, record, board, best, columns, images, strip_images, ti
         f"below each method its error map |output - ground truth| x{strips.ERROR_GAIN} (inferno; against the input "
         "when there is no ground truth).</p>"
     )
-    for name, png, why in strip_images:
+    for name, png, why in report.strips:
         parts.append(f"<h3>{html.escape(name)}</h3>")
         if png:
             parts.append(f"<img alt='strip {html.escape(name)}' src='{_data_uri(png)}'>")
         else:
             parts.append(f"<p class='bad'>{html.escape(why)}</p>")
     parts.append("<h2>Run times</h2>")
-    parts.append(_html_table(times.round(4)) if not times.empty else "<p>no timings</p>")
+    parts.append(_html_table(report.times.round(4)) if not report.times.empty else "<p>no timings</p>")
     if "run_times.png" in images:
         parts.append(f"<img alt='run times' src='{_data_uri(images['run_times.png'])}'>")
     parts.append(
@@ -321,9 +341,9 @@ def _render_html(run_dir, record, board, best, columns, images, strip_images, ti
         "original time); shared machines make them indicative only.</p>"
     )
     parts.append("<h2>Every metric</h2>")
-    for metric, table, bold in full:
+    for metric, table, bold in report.full:
         parts += [f"<h3>{html.escape(metric)}</h3>", _html_table(table, bold=bold)]
-    parts += _problems_html(record, notes)
+    parts += _problems_html(record, report.notes)
     parts.append("<h2>Provenance</h2><pre>")
     parts.append(
         html.escape(
@@ -360,25 +380,33 @@ def _problems_html(record: dict[str, Any], notes: pd.DataFrame) -> list[str]:
     return parts
 
 
-def _render_md(run_dir, record, board, best, images, strip_images, times, full, notes, results) -> str:
-    n_boot = (record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+def _render_md(report: _Report) -> str:
+    record, images, notes = report.record, report.images, report.notes
     lines = ["# void-eval benchmark report", ""]
-    lines += [f"- {_md(line)}" for line in _summary_lines(run_dir, record, results)]
-    lines += ["", "## Leaderboard", "", _md_table(board, bold=best), "", _LEADERBOARD_NOTE.format(n=n_boot), ""]
+    lines += [f"- {_md(line)}" for line in _summary_lines(report.run_dir, record, report.results)]
+    lines += [
+        "",
+        "## Leaderboard",
+        "",
+        _md_table(report.board, bold=report.best),
+        "",
+        _LEADERBOARD_NOTE.format(n=report.resamples),
+        "",
+    ]
     if "per_scenario.png" in images:
         lines += ["## By scenario family", "", "![per scenario](per_scenario.png)", ""]
     if "per_region.png" in images:
         lines += ["## By quadmask region", "", "![per region](per_region.png)", ""]
     lines += ["## Frame strips", ""]
-    for name, png, why in strip_images:
+    for name, png, why in report.strips:
         image = f"![{_md(name)}]({urllib.parse.quote(f'strip_{name}.png')})"
         lines += [f"### {_md(name)}", "", image if png else f"*{_md(why)}*", ""]
     lines += ["## Run times", ""]
-    lines += [_md_table(times.round(4)) if not times.empty else "no timings", ""]
+    lines += [_md_table(report.times.round(4)) if not report.times.empty else "no timings", ""]
     if "run_times.png" in images:
         lines += ["![run times](run_times.png)", ""]
     lines += ["## Every metric", ""]
-    for metric, table, bold in full:
+    for metric, table, bold in report.full:
         lines += [f"### {_md(metric)}", "", _md_table(table, bold=bold), ""]
     failed = [cell for cell in record.get("cells", []) if cell.get("status") != "done"]
     skipped = record.get("skipped_clips") or {}

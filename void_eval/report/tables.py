@@ -3,7 +3,8 @@
 A column is one (metric, region, reference). The headline columns are the ones a reader looks at first (physical
 plausibility in the affected region, fidelity in the removed region, temporal stability) — whichever of
 :data:`HEADLINE` the run has, else the first region of each metric. Arrows come from each metric's
-``MetricInfo.higher_is_better`` (recorded in ``run.json``): ``↑`` higher is better, ``↓`` lower is better,
+``higher_is_better`` (its ``MetricSpec``'s, carried by every row into ``aggregates.csv``): ``↑`` higher is better,
+``↓`` lower is better,
 ``?`` unknown.
 
 Examples

@@ -27,13 +27,12 @@ from void_eval.runner.cache import (
     write_atomic,
     write_json_atomic,
 )
-from void_eval.runner.metric_info import metric_infos
 from void_eval.runner.plan import Cell, MethodSpec
 
 log = logging.getLogger("void_eval.runner")
 
 #: Columns of every score row, in order.
-RESULT_COLUMNS = ("method", "clip", "scenario", "region", "metric", "reference", "value", "note")
+RESULT_COLUMNS = ("method", "clip", "scenario", "region", "metric", "reference", "value", "higher_is_better", "note")
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def _score(clip, output: Path, options: RunOptions):
 def _tidy(frame, cell: Cell, scenario: str):
     import pandas as pd
 
-    missing = {"region", "metric", "reference", "value"} - set(frame.columns)
+    missing = {"region", "metric", "reference", "value", "higher_is_better"} - set(frame.columns)
     if missing:
         raise RuntimeError(f"score_clip returned no {sorted(missing)} column(s)")
     tidy = pd.DataFrame(
@@ -160,6 +159,7 @@ def _tidy(frame, cell: Cell, scenario: str):
             "metric": frame["metric"].astype(str),
             "reference": frame["reference"].astype(str),
             "value": frame["value"].astype("float64"),
+            "higher_is_better": frame["higher_is_better"].astype(bool),
             "note": frame["note"].astype(str) if "note" in frame.columns else "",
         },
         columns=list(RESULT_COLUMNS),
@@ -260,7 +260,9 @@ def _score_cell(cell: Cell, clip, store: CellStore, record: dict, options: RunOp
         wall = time.perf_counter() - started
         write_atomic(store.scores_path(label, cell.clip_name), lambda temp: tidy.to_parquet(temp, index=False))
         meta = dict(getattr(frame, "attrs", {}).get("meta", {}) or {})
-        infos = metric_infos(clip, sorted(set(tidy["metric"])), preset=options.preset)
+        from void_eval.metrics.registry import DEFAULT_METRICS, row_infos
+
+        infos = row_infos(options.metrics or DEFAULT_METRICS)  # what the metrics' specs say of their rows
         scores_record = {
             "key": key,
             "parts": parts,

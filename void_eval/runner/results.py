@@ -1,17 +1,19 @@
-"""Tidy results, provenance and aggregates with bootstrap confidence intervals.
+"""Tidy results, provenance and aggregates with bootstrap confidence intervals: what a run folder holds.
 
 ``results.parquet`` / ``results.csv`` hold one row per (method, clip, region, metric, reference) with columns
-``method, clip, scenario, region, metric, reference, value, note`` sorted by the first six, so two runs that
-computed the same numbers write identical tables. ``run.json`` records how they were made (see
+``method, clip, scenario, region, metric, reference, value, higher_is_better, note`` sorted by the first six, so
+two runs that computed the same numbers write identical tables. ``run.json`` records how they were made (see
 :func:`provenance`). :func:`aggregate` averages over clips and puts a percentile-bootstrap CI on each mean that
-rests on at least :data:`MIN_CLIPS_FOR_CI` clips; below that the CI is NaN (the mean is still given).
+rests on at least :data:`MIN_CLIPS_FOR_CI` clips; below that the CI is NaN (the mean is still given). The run
+writes the aggregates to ``aggregates.csv`` (per method) and ``aggregates_by_scenario.csv``, read back by
+:func:`read_aggregates`. :func:`cell_outputs` says where each finished cell's output video is.
 
 Examples
 --------
 >>> import pandas as pd
 >>> rows = pd.DataFrame({"method": ["a"] * 4, "clip": list("wxyz"), "scenario": ["s"] * 4, "region": ["frame"] * 4,
 ...                      "metric": ["psnr"] * 4, "reference": ["counterfactual"] * 4, "value": [1.0, 2.0, 3.0, 4.0],
-...                      "note": [""] * 4})
+...                      "higher_is_better": [True] * 4, "note": [""] * 4})
 >>> table = aggregate(rows, n_boot=1000, seed=0, min_clips=4)
 >>> table[["method", "mean", "n_clips"]].to_dict("records")
 [{'method': 'a', 'mean': 2.5, 'n_clips': 4}]
@@ -44,23 +46,24 @@ RUN_JSON = "run.json"
 #: Fewest clips behind a bootstrap CI of a mean. n clips give only C(2n-1, n) distinct resamples (3 for 2 clips,
 #: 35 for 4, 126 for 5), so below 5 the "95%" percentile interval is little more than the range of the values.
 MIN_CLIPS_FOR_CI = 5
+AGGREGATES_CSV = "aggregates.csv"
+AGGREGATES_BY_SCENARIO_CSV = "aggregates_by_scenario.csv"
 LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "opencv-python-headless", "av", "torch", "scikit-image", "ray")
 
 
 def empty_results() -> pd.DataFrame:
     """A results table with no rows and the right columns and dtypes."""
     frame = pd.DataFrame({column: pd.Series(dtype="object") for column in RESULT_COLUMNS})
-    frame["value"] = frame["value"].astype("float64")
-    return frame
+    return frame.astype({"value": "float64", "higher_is_better": bool})
 
 
 def normalise_results(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns in order, string columns as ``object`` str, ``value`` float64, rows sorted, index reset."""
     frame = frame.loc[:, list(RESULT_COLUMNS)].copy()
     for column in RESULT_COLUMNS:
-        if column != "value":
+        if column not in ("value", "higher_is_better"):
             frame[column] = frame[column].fillna("").astype(str).astype(object)
-    frame["value"] = frame["value"].astype("float64")
+    frame = frame.astype({"value": "float64", "higher_is_better": bool})
     return frame.sort_values(SORT_COLUMNS, kind="stable").reset_index(drop=True)
 
 
@@ -179,7 +182,7 @@ def aggregate(
     Returns
     -------
     pandas.DataFrame
-        Columns ``*by, region, metric, reference, mean, ci_low, ci_high, n_clips, n_nan``.
+        Columns ``*by, region, metric, reference, higher_is_better, mean, ci_low, ci_high, n_clips, n_nan``.
     """
     keys = [*by, "region", "metric", "reference"]
     rows: list[dict[str, Any]] = []
@@ -189,9 +192,13 @@ def aggregate(
         mean, low, high = bootstrap_mean_ci(finite, n_boot=n_boot, confidence=confidence, seed=_group_seed(seed, key))
         if finite.size < min_clips:
             low = high = float("nan")
+        directions = set(group["higher_is_better"])
+        if len(directions) != 1:
+            raise ValueError(f"rows of {dict(zip(keys, key, strict=True))} disagree on higher_is_better")
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),
+                "higher_is_better": directions.pop(),
                 "mean": mean,
                 "ci_low": low,
                 "ci_high": high,
@@ -199,8 +206,40 @@ def aggregate(
                 "n_nan": int(values.size - finite.size),
             }
         )
-    columns = [*keys, "mean", "ci_low", "ci_high", "n_clips", "n_nan"]
+    columns = [*keys, "higher_is_better", "mean", "ci_low", "ci_high", "n_clips", "n_nan"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def read_aggregates(run_dir: str | Path, *, by_scenario: bool = False) -> pd.DataFrame:
+    """The aggregates a run wrote (per method, or per method and scenario family), as :func:`aggregate` returns.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, or lacks a column (written by an older void-eval: run it again).
+    """
+    from void_eval.errors import InputError
+
+    path = Path(run_dir) / (AGGREGATES_BY_SCENARIO_CSV if by_scenario else AGGREGATES_CSV)
+    if not path.exists():
+        raise InputError(path, "not found (is this a scored run folder?)")
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"reference": str, "region": str})
+    except Exception as err:
+        raise InputError(path, f"unreadable aggregates ({type(err).__name__}: {err})") from err
+    expected = ["region", "metric", "reference", "higher_is_better", "mean", "ci_low", "ci_high", "n_clips"]
+    missing = [column for column in expected if column not in frame.columns]
+    if missing:
+        raise InputError(path, f"lacks column(s) {', '.join(missing)}: written by an older void-eval, run again")
+    return frame.astype({"higher_is_better": bool})
+
+
+def cell_outputs(run_dir: str | Path, record: dict[str, Any]) -> dict[tuple[str, str], Path]:
+    """``(method, clip) -> output video`` of every finished cell in ``record`` (run.json) whose output exists."""
+    store = CellStore(run_dir)
+    done = [(cell["method"], cell["clip"]) for cell in record.get("cells", []) if cell.get("status") == "done"]
+    outputs = {(method, clip): store.output_path(method, clip) for method, clip in done}
+    return {key: path for key, path in outputs.items() if path.exists()}
 
 
 def git_revision() -> dict[str, Any]:

@@ -29,6 +29,8 @@ from void_eval.runner.cache import write_atomic, write_json_atomic
 from void_eval.runner.cell import CellResult, RunOptions
 from void_eval.runner.plan import MethodSpec, discover_clips, make_plan
 from void_eval.runner.results import (
+    AGGREGATES_BY_SCENARIO_CSV,
+    AGGREGATES_CSV,
     MIN_CLIPS_FOR_CI,
     RUN_JSON,
     aggregate,
@@ -40,8 +42,6 @@ from void_eval.runner.results import (
 log = logging.getLogger("void_eval.runner")
 
 Engine = Literal["local", "ray"]
-AGGREGATES_CSV = "aggregates.csv"
-AGGREGATES_BY_SCENARIO_CSV = "aggregates_by_scenario.csv"
 LOG_NAME = "run.log"
 BOOTSTRAP_SEED = 0
 BOOTSTRAP_RESAMPLES = 2000
@@ -301,7 +301,7 @@ def _flow_sources(cells: Sequence[CellResult]) -> dict[str, Any]:
 
 
 def _metric_info(cells: Sequence[CellResult]) -> dict[str, Any]:
-    """Metric name -> MetricInfo fields (direction, range, reference), as the metric accumulators declare them."""
+    """Result-row metric name -> direction, range and reference, as the metrics' specs declare them."""
     merged: dict[str, Any] = {}
     for cell in cells:
         for name, info in (cell.scores_record.get("metric_info") or {}).items():
