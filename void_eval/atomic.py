@@ -145,3 +145,40 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_folder(path: str | Path, *, replace: bool = False) -> Iterator[Path]:
+    """A private temporary folder beside ``path`` to fill; on a clean exit it becomes ``path``, on error it is removed.
+
+    ``replace`` removes an existing ``path`` just before the rename (that removal and the rename are two steps);
+    without it an existing ``path`` raises :class:`FileExistsError`. The folder gets the mode a plain ``mkdir``
+    would (0777 minus the umask); files inside keep theirs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> target = Path(tempfile.mkdtemp()) / "ladder"
+    >>> with atomic_folder(target) as temp:
+    ...     _ = (temp / "a.txt").write_text("a")
+    >>> sorted(path.name for path in target.iterdir())
+    ['a.txt']
+    """
+    import shutil
+
+    path = Path(path)
+    temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial"))
+    try:
+        yield temp
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temp, 0o777 & ~mask)
+        if path.exists():
+            if not replace:
+                raise FileExistsError(f"{path} already exists")
+            shutil.rmtree(path)
+        os.replace(temp, path)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise

@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "forensics.provenance.cli",
     "studies.cli",
     "void_eval.suite.cli",
+    "void_eval.suite.ladder.cli",
     "void_eval.void.cli",
     "forensics.detectors.cli",
 )
