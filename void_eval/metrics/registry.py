@@ -27,6 +27,7 @@ METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="void_eval.
 _FIDELITY = ROW_REGIONS
 #: Families with affected objects that move in one world and not the other (trajectories apply there).
 TRAJECTORY_FAMILIES = ("support", "collision", "chain")
+_EFFECTS = ("objects", "shadow")
 _PSNR = Row("psnr", True, (0.0, math.inf))
 _SSIM = Row("ssim", True, (-1.0, 1.0))
 
@@ -69,7 +70,6 @@ _add(
     temporal=True,
 )
 # physical plausibility against the counterfactual
-_EFFECTS = ("objects", "shadow")
 _add(
     "cf_score",
     "cf_score:CfScoreAccumulator",
@@ -140,6 +140,21 @@ def get_spec(name: str) -> MetricSpec:
     if not isinstance(spec, MetricSpec):
         raise TypeError(f"metric {name!r} is registered as {type(spec).__name__}, not a MetricSpec")
     return spec
+
+
+def spec_of_row(metric: str, names: Sequence[str] | None = None) -> MetricSpec:
+    """The spec (among ``names``, default every registered metric) that reports result row ``metric``.
+
+    Raises
+    ------
+    ValueError
+        No such row.
+    """
+    for name in METRICS.names() if names is None else names:
+        spec = get_spec(name)
+        if any(row.metric == metric for row in spec.rows):
+            return spec
+    raise ValueError(f"no metric reports a row {metric!r}")
 
 
 def row_infos(names: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -183,7 +183,8 @@ class ShadowResidualAccumulator(Accumulator):
         if depth < MIN_DEPTH:
             return {
                 "affected": MetricValue.nan(
-                    f"the factual shadow barely changes the scene (mean |luma drop| {depth:.3g} < {MIN_DEPTH}){left_out}"
+                    f"the factual shadow barely changes the scene (mean |luma drop| {depth:.3g} < {MIN_DEPTH})"
+                    + left_out
                 )
             }
         direction = "under-brightened (darker than the counterfactual)" if signed > 0 else "over-brightened"
