@@ -2,19 +2,17 @@
 
 Definition. ``S_t`` is the removed object's shadow in frame ``t``: pixels shadowed in the factual video and not in
 the counterfactual, read from the clip's shadow-mask video (white = shadow, ``> 127``; suite clips name it in
-``meta.json``, see :func:`find_shadow_mask`). Where the clip has per-object segmentation videos (suite clips), the
-pixels covered by an affected object in either world (dilated by 1 px) are left out: there the objects' own motion,
-not the shadow, makes the difference (``S*``). With ``Y`` the BT.601 luma in [0, 255] of the input ``I`` (factual),
-the counterfactual ``C`` and the output ``O``, pooled over every ``S*`` pixel of every frame:
+``meta.json``, see :func:`find_shadow_mask`). With ``Y`` the BT.601 luma in [0, 255] of the input ``I`` (factual),
+the counterfactual ``C`` and the output ``O``, pooled over every shadow pixel of every frame:
 
-``shadow_residual = sum_S* |Y(O) - Y(C)| / sum_S* |Y(I) - Y(C)|``, range ``[0, inf)``, lower is better
+``shadow_residual = sum_S |Y(O) - Y(C)| / sum_S |Y(I) - Y(C)|``, range ``[0, inf)``, lower is better
 
 the luminance error against the truth inside the factual shadow, relative to the shadow's depth: 0 = the shadow is
 gone (the output is as bright as the counterfactual there), 0.3 = 30% of the shadow left, 1 = left in place (or an
 error as large the other way), > 1 = worse than doing nothing. Per-pixel magnitudes cannot cancel: a patch left too
 dark and one made too bright both count. The note gives the signed remainder (``sum (Y(C) - Y(O))`` per pixel:
 positive = under-brightened, darker than the counterfactual; negative = over-brightened). NaN with a reason when
-there is no shadow mask, ``S*`` is empty, or the factual shadow barely changes the scene (mean ``|Y(I) - Y(C)|``
+there is no shadow mask, it is empty, or the factual shadow barely changes the scene (mean ``|Y(I) - Y(C)|``
 below 0.5 luma levels).
 
 Applies to every family with a shadow (NaN elsewhere, per clip); known-truth ladder (``benchmarks/physics_ladder.py``,
@@ -36,7 +34,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from void_eval.errors import InputError
@@ -47,7 +44,6 @@ from void_eval.quadmask import Quadmask
 
 #: Smallest mean luma change the factual shadow must make for the ratio to mean anything.
 MIN_DEPTH = 0.5
-_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 SHADOW_FILE_NAMES = ("shadow_mask.mp4", "shadow.mp4", "segmentation_shadow.mp4")
 
@@ -81,20 +77,6 @@ def luma(frames: np.ndarray) -> np.ndarray:
     return frames[..., 0] * 0.299 + frames[..., 1] * 0.587 + frames[..., 2] * 0.114
 
 
-def affected_segmentation(folder: str | Path, meta: dict[str, Any]) -> tuple[list[Path], tuple[int, ...]]:
-    """The clip's segmentation videos (both worlds, from ``meta["segmentation"]``) and its affected objects' ids;
-    ``([], ())`` when it has none."""
-    segmentation = meta.get("segmentation")
-    objects = meta.get("objects")
-    if not isinstance(segmentation, dict) or not isinstance(objects, list):
-        return [], ()
-    ids = tuple(int(obj["id"]) for obj in objects if isinstance(obj, dict) and obj.get("role") == "affected")
-    paths = [Path(folder) / segmentation[world] for world in ("factual", "counterfactual") if world in segmentation]
-    if not ids or not all(path.is_file() for path in paths):
-        return [], ()
-    return paths, ids
-
-
 class ShadowResidualAccumulator(Accumulator):
     """Streaming ``shadow_residual`` in region ``affected`` (see the module docstring).
 
@@ -102,36 +84,24 @@ class ShadowResidualAccumulator(Accumulator):
     ----------
     shadow_mask : str or Path or None
         Shadow-mask video of the clip (same size and length as the input), or None (every value NaN).
-    segmentation : sequence of str or Path, keyword-only
-        Segmentation videos (suite encoding, :func:`void_eval.suite.writer.decode_segmentation`) whose pixels of
-        the objects ``affected_ids`` are left out of the shadow.
-    affected_ids : sequence of int, keyword-only
-        Object ids to leave out.
     """
 
     name = "shadow_residual"
     reference = "counterfactual"
     needs_ground_truth = True
-    state = ("error", "depth", "signed", "pixels", "excluded", "frames_missing")
+    state = ("error", "depth", "signed", "pixels", "frames_missing")
 
-    def __init__(
-        self, shadow_mask: str | Path | None, *, segmentation: tuple = (), affected_ids: tuple[int, ...] = ()
-    ) -> None:
+    def __init__(self, shadow_mask: str | Path | None) -> None:
         self.shadow_mask = None if shadow_mask is None else Path(shadow_mask)
         self._stream = None if shadow_mask is None else SyncedVideo(shadow_mask)
-        self._segmentation = [SyncedVideo(path) for path in segmentation] if affected_ids else []
-        self.affected_ids = tuple(affected_ids)
         self.error, self.depth, self.signed = ExactSum(), ExactSum(), ExactSum()
         self.pixels = 0
-        self.excluded = 0
         self.frames_missing = 0
 
     @classmethod
     def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> ShadowResidualAccumulator:
-        """The clip's shadow mask (:func:`find_shadow_mask`) and affected-object segmentation unless given."""
-        segmentation, ids = affected_segmentation(clip.path, clip.meta)
-        defaults = {"shadow_mask": find_shadow_mask(clip.path, clip.meta), "segmentation": segmentation}
-        return cls(**{**defaults, "affected_ids": ids, **options})
+        """The clip's shadow mask (:func:`find_shadow_mask`) unless ``shadow_mask`` is given."""
+        return cls(**{"shadow_mask": find_shadow_mask(clip.path, clip.meta), **options})
 
     def _read_shadow(self, chunk: ScoreChunk) -> np.ndarray | None:
         if self._stream is None:
@@ -142,16 +112,7 @@ class ShadowResidualAccumulator(Accumulator):
                 self.shadow_mask,
                 f"is {frames.shape[2]}x{frames.shape[1]}, the clip is {chunk.output.shape[2]}x{chunk.output.shape[1]}",
             )
-        shadow = frames[..., 0] > 127
-        if self._segmentation:
-            from void_eval.suite.writer import decode_segmentation  # the suite's id encoding (imported on use)
-        for stream in self._segmentation:
-            ids = decode_segmentation(stream.frames(chunk.start, len(chunk.output)))
-            objects = np.isin(ids, self.affected_ids).astype(np.uint8)
-            grown = np.stack([cv2.dilate(frame, _CROSS) for frame in objects]).astype(bool)
-            self.excluded += int((shadow & grown).sum())
-            shadow &= ~grown
-        return shadow
+        return frames[..., 0] > 127
 
     def update(self, chunk: ScoreChunk, *, shadow: np.ndarray | None = None) -> None:
         """Add one chunk; ``shadow`` ``(T, H, W)`` bool overrides reading the shadow-mask video."""
@@ -176,21 +137,19 @@ class ShadowResidualAccumulator(Accumulator):
             return {
                 "affected": MetricValue.nan("the clip has no shadow mask (meta.json segmentation / shadow_mask.mp4)")
             }
-        left_out = f" ({self.excluded} shadow pixels under affected objects left out)" if self.excluded else ""
         if self.pixels == 0:
-            return {"affected": MetricValue.nan(f"the shadow mask is empty in every frame{left_out}")}
+            return {"affected": MetricValue.nan("the shadow mask is empty in every frame")}
         depth, signed = self.depth.value / self.pixels, self.signed.value / self.pixels
         if depth < MIN_DEPTH:
             return {
                 "affected": MetricValue.nan(
                     f"the factual shadow barely changes the scene (mean |luma drop| {depth:.3g} < {MIN_DEPTH})"
-                    + left_out
                 )
             }
         direction = "under-brightened (darker than the counterfactual)" if signed > 0 else "over-brightened"
         direction = "as bright as the counterfactual" if signed == 0 else direction
         note = (
-            f"sum|Y(out)-Y(cf)| / sum|Y(in)-Y(cf)| over {self.pixels} shadow pixels{left_out}; depth {depth:.3g} "
+            f"sum|Y(out)-Y(cf)| / sum|Y(in)-Y(cf)| over {self.pixels} shadow pixels; depth {depth:.3g} "
             f"luma levels; signed remainder {signed:+.3g} per pixel: {direction}"
         )
         return {"affected": MetricValue(self.error.value / self.depth.value, note=note, count=self.pixels)}
