@@ -13,8 +13,8 @@ affected object and each frame ``t`` where it is visible in the counterfactual (
 - found or lost: with ``k`` the object's contrast (mean squared difference between the template and the mean colour
   of a 7-px ring around it in the counterfactual frame), the object is lost when ``min s > k / 2`` (the best match
   is closer to plain surroundings than to the object);
-- error: when found, the expected distance to ``c_t`` under the soft match ``w(d) = exp(-(s(d) - min s) /
-  (min s + k / 20))``: a sharp match gives its distance, a 50/50 ghost of two positions a distance in between;
+- error: when found, the distance to ``c_t`` of the position averaged under the soft match ``w(d) = exp(-(s(d) -
+  min s) / (min s + k / 20))``: a sharp match gives its own position, a 50/50 ghost of two positions one between;
   when lost, ``L = max(|f_t - c_t|, r)`` with ``r`` the half diagonal of the object's box (as far as leaving the
   object where the input has it, or at least its own size).
 
@@ -179,8 +179,8 @@ class TrajectoryAccumulator(Accumulator):
             half_diagonal = 0.5 * math.hypot(x1 - x0, y1 - y0)
             self.error.add(max(half_diagonal, 0.0 if factual is None else float(np.linalg.norm(factual - centre))))
             return
-        distances = np.linalg.norm(positions - centre, axis=1)
-        self.error.add(float((weights * distances).sum() / weights.sum()))
+        estimate = (weights[:, None] * positions).sum(axis=0) / weights.sum()
+        self.error.add(float(np.linalg.norm(estimate - centre)))
 
     def compute(self) -> dict[str, MetricValue]:
         """``{"affected": mean error in pixels}`` (``traj_err``)."""
