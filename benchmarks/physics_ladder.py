@@ -12,7 +12,7 @@ and whether the order is right, using the metric's direction:
   this clip (delays and the frozen fill where nothing moves in the counterfactual world); ``-`` it degrades no
   aspect the row measures (the rungs declare ``objects`` and/or ``shadow``; traj_err measures objects only,
   shadow_residual the shadow only); ``.`` it equals the counterfactual in the pixels the row reads (the affected
-  region for cf_score, motion_iou*, traj_err; the shadow mask for shadow_residual; frame or remove for ewarp and
+  region for cf_score, motion_agreement, traj_err; the shadow mask for shadow_residual; frame or remove for ewarp and
   flicker);
 - ``n/a`` where the metric is NaN on every rung (its note says why); NaN on some rungs only is a failure.
 
@@ -27,7 +27,7 @@ gives, per metric row and family, the clips judged correctly over all seeds.
 Usage::
 
     .venv/bin/python benchmarks/physics_ladder.py [--seed 0 --seed 1 ...] [--preset demo] [--clips N]
-        [--frames N] [--size HxW] [--suite DIR] [--metrics cf_score,motion_iou,...] [--work DIR] [--jobs 2]
+        [--frames N] [--size HxW] [--suite DIR] [--metrics cf_score,motion_agreement,...] [--work DIR] [--jobs 2]
         [--json results.json]
 
 ``--work DIR`` keeps the suites, ladders and scores there and reuses them on the next run (scores are cached in

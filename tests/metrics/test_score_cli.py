@@ -26,7 +26,7 @@ def test_json_document(clip_and_output, capsys, monkeypatch) -> None:
     import void_eval.metrics.score as score
 
     folder, output = clip_and_output
-    own = ("ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam")
+    own = ("ewarp", "flicker", "cf_score", "motion_agreement", "traj_err", "shadow_residual", "seam")
     monkeypatch.setattr(score, "DEFAULT_METRICS", own)
     code = main(["score", str(folder), str(output), "--json", "--trim-to-input"])
     document = json.loads(capsys.readouterr().out)

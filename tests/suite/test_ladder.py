@@ -230,7 +230,9 @@ def test_void_eval_score_and_ladder_commands_accept_the_rungs(tiny_suite, ladder
     import void_eval.metrics.score as score
     from void_eval.cli import main
 
-    monkeypatch.setattr(score, "DEFAULT_METRICS", ("psnr", "cf_score", "motion_iou", "traj_err", "shadow_residual"))
+    monkeypatch.setattr(
+        score, "DEFAULT_METRICS", ("psnr", "cf_score", "motion_agreement", "traj_err", "shadow_residual")
+    )
     assert main(["score", str(tiny_suite["support"]), str(ladders["support"] / "delay_4.mp4"), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     cf = next(row for row in rows if row["metric"] == "cf_score")

@@ -1,11 +1,11 @@
 """What a metric is, said once: :class:`MetricSpec`, read by ``score_clip``, the runner, the report and the CLI.
 
 A spec names the metric, the factory that builds its accumulator, the rows it reports (each row a metric name
-with its own direction and range: ``motion_iou`` reports ``motion_iou``, ``motion_iou_st`` and
-``motion_iou_weighted``), the quadmask regions, what the output is compared against, whether the counterfactual is
-needed, which suite scenario families it applies to (elsewhere its rows are NaN with the reason) and, for the
-physics and temporal metrics, what the known-truth ladder may hold it to (``aspects``, ``temporal``; see
-``benchmarks/physics_ladder.py``). Definitions of every built-in metric: ``docs/metrics.md``.
+with its own direction and range: ``traj_err`` reports ``traj_err`` and ``traj_lost``, ``ewarp`` reports
+``ewarp``, ``ewarp_cf`` and ``ewarp_diff``), the quadmask regions, what the output is compared against, whether
+the counterfactual is needed, which suite scenario families it applies to (elsewhere its rows are NaN with the
+reason) and, for the physics and temporal metrics, what the known-truth ladder may hold it to (``aspects``,
+``temporal``; see ``benchmarks/physics_ladder.py``). Definitions of every built-in metric: ``docs/metrics.md``.
 
 Examples
 --------
