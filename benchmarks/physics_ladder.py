@@ -14,7 +14,9 @@ and whether the order is right, using the metric's direction:
   shadow_residual the shadow only); ``.`` it equals the counterfactual in the pixels the row reads (the affected
   region for cf_score, motion_agreement, traj_err; the shadow mask for shadow_residual; frame or remove for ewarp and
   flicker);
-- ``n/a`` where the metric is NaN on every rung (its note says why); NaN on some rungs only is a failure.
+- ``n/a`` where the metric is NaN on every rung (its note says why); NaN on some rungs only is a failure;
+- a metric's further rows that are diagnostics (``traj_lost``, already counted in ``traj_err``) are shown, not
+  judged.
 
 E_warp and flicker are no-reference, so no ladder order is theirs. Their raw rows show the values as measured and
 list the rungs that score better than the counterfactual itself (the summary counts the clips where the frozen
@@ -242,6 +244,8 @@ def _judge(metric: str, values: dict[str, float], manifest: dict, region: str) -
     spec = row_spec(metric)
     higher = spec.row(metric).higher_is_better
     skip = excluded_rungs(manifest, support_region(metric, region), metric_aspects(metric))
+    if not spec.temporal and metric != spec.rows[0].metric:  # a diagnostic row (traj_lost): shown, not judged
+        return higher, skip, ("diagnostic", [])
     if not spec.temporal:
         return higher, skip, check_order(values, higher, skip, manifest)
     if metric.endswith("_diff"):
@@ -302,12 +306,15 @@ def print_rows(judged: pd.DataFrame, rungs: Sequence[str]) -> None:
 
 def summary(judged: pd.DataFrame) -> pd.DataFrame:
     """Per row and family: ``ok k/n`` (clips ordered correctly / clips with values), ``FAIL k/n`` or ``n/a``; raw
-    temporal rows: ``frozen>cf k/n``, the clips where the frozen fill scores better than the ground truth."""
+    temporal rows: ``frozen>cf k/n``, the clips where the frozen fill scores better than the ground truth; a
+    metric's diagnostic rows (not its first, e.g. ``traj_lost``): ``shown``."""
 
     def cell(group: pd.DataFrame) -> str:
         scored = group[group["status"] != "n/a"]
         if scored.empty:
             return "n/a"
+        if (scored["status"] == "diagnostic").all():
+            return "shown"
         if (scored["status"] == "info").all():
             frozen = sum(any(p.startswith("frozen ") for p in problems) for problems in scored["problems"])
             return f"frozen>cf {frozen}/{len(scored)}"

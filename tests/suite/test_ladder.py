@@ -243,17 +243,34 @@ def test_void_eval_score_and_ladder_commands_accept_the_rungs(tiny_suite, ladder
     assert main(["ladder", str(tiny_suite["shadow"]), str(tmp_path / "bad"), "--delays", "4,2"]) == 2
 
 
-def test_benchmark_pins_the_cf_score_order_on_every_family(ladders, capsys):
+#: Per judged row, the families where it does not apply (NaN with the reason on every rung).
+NOT_APPLICABLE = {"traj_err [affected]": {"occlusion", "shadow"}}
+PHYSICS_ROWS = ["cf_score", "motion_agreement", "traj_err", "shadow_residual"]
+TEMPORAL_ROWS = [f"{metric}_diff [{region}]" for metric in ("ewarp", "flicker") for region in ("frame", "remove")]
+
+
+def test_benchmark_pins_every_physics_order_on_every_family(ladders, tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("physics_ladder_benchmark", BENCHMARK)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     work = next(iter(ladders.values())).parents[2]
     suite = Path(_manifest(next(iter(ladders.values())))["clip_path"]).parent
-    assert bench.main(["--suite", str(suite), "--work", str(work), "--metrics", "cf_score"]) == 0
+    metrics = ",".join([*PHYSICS_ROWS, "ewarp", "flicker"])
+    code = bench.main(["--suite", str(suite), "--work", str(work), "--metrics", metrics, "--json", str(tmp_path / "j")])
     out = capsys.readouterr().out
-    summary = out.split("per row and family")[1]
-    assert summary.count("ok 1/1") == 5 and "FAIL" not in summary
-    assert "cf_score [affected]  (higher is better)" in out
+    judged = {(row["row"], row["family"]): row for row in json.loads((tmp_path / "j").read_text())}
+    for row in [f"{name} [affected]" for name in PHYSICS_ROWS] + TEMPORAL_ROWS:
+        for family in ladders:
+            expected = "n/a" if family in NOT_APPLICABLE.get(row, ()) else "ok"
+            record = judged[(row, family)]
+            assert record["status"] == expected, (row, family, record["values"], record["problems"])
+    assert judged[("traj_lost [affected]", "support")]["status"] == "diagnostic"
+    assert "not applicable: traj_err applies to scenario families" in judged[("traj_err [affected]", "shadow")]["note"]
+    assert code == 0 and "cf_score [affected]  (higher is better)" in out and "ewarp_diff [remove]  (lower" in out
+    # the check can fail: the same values read in the opposite direction break every order
+    record = judged[("motion_agreement [affected]", "support")]
+    manifest = _manifest(ladders["support"])
+    assert bench.check_order(record["values"], False, record["excluded"], manifest)[0] == "FAIL"
 
 
 @pytest.mark.parametrize("name", ["rungs", "delay"])

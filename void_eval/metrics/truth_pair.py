@@ -113,6 +113,13 @@ class TruthPaired(Accumulator):
     def settings(self) -> tuple:
         return self.own.settings()
 
+    def __getattr__(self, name: str) -> Any:
+        """What the output's own accumulator says of itself (``describe`` of E_warp: its flow provenance)."""
+        own = self.__dict__.get("own")
+        if own is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(own, name)
+
     def update(self, chunk: ScoreChunk) -> None:
         """Feed the output to ``own`` and the counterfactual (as output) to ``truth``."""
         self.own.update(chunk)
