@@ -245,7 +245,7 @@ def _judge(metric: str, values: dict[str, float], manifest: dict, region: str) -
     higher = spec.row(metric).higher_is_better
     skip = excluded_rungs(manifest, support_region(metric, region), metric_aspects(metric))
     if not spec.temporal and metric != spec.rows[0].metric:  # a diagnostic row (traj_lost): shown, not judged
-        return higher, skip, ("diagnostic", [])
+        return higher, skip, ("n/a" if all(math.isnan(value) for value in values.values()) else "diagnostic", [])
     if not spec.temporal:
         return higher, skip, check_order(values, higher, skip, manifest)
     if metric.endswith("_diff"):

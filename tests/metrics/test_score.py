@@ -50,7 +50,7 @@ def test_counterfactual_output_scores_perfect_physics(physics_clip) -> None:
     assert references["cf_score"] == "counterfactual" and references["seam"] == "output"
     meta = table.attrs["meta"]
     assert meta["frames"] == 10 and meta["trimmed"] is None and meta["resized"] is None
-    assert meta["counterfactual"] is True and meta["skipped"] == []
+    assert meta["counterfactual"] is True and meta["skipped"] == ["traj_err"]  # not applicable to this family
 
 
 def test_input_as_output_leaves_the_interactions(physics_clip) -> None:

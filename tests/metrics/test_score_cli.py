@@ -67,7 +67,7 @@ def test_metrics_option_selects_metrics(clip_and_output, capsys) -> None:
     args = ["score", str(folder), str(output), "--json", "--trim-to-input", "--metrics", "flicker, cf_score"]
     assert main(args) == 0
     document = json.loads(capsys.readouterr().out)
-    assert {row["metric"] for row in document["rows"]} == {"flicker", "cf_score"}
+    assert {row["metric"] for row in document["rows"]} == {"flicker", "flicker_cf", "flicker_diff", "cf_score"}
     assert document["meta"]["metrics"] == ["flicker", "cf_score"]
     assert main(["score", str(folder), str(output), "--metrics", "flickr"]) == 2
     assert "did you mean 'flicker'" in capsys.readouterr().err
