@@ -175,6 +175,9 @@ def row_infos(names: Sequence[str]) -> dict[str, dict[str, Any]]:
                 "metric": spec.name,
                 "reference": spec.reference,
                 "needs_ground_truth": spec.needs_ground_truth,
+                "families": None if spec.families is None else list(spec.families),
+                "aspects": list(spec.aspects),
+                "temporal": spec.temporal,
             }
             earlier = infos.setdefault(row.metric, info)
             if earlier["higher_is_better"] != row.higher_is_better:
