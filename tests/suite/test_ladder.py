@@ -264,6 +264,7 @@ def test_benchmark_pins_every_physics_order_on_every_family(ladders, tmp_path, c
             expected = "n/a" if family in NOT_APPLICABLE.get(row, ()) else "ok"
             record = judged[(row, family)]
             assert record["status"] == expected, (row, family, record["values"], record["problems"])
+            assert expected == "n/a" or "input" not in record["excluded"]  # judged on something, not only skipped
     assert judged[("traj_lost [affected]", "support")]["status"] == "diagnostic"
     assert "not applicable: traj_err applies to scenario families" in judged[("traj_err [affected]", "shadow")]["note"]
     assert code == 0 and "cf_score [affected]  (higher is better)" in out and "ewarp_diff [remove]  (lower" in out

@@ -56,18 +56,16 @@ _add(
     presets=(("propainter", "void_eval.metrics.propainter:PropainterSsim", ("frame",)),),
 )
 _add("lpips", "lpips:LpipsAccumulator", (Row("lpips", False, (0.0, math.inf)),), _FIDELITY, "counterfactual")
-# temporal consistency of the output
 # temporal consistency of the output, next to the counterfactual's own value and the distance between the two
-_add(
-    "ewarp", "ewarp:EwarpAccumulator", temporal_rows("ewarp", False, 3.0), ("frame", "remove"), "output", temporal=True
-)
+_TEMPORAL = {"temporal": True, "aspects": _EFFECTS}
+_add("ewarp", "ewarp:EwarpAccumulator", temporal_rows("ewarp", False, 3.0), ("frame", "remove"), "output", **_TEMPORAL)
 _add(
     "flicker",
     "flicker:FlickerAccumulator",
     temporal_rows("flicker", True, 1.0),
     ("frame", "remove"),
     "output",
-    temporal=True,
+    **_TEMPORAL,
 )
 # physical plausibility against the counterfactual
 _add(
