@@ -68,8 +68,9 @@ class MetricSpec:
         protocol's PSNR and SSIM, region ``frame`` only).
     aspects : tuple of str
         Which of the removed object's effects the metric judges: ``objects`` (the affected objects' motion) and/or
-        ``shadow`` (its shadow); empty for metrics that judge no effect (fidelity, no-reference checks). The
-        ladder benchmark holds a metric to the order only on rungs that degrade one of its aspects.
+        ``shadow`` (its shadow); both for the temporal metrics (they see any change); empty for metrics that judge
+        no effect (fidelity, preservation, seam). The ladder benchmark holds a metric to the order only on rungs
+        that degrade one of its aspects.
     temporal : bool
         A statistic of frame-to-frame change of one video (E_warp, flicker): blind by construction to a time
         shift of the truth and to a change that is the same in every frame; the ladder exempts those rungs.
