@@ -23,6 +23,10 @@ affected object and each frame ``t`` where it is visible in the counterfactual (
 Both in region ``affected``. They apply to suite families whose affected objects move differently in the two
 worlds (support, collision, chain); NaN with a reason on a clip without affected objects, tracks or segmentation.
 
+Known-truth ladder (``benchmarks/physics_ladder.py``, demo seeds 0-2): every applicable family ordered; on support,
+delays of 2/4/8 frames score about 3-6/5-8/10-13 px, a 50/50 ghost 9-25, the input 16-59. The counterfactual
+itself is not exactly 0 where the soft match spreads (flat objects, identical neighbours: about 6 px on chain).
+
 Examples
 --------
 >>> import numpy as np
