@@ -276,3 +276,17 @@ def test_chunks_are_capped_by_the_pixel_budget(physics_clip, monkeypatch) -> Non
     capped = score_clip(folder, outputs["input"], metrics=["flicker", "cf_score"], chunk_size=16)
     assert capped.attrs["meta"]["chunk_size"] == 3 and capped.attrs["meta"]["chunk_size_requested"] == 16
     assert values(capped) == values(reference)
+
+
+def test_temporal_rows_sit_next_to_the_counterfactuals_own_value(physics_clip) -> None:
+    from void_eval.metrics import truth_pair
+
+    folder, outputs = physics_clip
+    truth_pair._TRUTH_VALUES.clear()
+    copy = values(score_clip(folder, outputs["input"], metrics=["flicker"]))
+    assert len(truth_pair._TRUTH_VALUES) == 1  # the counterfactual's value, kept for the next output of the clip
+    oracle = values(score_clip(folder, outputs["cf"], metrics=["flicker"]))
+    for region in ("frame", "remove"):
+        assert oracle[("flicker", region)] == copy[("flicker_cf", region)] == oracle[("flicker_cf", region)]
+        assert oracle[("flicker_diff", region)] == 0.0
+        assert copy[("flicker_diff", region)] == abs(copy[("flicker", region)] - copy[("flicker_cf", region)]) > 0
