@@ -243,8 +243,6 @@ def test_void_eval_score_and_ladder_commands_accept_the_rungs(tiny_suite, ladder
     assert main(["ladder", str(tiny_suite["shadow"]), str(tmp_path / "bad"), "--delays", "4,2"]) == 2
 
 
-#: Per judged row, the families where it does not apply (NaN with the reason on every rung).
-NOT_APPLICABLE = {"traj_err [affected]": {"occlusion", "shadow"}}
 PHYSICS_ROWS = ["cf_score", "motion_agreement", "traj_err", "shadow_residual"]
 TEMPORAL_ROWS = [f"{metric}_diff [{region}]" for metric in ("ewarp", "flicker") for region in ("frame", "remove")]
 
@@ -255,13 +253,16 @@ def test_benchmark_pins_every_physics_order_on_every_family(ladders, tmp_path, c
     spec.loader.exec_module(bench)
     work = next(iter(ladders.values())).parents[2]
     suite = Path(_manifest(next(iter(ladders.values())))["clip_path"]).parent
+    from void_eval.metrics.registry import spec_of_row
+
+    assert not spec_of_row("traj_err").applies_to("occlusion") and not spec_of_row("traj_err").applies_to("shadow")
     metrics = ",".join([*PHYSICS_ROWS, "ewarp", "flicker"])
     code = bench.main(["--suite", str(suite), "--work", str(work), "--metrics", metrics, "--json", str(tmp_path / "j")])
     out = capsys.readouterr().out
     judged = {(row["row"], row["family"]): row for row in json.loads((tmp_path / "j").read_text())}
     for row in [f"{name} [affected]" for name in PHYSICS_ROWS] + TEMPORAL_ROWS:
         for family in ladders:
-            expected = "n/a" if family in NOT_APPLICABLE.get(row, ()) else "ok"
+            expected = "ok" if spec_of_row(row.split()[0]).applies_to(family) else "n/a"
             record = judged[(row, family)]
             assert record["status"] == expected, (row, family, record["values"], record["problems"])
             assert expected == "n/a" or "input" not in record["excluded"]  # judged on something, not only skipped
