@@ -16,7 +16,7 @@ Sides (each decodes what it reads, once):
   transcription of the reference's warping, occlusion and error;
 - ``fast score``: ``score_clip()``, the whole default suite (11 metrics);
 - ``plain score``: ``plain`` plus preservation (``skimage`` PSNR and SSIM against the input over keep), flicker
-  (VBench's formula), cf_score (region MSEs), seam (Sobel) and motion IoU (the same Physics-IQ masker both sides);
+  (VBench's formula), cf_score (region MSEs), seam (Sobel) and motion agreement (the same blurred grey both sides);
   traj_err and shadow_residual are NaN on this clip (no objects, no shadow mask) on both sides.
 
 Each of ``--repeat`` (3) rounds runs every side once, the order rotating from round to round, so load drift on a
@@ -101,7 +101,7 @@ def fast_values(table) -> dict[str, float]:
         ("flicker", "frame", "output"),
         ("cf_score", "affected", "counterfactual"),
         ("seam", "boundary", "output"),
-        ("motion_iou_st", "affected", "counterfactual"),
+        ("motion_agreement", "affected", "counterfactual"),
     ]:
         values[name] = rows.get((name, region, reference))
     return {name: value for name, value in values.items() if value is not None}

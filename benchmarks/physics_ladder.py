@@ -12,22 +12,24 @@ and whether the order is right, using the metric's direction:
   this clip (delays and the frozen fill where nothing moves in the counterfactual world); ``-`` it degrades no
   aspect the row measures (the rungs declare ``objects`` and/or ``shadow``; traj_err measures objects only,
   shadow_residual the shadow only); ``.`` it equals the counterfactual in the pixels the row reads (the affected
-  region for cf_score, motion_iou*, traj_err; the shadow mask for shadow_residual; frame or remove for ewarp and
+  region for cf_score, motion_agreement, traj_err; the shadow mask for shadow_residual; frame or remove for ewarp and
   flicker);
-- ``n/a`` where the metric is NaN on every rung (its note says why); NaN on some rungs only is a failure.
+- ``n/a`` where the metric is NaN on every rung (its note says why); NaN on some rungs only is a failure;
+- a metric's further rows that are diagnostics (``traj_lost``, already counted in ``traj_err``) are shown, not
+  judged.
 
 E_warp and flicker are no-reference, so no ladder order is theirs. Their raw rows show the values as measured and
 list the rungs that score better than the counterfactual itself (the summary counts the clips where the frozen
-fill does: a fill with no motion beating the ground truth). Their ``d_cf`` rows are the distance to the
-counterfactual's own value (lower is better); checked there: every rung that differs in the region is strictly
-farther than 0, except (``~``) a delay (a time shift of the counterfactual) and the residual of a still shadow (the
-same offset in every frame): a statistic of frame-to-frame change cannot see either. A summary gives, per metric row
-and family, the clips judged correctly over all seeds.
+fill does: a fill with no motion beating the ground truth). Their ``_diff`` rows are the distance to the
+counterfactual's own value (``_cf`` rows; lower is better); checked there: every rung that differs in the region
+is strictly farther than 0, except (``~``) a delay (a time shift of the counterfactual) and the residual of a
+still shadow (the same offset in every frame): a statistic of frame-to-frame change cannot see either. A summary
+gives, per metric row and family, the clips judged correctly over all seeds.
 
 Usage::
 
     .venv/bin/python benchmarks/physics_ladder.py [--seed 0 --seed 1 ...] [--preset demo] [--clips N]
-        [--frames N] [--size HxW] [--suite DIR] [--metrics cf_score,motion_iou,...] [--work DIR] [--jobs 2]
+        [--frames N] [--size HxW] [--suite DIR] [--metrics cf_score,motion_agreement,...] [--work DIR] [--jobs 2]
         [--json results.json]
 
 ``--work DIR`` keeps the suites, ladders and scores there and reuses them on the next run (scores are cached in
@@ -50,39 +52,32 @@ from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_METRICS = ("cf_score", "motion_iou", "traj_err", "shadow_residual", "ewarp", "flicker")
-#: No-reference temporal metrics: also judged by their distance to the counterfactual's own value.
-TEMPORAL = ("ewarp", "flicker")
+DEFAULT_METRICS = ("cf_score", "motion_agreement", "traj_err", "shadow_residual", "ewarp", "flicker")
 SHORT = {"counterfactual": "cf", "ghost": "ghost", "half": "half", "frozen": "frozen", "input": "input"}
-#: Rows that measure one aspect only (the others measure every aspect): see ``metric_aspects``.
-ROW_ASPECTS = {"traj_err": ("objects",), "shadow_residual": ("shadow",)}
 #: Relative difference under which two values count as tied.
 TIE = 1e-9
 
 
-def metric_higher_is_better(clip, metric: str) -> bool:
-    """Direction of result metric ``metric`` (the one place that looks it up: the accumulators' MetricInfo)."""
-    from void_eval.runner.metric_info import metric_infos
+def row_spec(metric: str):
+    """The MetricSpec that reports result row ``metric`` (direction, aspects, temporal flag: the only place the
+    benchmark learns about a metric)."""
+    from void_eval.metrics.registry import spec_of_row
 
-    info = metric_infos(clip, [metric])[metric]
-    if info is None:
-        raise ValueError(f"no metric info for {metric!r}")
-    return bool(info["higher_is_better"])
+    return spec_of_row(metric)
 
 
 def metric_aspects(metric: str) -> frozenset[str]:
-    """What a result row measures, of the ladder's aspects (``objects``: the affected objects' motion; ``shadow``:
+    """What a result row judges, of the ladder's aspects (``objects``: the affected objects' motion; ``shadow``:
     the removed object's shadow); a rung that degrades none of it is no partial case for the row."""
-    from void_eval.suite.ladder.rungs import ASPECTS
-
-    return frozenset(ROW_ASPECTS.get(metric, ASPECTS))
+    return frozenset(row_spec(metric).aspects)
 
 
 def support_region(metric: str, region: str) -> str:
     """The ladder-manifest region whose pixels a result row reads (a rung unchanged there is no partial case)."""
-    if metric in TEMPORAL:
+    spec = row_spec(metric)
+    if spec.temporal:
         return region
-    return "shadow" if metric == "shadow_residual" else "affected"
+    return "shadow" if spec.aspects == ("shadow",) else "affected"
 
 
 # -- building ------------------------------------------------------------------------------------------------------
@@ -190,8 +185,11 @@ def excluded_rungs(manifest: dict, region: str, aspects: frozenset[str]) -> dict
     return out
 
 
-def check_order(values: dict[str, float], higher: bool, skip: dict[str, str], manifest: dict) -> tuple[str, list[str]]:
-    """``("ok" | "FAIL" | "n/a", problems)`` for one row's values along one clip's ladder, ``skip`` left out."""
+def check_order(
+    values: dict[str, float], higher: bool, skip: dict[str, str], manifest: dict, ties: frozenset = frozenset()
+) -> tuple[str, list[str]]:
+    """``("ok" | "FAIL" | "n/a", problems)`` for one row's values along one clip's ladder, ``skip`` left out;
+    the ``(better, worse)`` pairs in ``ties`` may tie but not reverse."""
     nan = [name for name, value in values.items() if math.isnan(value)]
     if len(nan) == len(values):
         return "n/a", []
@@ -203,10 +201,24 @@ def check_order(values: dict[str, float], higher: bool, skip: dict[str, str], ma
             continue
         a, b = values[better], values[worse]
         if abs(a - b) <= TIE * max(1.0, abs(a), abs(b)):
-            problems.append(f"{worse} ties {better} ({b:.4g})")
+            if (better, worse) not in ties:
+                problems.append(f"{worse} ties {better} ({b:.4g})")
         elif (a > b) != higher:
             problems.append(f"{worse} beats {better} ({b:.4g} vs {a:.4g})")
     return ("FAIL" if problems else "ok"), problems
+
+
+#: Rows that measure motion alone (how the affected region or objects move), not appearance.
+MOTION_ROWS = ("motion_agreement", "traj_err")
+
+
+def motion_ties(manifest: dict, metric: str) -> frozenset[tuple[str, str]]:
+    """Pairs a row of motion alone may tie: the frozen fill and the input where nothing the row sees moves in the
+    input either (both show no motion; the manifest's frozen rung says ``input_still``)."""
+    if metric not in MOTION_ROWS:
+        return frozenset()
+    still = [rung["name"] for rung in manifest["rungs"] if rung["params"].get("input_still") is True]
+    return frozenset((name, "input") for name in still)
 
 
 def temporal_exemptions(manifest: dict) -> dict[str, str]:
@@ -216,7 +228,7 @@ def temporal_exemptions(manifest: dict) -> dict[str, str]:
 
 
 def check_separation(values: dict[str, float], skip: dict[str, str]) -> tuple[str, list[str]]:
-    """A ``d_cf`` row: every rung not in ``skip`` must be strictly farther from the counterfactual's own value than
+    """A ``_diff`` row: every rung not in ``skip`` must be strictly farther from the counterfactual's own value than
     the counterfactual itself (0)."""
     if all(math.isnan(value) for value in values.values()):
         return "n/a", []
@@ -244,41 +256,45 @@ def beats_truth(values: dict[str, float], higher: bool, skip: dict[str, str]) ->
     return "info", better
 
 
-def judged_rows(table: pd.DataFrame, ladders: dict[str, dict], clips: dict[str, object]) -> pd.DataFrame:
-    """One record per (clip, row): values per rung, verdict and problems; temporal rows also as ``d_cf``."""
+def _judge(metric: str, values: dict[str, float], manifest: dict, region: str) -> tuple:
+    """``(direction, excluded rungs, (status, problems))`` of one row along one clip's ladder."""
+    spec = row_spec(metric)
+    higher = spec.row(metric).higher_is_better
+    skip = excluded_rungs(manifest, support_region(metric, region), metric_aspects(metric))
+    if not spec.temporal and metric != spec.rows[0].metric:  # a diagnostic row (traj_lost): shown, not judged
+        return higher, skip, ("n/a" if all(math.isnan(value) for value in values.values()) else "diagnostic", [])
+    if not spec.temporal:
+        return higher, skip, check_order(values, higher, skip, manifest, motion_ties(manifest, metric))
+    if metric.endswith("_diff"):
+        skip = {**temporal_exemptions(manifest), **skip}
+        return higher, skip, check_separation(values, skip)
+    return higher, skip, beats_truth(values, higher, skip)
+
+
+def judged_rows(table: pd.DataFrame, ladders: dict[str, dict]) -> pd.DataFrame:
+    """One record per (clip, row): values per rung, verdict and problems (a temporal metric's ``_cf`` row, the
+    counterfactual's own value, is the same on every rung and is not judged)."""
     records = []
     for (clip, metric, region), group in table.groupby(["clip", "metric", "region"], sort=False):
+        if metric.endswith("_cf"):
+            continue
         manifest = ladders[clip]
         values = dict(zip(group["rung"], group["value"].astype(float), strict=True))
         notes = [note for note in group["note"] if note]
-        higher = metric_higher_is_better(clips[clip], metric)
-        skip = excluded_rungs(manifest, support_region(metric, region), metric_aspects(metric))
-        temporal_skip = skip
-        if metric in TEMPORAL:
-            own = values["counterfactual"]
-            distances = {name: abs(value - own) for name, value in values.items()}
-            temporal_skip = {**temporal_exemptions(manifest), **skip}
-            variants = [
-                (metric, values, higher, beats_truth(values, higher, skip)),
-                (f"{metric} d_cf", distances, False, check_separation(distances, temporal_skip)),
-            ]
-        else:
-            variants = [(metric, values, higher, check_order(values, higher, skip, manifest))]
-        for name, numbers, direction, (status, problems) in variants:
-            shown = temporal_skip if name.endswith("d_cf") else skip
-            records.append(
-                {
-                    "clip": clip,
-                    "family": manifest["scenario"],
-                    "row": f"{name} [{region}]",
-                    "higher_is_better": direction,
-                    "values": numbers,
-                    "excluded": shown,
-                    "status": status,
-                    "problems": problems,
-                    "note": notes[0] if status == "n/a" and notes else "",
-                }
-            )
+        higher, shown, (status, problems) = _judge(metric, values, manifest, region)
+        records.append(
+            {
+                "clip": clip,
+                "family": manifest["scenario"],
+                "row": f"{metric} [{region}]",
+                "higher_is_better": higher,
+                "values": values,
+                "excluded": shown,
+                "status": status,
+                "problems": problems,
+                "note": notes[0] if status == "n/a" and notes else "",
+            }
+        )
     return pd.DataFrame(records)
 
 
@@ -307,12 +323,15 @@ def print_rows(judged: pd.DataFrame, rungs: Sequence[str]) -> None:
 
 def summary(judged: pd.DataFrame) -> pd.DataFrame:
     """Per row and family: ``ok k/n`` (clips ordered correctly / clips with values), ``FAIL k/n`` or ``n/a``; raw
-    temporal rows: ``frozen>cf k/n``, the clips where the frozen fill scores better than the ground truth."""
+    temporal rows: ``frozen>cf k/n``, the clips where the frozen fill scores better than the ground truth; a
+    metric's diagnostic rows (not its first, e.g. ``traj_lost``): ``shown``."""
 
     def cell(group: pd.DataFrame) -> str:
         scored = group[group["status"] != "n/a"]
         if scored.empty:
             return "n/a"
+        if (scored["status"] == "diagnostic").all():
+            return "shown"
         if (scored["status"] == "info").all():
             frozen = sum(any(p.startswith("frozen ") for p in problems) for problems in scored["problems"])
             return f"frozen>cf {frozen}/{len(scored)}"
@@ -335,8 +354,6 @@ def _size(text: str | None) -> tuple[int, int] | None:
 
 def run_seed(args, seed: int | None, work: Path) -> pd.DataFrame:
     """Suite, ladders, scores and judgement of one seed (or of ``--suite``)."""
-    from void_eval.clip import Clip
-
     started = time.perf_counter()
     if args.suite is not None:
         suite = Path(args.suite)
@@ -348,8 +365,7 @@ def run_seed(args, seed: int | None, work: Path) -> pd.DataFrame:
     built = time.perf_counter()
     table = score_ladders(pairs, args.metrics, args.jobs)
     ladders = {clip.name: json.loads((ladder / "ladder.json").read_text()) for clip, ladder in pairs}
-    clips = {clip.name: Clip.load(clip) for clip, _ in pairs}
-    judged = judged_rows(table, ladders, clips)
+    judged = judged_rows(table, ladders)
     judged.insert(0, "seed", seed)
     print(
         f"\n=== seed {seed}: {suite} ({len(pairs)} clips; suite+ladders {built - started:.0f} s, "

@@ -4,7 +4,7 @@ Nothing here is fast on purpose: scikit-image for PSNR (its MSE) and SSIM, LPIPS
 the network's ``nn.Conv2d`` layers in NCHW (the official formula), E_warp with OpenCV's Farneback flow (its sample
 settings) and a numpy transcription of Lai et al.'s warping, occlusion and error; for the whole suite also
 preservation (scikit-image against the input over keep), flicker (VBench), cf_score (region MSEs), seam (Sobel) and
-motion IoU (the Physics-IQ masker, the same code as the toolkit's). Every stream is decoded once.
+motion agreement (the same blurred grey as the toolkit's). Every stream is decoded once.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from torch.nn import functional
 from void_eval.clip import Clip
 from void_eval.lockstep import lockstep
 from void_eval.metrics.lpips import LpipsNetwork
-from void_eval.metrics.motion_iou import MotionMasker
+from void_eval.metrics.motion import blurred_grey
 from void_eval.metrics.seam import gradient_magnitude, seam_line
 from void_eval.video import VideoReader
 
@@ -149,13 +149,23 @@ class PlainScorer:
         gradient = gradient_magnitude(output)
         line, kept = seam_line(mask.region("remove_any")[0]), keep & ~mask.region("boundary")[0]
         self.series["seam"].append((gradient[line].sum(), line.sum(), gradient[kept].sum(), kept.sum()))
-        maskers = self._last.setdefault("maskers", (MotionMasker(), MotionMasker()))  # type: ignore[arg-type]
-        moving = [maskers[0](output), maskers[1](truth)]
-        if moving[0] is not None and affected.any():
-            union = ((moving[0] | moving[1]) & affected).sum()
-            self.series["motion_iou_st"].append(
-                1.0 if union == 0 else ((moving[0] & moving[1]) & affected).sum() / union
-            )
+        greys = [blurred_grey(frame) for frame in (output, truth, factual)]
+        motion = self._last.get("motion")
+        if motion is None:  # cumulative motion per video, distances of the output's to the two others
+            zeros = [np.zeros(greys[0].shape, np.float64) for _ in range(5)]
+            self._last["motion"] = {
+                "previous": greys,
+                "cumulative": zeros[:3],
+                "distance": zeros[3:],
+                "region": affected,
+            }
+        else:
+            for index, grey in enumerate(greys):
+                motion["cumulative"][index] += np.abs(grey - motion["previous"][index])
+            motion["previous"], cumulative = greys, motion["cumulative"]
+            motion["distance"][0] += np.abs(cumulative[0] - cumulative[1])
+            motion["distance"][1] += np.abs(cumulative[0] - cumulative[2])
+            motion["region"] = motion["region"] | affected
 
     def values(self) -> dict[str, float]:
         series = self.series
@@ -175,6 +185,8 @@ class PlainScorer:
                 "flicker": (255 - float(np.mean(series["flicker"]))) / 255,
                 "cf_score": float(np.mean(series["cf_score"])) if series["cf_score"] else math.nan,
                 "seam": (seam[0] / seam[1]) / (seam[2] / seam[3]),
-                "motion_iou_st": float(np.mean(series["motion_iou_st"])),
             }
+            motion = self._last["motion"]
+            to_truth, to_input = (distance[motion["region"]].sum() for distance in motion["distance"])
+            values["motion_agreement"] = to_input / (to_input + to_truth) if to_input + to_truth else math.nan
         return values

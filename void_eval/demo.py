@@ -28,7 +28,7 @@ SAMPLES_ENV = "VOID_EVAL_SAMPLES"
 DEMO_METRICS: tuple[str, ...] = (
     "psnr",
     "cf_score",
-    "motion_iou",
+    "motion_agreement",
     "traj_err",
     "shadow_residual",
     "ewarp",

@@ -14,7 +14,7 @@ from void_eval.metrics.score import ROW_COLUMNS, score_clip
 from void_eval.metrics.spec import MetricSpec, Row
 from void_eval.video import read_video, write_video
 
-OWN_METRICS = ["ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam"]
+OWN_METRICS = ["ewarp", "flicker", "cf_score", "motion_agreement", "traj_err", "shadow_residual", "seam"]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,10 @@ def test_counterfactual_output_scores_perfect_physics(physics_clip) -> None:
     assert list(table.columns) == list(ROW_COLUMNS)
     got = values(table)
     assert got[("cf_score", "affected")] == 1.0
-    assert got[("motion_iou", "affected")] == 1.0
-    assert got[("traj_err", "affected")] == 0.0
+    assert got[("motion_agreement", "affected")] == 1.0
+    assert math.isnan(got[("traj_err", "affected")])  # a synthetic clip: no suite family with trajectories
+    assert table.set_index("metric").note["traj_lost"].startswith("not applicable: traj_err applies to scenario")
+    assert got[("ewarp_diff", "frame")] == 0.0 and got[("flicker_diff", "remove")] == 0.0
     assert got[("shadow_residual", "affected")] == 0.0
     assert 0 <= got[("ewarp", "frame")] < 0.01 and 0 < got[("flicker", "frame")] <= 1
     ewarp_notes = table[table.metric == "ewarp"].note
@@ -48,15 +50,15 @@ def test_counterfactual_output_scores_perfect_physics(physics_clip) -> None:
     assert references["cf_score"] == "counterfactual" and references["seam"] == "output"
     meta = table.attrs["meta"]
     assert meta["frames"] == 10 and meta["trimmed"] is None and meta["resized"] is None
-    assert meta["counterfactual"] is True and meta["skipped"] == []
+    assert meta["counterfactual"] is True and meta["skipped"] == ["traj_err"]  # not applicable to this family
 
 
 def test_input_as_output_leaves_the_interactions(physics_clip) -> None:
     folder, outputs = physics_clip
-    got = values(score_clip(folder, outputs["input"], metrics=["cf_score", "shadow_residual", "traj_err"]))
+    got = values(score_clip(folder, outputs["input"], metrics=["cf_score", "shadow_residual", "motion_agreement"]))
     assert got[("cf_score", "affected")] == 0.0
     assert got[("shadow_residual", "affected")] == pytest.approx(1.0)
-    assert got[("traj_err", "affected")] > 2
+    assert got[("motion_agreement", "affected")] == 0.0
 
 
 def test_chunk_size_does_not_change_any_value(physics_clip) -> None:
@@ -120,12 +122,14 @@ def test_metrics_needing_the_counterfactual_are_skipped_with_a_note(make_clip, t
     folder = make_clip("nocf", counterfactual=False)
     output = tmp_path / "out.mp4"
     write_video(output, read_video(folder / "input_video.mp4"), 12, kind="lossless")
-    table = score_clip(folder, output, metrics=["cf_score", "motion_iou", "flicker", "seam"])
+    table = score_clip(folder, output, metrics=["cf_score", "motion_agreement", "flicker", "seam"])
     skipped = table[table.note.str.startswith("skipped")]
-    assert set(skipped.metric) == {"cf_score", "motion_iou", "motion_iou_st", "motion_iou_weighted"}
+    assert set(skipped.metric) == {"cf_score", "motion_agreement"}
     assert skipped.value.isna().all()
-    assert table.attrs["meta"]["skipped"] == ["cf_score", "motion_iou"]
+    assert table.attrs["meta"]["skipped"] == ["cf_score", "motion_agreement"]
     assert not math.isnan(values(table)[("flicker", "frame")])
+    truth_rows = table[table.metric.isin(["flicker_cf", "flicker_diff"])]
+    assert truth_rows.value.isna().all() and (truth_rows.note == "needs the counterfactual video").all()
 
 
 def test_bad_arguments(physics_clip) -> None:
@@ -147,7 +151,7 @@ def test_registry_lists_every_metric_and_loads_lazily() -> None:
     from void_eval.metrics.spec import _load
 
     assert set(DEFAULT_METRICS) <= set(METRICS.names())
-    for name in ("ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam", "psnr"):
+    for name in ("ewarp", "flicker", "cf_score", "motion_agreement", "traj_err", "shadow_residual", "seam", "psnr"):
         assert hasattr(_load(get_spec(name).factory), "update")
     # the specs say everything the runner and report need without importing torch or any accumulator
     code = "import sys, void_eval.metrics.registry as r; r.row_infos(r.DEFAULT_METRICS); print('torch' in sys.modules)"
@@ -156,10 +160,10 @@ def test_registry_lists_every_metric_and_loads_lazily() -> None:
 
 def test_rows_carry_their_direction_from_the_spec(physics_clip) -> None:
     folder, outputs = physics_clip
-    table = score_clip(folder, outputs["cf"], metrics=["motion_iou", "seam", "flicker"])
+    table = score_clip(folder, outputs["cf"], metrics=["motion_agreement", "seam", "flicker"])
     directions = dict(zip(table.metric, table.higher_is_better, strict=False))
     assert directions == {
-        "motion_iou": True, "motion_iou_st": True, "motion_iou_weighted": True, "seam": False, "flicker": True
+        "motion_agreement": True, "seam": False, "flicker": True, "flicker_cf": True, "flicker_diff": False
     }  # fmt: skip
 
 
@@ -272,3 +276,17 @@ def test_chunks_are_capped_by_the_pixel_budget(physics_clip, monkeypatch) -> Non
     capped = score_clip(folder, outputs["input"], metrics=["flicker", "cf_score"], chunk_size=16)
     assert capped.attrs["meta"]["chunk_size"] == 3 and capped.attrs["meta"]["chunk_size_requested"] == 16
     assert values(capped) == values(reference)
+
+
+def test_temporal_rows_sit_next_to_the_counterfactuals_own_value(physics_clip) -> None:
+    from void_eval.metrics import truth_pair
+
+    folder, outputs = physics_clip
+    truth_pair._TRUTH_VALUES.clear()
+    copy = values(score_clip(folder, outputs["input"], metrics=["flicker"]))
+    assert len(truth_pair._TRUTH_VALUES) == 1  # the counterfactual's value, kept for the next output of the clip
+    oracle = values(score_clip(folder, outputs["cf"], metrics=["flicker"]))
+    for region in ("frame", "remove"):
+        assert oracle[("flicker", region)] == copy[("flicker_cf", region)] == oracle[("flicker_cf", region)]
+        assert oracle[("flicker_diff", region)] == 0.0
+        assert copy[("flicker_diff", region)] == abs(copy[("flicker", region)] - copy[("flicker_cf", region)]) > 0

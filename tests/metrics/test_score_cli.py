@@ -26,7 +26,7 @@ def test_json_document(clip_and_output, capsys, monkeypatch) -> None:
     import void_eval.metrics.score as score
 
     folder, output = clip_and_output
-    own = ("ewarp", "flicker", "cf_score", "motion_iou", "traj_err", "shadow_residual", "seam")
+    own = ("ewarp", "flicker", "cf_score", "motion_agreement", "traj_err", "shadow_residual", "seam")
     monkeypatch.setattr(score, "DEFAULT_METRICS", own)
     code = main(["score", str(folder), str(output), "--json", "--trim-to-input"])
     document = json.loads(capsys.readouterr().out)
@@ -67,7 +67,7 @@ def test_metrics_option_selects_metrics(clip_and_output, capsys) -> None:
     args = ["score", str(folder), str(output), "--json", "--trim-to-input", "--metrics", "flicker, cf_score"]
     assert main(args) == 0
     document = json.loads(capsys.readouterr().out)
-    assert {row["metric"] for row in document["rows"]} == {"flicker", "cf_score"}
+    assert {row["metric"] for row in document["rows"]} == {"flicker", "flicker_cf", "flicker_diff", "cf_score"}
     assert document["meta"]["metrics"] == ["flicker", "cf_score"]
     assert main(["score", str(folder), str(output), "--metrics", "flickr"]) == 2
     assert "did you mean 'flicker'" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import pytest
 
 from void_eval.metrics.score import score_clip
 
-PHYSICS = ["cf_score", "motion_iou", "traj_err", "shadow_residual"]
+PHYSICS = ["cf_score", "motion_agreement", "traj_err", "shadow_residual"]
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +34,15 @@ def test_counterfactual_scores_one_and_input_scores_zero(suite, scenario) -> Non
     copy = values(score_clip(folder, folder / "input_video.mp4", metrics=PHYSICS))
     assert oracle[("cf_score", "affected")] == 1.0
     assert copy[("cf_score", "affected")] == 0.0
-    assert oracle[("motion_iou", "affected")] == 1.0 and oracle[("motion_iou_st", "affected")] == 1.0
-    assert copy[("motion_iou", "affected")] < 0.5
+    assert oracle[("motion_agreement", "affected")] == 1.0
+    assert copy[("motion_agreement", "affected")] == 0.0
     assert oracle[("shadow_residual", "affected")] == 0.0
     assert copy[("shadow_residual", "affected")] == pytest.approx(1.0)
     if scenario == "collision":  # the pushed ball ends elsewhere when the pusher is left in
-        assert oracle[("traj_err", "affected")] == 0.0
+        assert oracle[("traj_err", "affected")] < 0.5 and oracle[("traj_lost", "affected")] == 0.0
         assert copy[("traj_err", "affected")] > 2.0
+    else:  # nothing is affected in a shadow clip
+        assert math.isnan(oracle[("traj_err", "affected")])
 
 
 def test_every_metric_is_independent_of_the_chunk_size(suite) -> None:

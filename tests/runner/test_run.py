@@ -80,7 +80,10 @@ def test_run_resume_force_and_tables(clips_root, tmp_path_factory):
     assert all(cell["run_s"] is not None and cell["output_sha256"] for cell in record["cells"])
     assert (run_dir / "run.log").read_text().count("ran ") == 6
     aggregates = read_aggregates(run_dir)
-    assert set(aggregates.metric) == {"psnr", "cf_score", "flicker"} and aggregates.higher_is_better.all()
+    assert set(aggregates.metric) == {"psnr", "cf_score", "flicker", "flicker_cf", "flicker_diff"}
+    directions = dict(zip(aggregates.metric, aggregates.higher_is_better, strict=False))
+    assert all(directions[name] for name in ("psnr", "cf_score", "flicker")) and not directions["flicker_diff"]
+    assert record["metric_info"]["flicker_diff"]["temporal"] is True
     assert aggregates.higher_is_better.dtype == bool
 
     second = run_benchmark(root, specs, run_dir, options=_options(), progress=False)

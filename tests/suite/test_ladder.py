@@ -231,7 +231,9 @@ def test_void_eval_score_and_ladder_commands_accept_the_rungs(tiny_suite, ladder
     import void_eval.metrics.score as score
     from void_eval.cli import main
 
-    monkeypatch.setattr(score, "DEFAULT_METRICS", ("psnr", "cf_score", "motion_iou", "traj_err", "shadow_residual"))
+    monkeypatch.setattr(
+        score, "DEFAULT_METRICS", ("psnr", "cf_score", "motion_agreement", "traj_err", "shadow_residual")
+    )
     assert main(["score", str(tiny_suite["support"]), str(ladders["support"] / "delay_4.mp4"), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     cf = next(row for row in rows if row["metric"] == "cf_score")
@@ -242,18 +244,46 @@ def test_void_eval_score_and_ladder_commands_accept_the_rungs(tiny_suite, ladder
     assert main(["ladder", str(tiny_suite["shadow"]), str(tmp_path / "bad"), "--delays", "4,2"]) == 2
 
 
-def test_benchmark_pins_the_cf_score_order_on_every_family(ladders, capsys):
+PHYSICS_ROWS = ["cf_score", "motion_agreement", "traj_err", "shadow_residual"]
+TEMPORAL_ROWS = [f"{metric}_diff [{region}]" for metric in ("ewarp", "flicker") for region in ("frame", "remove")]
+
+
+def test_benchmark_pins_every_physics_order_on_every_family(ladders, tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("physics_ladder_benchmark", BENCHMARK)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     work = next(iter(ladders.values())).parents[2]
     suite = Path(_manifest(next(iter(ladders.values())))["clip_path"]).parent
-    assert bench.main(["--suite", str(suite), "--work", str(work), "--metrics", "cf_score"]) == 0
+    from void_eval.metrics.registry import spec_of_row
+
+    assert not spec_of_row("traj_err").applies_to("occlusion") and not spec_of_row("traj_err").applies_to("shadow")
+    metrics = ",".join([*PHYSICS_ROWS, "ewarp", "flicker"])
+    code = bench.main(["--suite", str(suite), "--work", str(work), "--metrics", metrics, "--json", str(tmp_path / "j")])
     out = capsys.readouterr().out
-    summary = out.split("per row and family")[1]
     assert sorted(ladders) == sorted(FAMILIES)
-    assert summary.count("ok 1/1") == len(FAMILIES) and "FAIL" not in summary
-    assert "cf_score [affected]  (higher is better)" in out
+    judged = {(row["row"], row["family"]): row for row in json.loads((tmp_path / "j").read_text())}
+    for row in [f"{name} [affected]" for name in PHYSICS_ROWS] + TEMPORAL_ROWS:
+        for family in ladders:
+            expected = "ok" if spec_of_row(row.split()[0]).applies_to(family) else "n/a"
+            record = judged[(row, family)]
+            assert record["status"] == expected, (row, family, record["values"], record["problems"])
+            assert expected == "n/a" or "input" not in record["excluded"]  # judged on something, not only skipped
+    assert judged[("traj_lost [affected]", "support")]["status"] == "diagnostic"
+    assert "not applicable: traj_err applies to scenario families" in judged[("traj_err [affected]", "shadow")]["note"]
+    assert code == 0 and "cf_score [affected]  (higher is better)" in out and "ewarp_diff [remove]  (lower" in out
+    # the check can fail: the same values read in the opposite direction break every order
+    record = judged[("motion_agreement [affected]", "support")]
+    manifest = _manifest(ladders["support"])
+    assert bench.check_order(record["values"], False, record["excluded"], manifest)[0] == "FAIL"
+    # support's input shows nothing moving, like the frozen fill: a motion row may tie the two, never reverse them
+    frozen = next(rung for rung in manifest["rungs"] if rung["name"] == "frozen")
+    assert frozen["params"]["input_still"] is True
+    assert bench.motion_ties(manifest, "motion_agreement") == {("frozen", "input")}
+    assert bench.motion_ties(manifest, "cf_score") == frozenset()
+    tied = {**record["values"], "frozen": 0.0, "input": 0.0}
+    assert bench.check_order(tied, True, {}, manifest)[0] == "FAIL"
+    assert bench.check_order(tied, True, {}, manifest, {("frozen", "input")})[0] == "ok"
+    assert bench.check_order({**tied, "input": 0.1}, True, {}, manifest, {("frozen", "input")})[0] == "FAIL"
 
 
 @pytest.mark.parametrize("name", ["rungs", "delay"])

@@ -69,6 +69,14 @@ class PairAccumulator(Accumulator):
         self._first: Any = None
         self._last: Any = None
 
+    @classmethod
+    def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> Accumulator:
+        """This metric of the output paired with the same of the clip's counterfactual (rows ``_cf``, ``_diff``;
+        :mod:`void_eval.metrics.truth_pair`)."""
+        from void_eval.metrics.truth_pair import TruthPaired
+
+        return TruthPaired.pair(cls, clip, options)
+
     def _frame_state(self, chunk: ScoreChunk, index: int) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -108,7 +108,7 @@ class Accumulator:
 
     Subclasses set ``name``, list their summed attributes in ``state``, return what must match for a merge in
     :meth:`settings`, and implement ``update`` and ``compute``. A metric reporting several rows (e.g.
-    ``motion_iou`` and ``motion_iou_st``) overrides :meth:`compute_metrics`.
+    ``traj_err`` and ``traj_lost``) overrides :meth:`compute_metrics`.
 
     Attributes
     ----------

@@ -6,9 +6,9 @@ Built-in entries cover every metric of :func:`void_eval.metrics.score.score_clip
 
 Examples
 --------
->>> spec = get_spec("motion_iou")
->>> [(row.metric, row.higher_is_better) for row in spec.rows]
-[('motion_iou', True), ('motion_iou_st', True), ('motion_iou_weighted', True)]
+>>> spec = get_spec("traj_err")
+>>> [(row.metric, row.higher_is_better) for row in spec.rows], spec.aspects
+([('traj_err', False), ('traj_lost', False)], ('objects',))
 >>> get_spec("lpips").higher_is_better, get_spec("flicker").reference
 (False, 'output')
 """
@@ -20,10 +20,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from void_eval.metrics.spec import ROW_REGIONS, MetricSpec, Row
+from void_eval.metrics.truth_pair import temporal_rows
 from void_eval.registry import Registry
 
 METRICS: Registry[MetricSpec] = Registry("metric", entry_point_group="void_eval.metrics")
 _FIDELITY = ROW_REGIONS
+#: Families with affected objects that move in one world and not the other (trajectories apply there).
+TRAJECTORY_FAMILIES = ("support", "collision", "chain")
+_EFFECTS = ("objects", "shadow")
 _PSNR = Row("psnr", True, (0.0, math.inf))
 _SSIM = Row("ssim", True, (-1.0, 1.0))
 
@@ -52,24 +56,42 @@ _add(
     presets=(("propainter", "void_eval.metrics.propainter:PropainterSsim", ("frame",)),),
 )
 _add("lpips", "lpips:LpipsAccumulator", (Row("lpips", False, (0.0, math.inf)),), _FIDELITY, "counterfactual")
-# temporal consistency of the output
-_add("ewarp", "ewarp:EwarpAccumulator", (Row("ewarp", False, (0.0, 3.0)),), ("frame", "remove"), "output")
-_add("flicker", "flicker:FlickerAccumulator", (Row("flicker", True, (0.0, 1.0)),), ("frame", "remove"), "output")
-# physical plausibility against the counterfactual
-_add("cf_score", "cf_score:CfScoreAccumulator", (Row("cf_score", True, (0.0, 1.0)),), ("affected",), "counterfactual")
+# temporal consistency of the output, next to the counterfactual's own value and the distance between the two
+_TEMPORAL = {"temporal": True, "aspects": _EFFECTS}
+_add("ewarp", "ewarp:EwarpAccumulator", temporal_rows("ewarp", False, 3.0), ("frame", "remove"), "output", **_TEMPORAL)
 _add(
-    "motion_iou",
-    "motion_iou:MotionIouAccumulator",
-    tuple(Row(name, True, (0.0, 1.0)) for name in ("motion_iou", "motion_iou_st", "motion_iou_weighted")),
+    "flicker",
+    "flicker:FlickerAccumulator",
+    temporal_rows("flicker", True, 1.0),
+    ("frame", "remove"),
+    "output",
+    **_TEMPORAL,
+)
+# physical plausibility against the counterfactual
+_add(
+    "cf_score",
+    "cf_score:CfScoreAccumulator",
+    (Row("cf_score", True, (0.0, 1.0)),),
     ("affected",),
     "counterfactual",
+    aspects=_EFFECTS,
+)
+_add(
+    "motion_agreement",
+    "motion:MotionAgreementAccumulator",
+    (Row("motion_agreement", True, (0.0, 1.0)),),
+    ("affected",),
+    "counterfactual",
+    aspects=_EFFECTS,
 )
 _add(
     "traj_err",
     "trajectory:TrajectoryAccumulator",
-    (Row("traj_err", False, (0.0, math.inf)),),
+    (Row("traj_err", False, (0.0, math.inf)), Row("traj_lost", False, (0.0, 1.0))),
     ("affected",),
     "counterfactual",
+    families=TRAJECTORY_FAMILIES,
+    aspects=("objects",),
 )
 _add(
     "shadow_residual",
@@ -77,6 +99,7 @@ _add(
     (Row("shadow_residual", False, (0.0, math.inf)),),
     ("affected",),
     "counterfactual",
+    aspects=("shadow",),
 )
 # no-reference checks against the input
 _add("preservation", "preservation:PreservationAccumulator", (_PSNR, _SSIM), ("keep",), "input")
@@ -90,7 +113,7 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "ewarp",
     "flicker",
     "cf_score",
-    "motion_iou",
+    "motion_agreement",
     "traj_err",
     "shadow_residual",
     "preservation",
@@ -117,6 +140,21 @@ def get_spec(name: str) -> MetricSpec:
     return spec
 
 
+def spec_of_row(metric: str, names: Sequence[str] | None = None) -> MetricSpec:
+    """The spec (among ``names``, default every registered metric) that reports result row ``metric``.
+
+    Raises
+    ------
+    ValueError
+        No such row.
+    """
+    for name in METRICS.names() if names is None else names:
+        spec = get_spec(name)
+        if any(row.metric == metric for row in spec.rows):
+            return spec
+    raise ValueError(f"no metric reports a row {metric!r}")
+
+
 def row_infos(names: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Per result-row metric name, what the specs of ``names`` say of it (run.json's ``metric_info``).
 
@@ -135,6 +173,9 @@ def row_infos(names: Sequence[str]) -> dict[str, dict[str, Any]]:
                 "metric": spec.name,
                 "reference": spec.reference,
                 "needs_ground_truth": spec.needs_ground_truth,
+                "families": None if spec.families is None else list(spec.families),
+                "aspects": list(spec.aspects),
+                "temporal": spec.temporal,
             }
             earlier = infos.setdefault(row.metric, info)
             if earlier["higher_is_better"] != row.higher_is_better:

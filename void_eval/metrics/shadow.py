@@ -1,20 +1,22 @@
-"""Shadow residual: how much of the removed object's shadow is still in the output.
+"""Shadow residual: how much of the removed object's shadow is still in the output, as a magnitude.
 
 Definition. ``S_t`` is the removed object's shadow in frame ``t``: pixels shadowed in the factual video and not in
 the counterfactual, read from the clip's shadow-mask video (white = shadow, ``> 127``; suite clips name it in
 ``meta.json``, see :func:`find_shadow_mask`). With ``Y`` the BT.601 luma in [0, 255] of the input ``I`` (factual),
-the counterfactual ``C`` and the output ``O``, pooled over all shadow pixels of all frames:
+the counterfactual ``C`` and the output ``O``, pooled over every shadow pixel of every frame:
 
-``shadow_residual = |sum_S (Y(C) - Y(O))| / sum_S (Y(C) - Y(I))``, range ``[0, inf)``, lower is better
+``shadow_residual = sum_S |Y(O) - Y(C)| / sum_S |Y(I) - Y(C)|``, range ``[0, inf)``, lower is better
 
-the magnitude of the share of the shadow's luminance drop that remains: 0 = the shadow is gone (the output is as
-bright as the counterfactual there), 1 = it was left in place (or the output is as much *brighter* than the
-counterfactual as the shadow was dark), > 1 = worse than doing nothing. The sign of the pooled remainder is not
-lost: the note says whether the output is under-brightened (darker than the counterfactual; above 1 it is darker
-than the input) or over-brightened (brighter than the counterfactual). The signed sum is pooled before the
-magnitude is taken, so darker and brighter shadow pixels offset each other. NaN with a reason when there is no
-shadow mask, the mask is empty, or the factual shadow does not darken the scene (``sum_S (Y(C) - Y(I)) <= 0.5``
-per pixel on average).
+the luminance error against the truth inside the factual shadow, relative to the shadow's depth: 0 = the shadow is
+gone (the output is as bright as the counterfactual there), 0.3 = 30% of the shadow left, 1 = left in place (or an
+error as large the other way), > 1 = worse than doing nothing. Per-pixel magnitudes cannot cancel: a patch left too
+dark and one made too bright both count. The note gives the signed remainder (``sum (Y(C) - Y(O))`` per pixel:
+positive = under-brightened, darker than the counterfactual; negative = over-brightened). NaN with a reason when
+there is no shadow mask, it is empty, or the factual shadow barely changes the scene (mean ``|Y(I) - Y(C)|``
+below 0.5 luma levels).
+
+Applies to every family with a shadow (NaN elsewhere, per clip); known-truth ladder (``benchmarks/physics_ladder.py``,
+demo seeds 0-2): counterfactual 0, residual shadow at 30% about 0.3, 50/50 ghost about 0.5, input 1.
 
 Examples
 --------
@@ -39,6 +41,9 @@ from void_eval.metrics._exact import ExactSum
 from void_eval.metrics._streams import SyncedVideo
 from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
 from void_eval.quadmask import Quadmask
+
+#: Smallest mean luma change the factual shadow must make for the ratio to mean anything.
+MIN_DEPTH = 0.5
 
 SHADOW_FILE_NAMES = ("shadow_mask.mp4", "shadow.mp4", "segmentation_shadow.mp4")
 
@@ -84,13 +89,12 @@ class ShadowResidualAccumulator(Accumulator):
     name = "shadow_residual"
     reference = "counterfactual"
     needs_ground_truth = True
-    state = ("remaining", "original", "pixels", "frames_missing")
+    state = ("error", "depth", "signed", "pixels", "frames_missing")
 
     def __init__(self, shadow_mask: str | Path | None) -> None:
         self.shadow_mask = None if shadow_mask is None else Path(shadow_mask)
         self._stream = None if shadow_mask is None else SyncedVideo(shadow_mask)
-        self.remaining = ExactSum()
-        self.original = ExactSum()
+        self.error, self.depth, self.signed = ExactSum(), ExactSum(), ExactSum()
         self.pixels = 0
         self.frames_missing = 0
 
@@ -99,31 +103,34 @@ class ShadowResidualAccumulator(Accumulator):
         """The clip's shadow mask (:func:`find_shadow_mask`) unless ``shadow_mask`` is given."""
         return cls(**{"shadow_mask": find_shadow_mask(clip.path, clip.meta), **options})
 
+    def _read_shadow(self, chunk: ScoreChunk) -> np.ndarray | None:
+        if self._stream is None:
+            return None
+        frames = self._stream.frames(chunk.start, len(chunk.output))
+        if frames.shape[1:3] != chunk.output.shape[1:3]:
+            raise InputError(
+                self.shadow_mask,
+                f"is {frames.shape[2]}x{frames.shape[1]}, the clip is {chunk.output.shape[2]}x{chunk.output.shape[1]}",
+            )
+        return frames[..., 0] > 127
+
     def update(self, chunk: ScoreChunk, *, shadow: np.ndarray | None = None) -> None:
         """Add one chunk; ``shadow`` ``(T, H, W)`` bool overrides reading the shadow-mask video."""
         if chunk.counterfactual is None:
             self.frames_missing += len(chunk.output)
             return
-        if shadow is None:
-            if self._stream is None:
-                return
-            frames = self._stream.frames(chunk.start, len(chunk.output))
-            if frames.shape[1:3] != chunk.output.shape[1:3]:
-                raise InputError(
-                    self.shadow_mask,
-                    f"is {frames.shape[2]}x{frames.shape[1]}, the clip is "
-                    f"{chunk.output.shape[2]}x{chunk.output.shape[1]}",
-                )
-            shadow = frames[..., 0] > 127
-        if not shadow.any():
+        shadow = self._read_shadow(chunk) if shadow is None else shadow
+        if shadow is None or not shadow.any():
             return
         counterfactual = luma(chunk.counterfactual[shadow])
-        self.remaining.add((counterfactual - luma(chunk.output[shadow])).sum(dtype=np.float64))
-        self.original.add((counterfactual - luma(chunk.input[shadow])).sum(dtype=np.float64))
+        remaining = counterfactual - luma(chunk.output[shadow])
+        self.error.add(np.abs(remaining).sum(dtype=np.float64))
+        self.signed.add(remaining.sum(dtype=np.float64))
+        self.depth.add(np.abs(counterfactual - luma(chunk.input[shadow])).sum(dtype=np.float64))
         self.pixels += int(shadow.sum())
 
     def compute(self) -> dict[str, MetricValue]:
-        """``{"affected": magnitude of the remaining share of the shadow's luma drop}``, sign in the note."""
+        """``{"affected": sum |Y(O) - Y(C)| / sum |Y(I) - Y(C)| over the shadow}``, signed remainder in the note."""
         if self.frames_missing:
             return {"affected": MetricValue.nan("needs the counterfactual video")}
         if self._stream is None and self.pixels == 0:
@@ -132,27 +139,20 @@ class ShadowResidualAccumulator(Accumulator):
             }
         if self.pixels == 0:
             return {"affected": MetricValue.nan("the shadow mask is empty in every frame")}
-        original, remaining = self.original.value, self.remaining.value
-        if original <= 0.5 * self.pixels:
+        depth, signed = self.depth.value / self.pixels, self.signed.value / self.pixels
+        if depth < MIN_DEPTH:
             return {
                 "affected": MetricValue.nan(
-                    f"the factual shadow does not darken the scene (mean luma drop {original / self.pixels:.3g})"
+                    f"the factual shadow barely changes the scene (mean |luma drop| {depth:.3g} < {MIN_DEPTH})"
                 )
             }
-        if remaining > 0:
-            direction = "under-brightened: output darker than the counterfactual"
-            if remaining > original:
-                direction += " and than the input"
-        elif remaining < 0:
-            direction = "over-brightened: output brighter than the counterfactual"
-        else:
-            direction = "output as bright as the counterfactual"
+        direction = "under-brightened (darker than the counterfactual)" if signed > 0 else "over-brightened"
+        direction = "as bright as the counterfactual" if signed == 0 else direction
         note = (
-            f"|share of the shadow's luma drop left|; {direction}; factual drop {original / self.pixels:.3g}, "
-            f"remaining {remaining / self.pixels:+.3g} luma levels (counterfactual - output) over {self.pixels} "
-            "shadow pixels"
+            f"sum|Y(out)-Y(cf)| / sum|Y(in)-Y(cf)| over {self.pixels} shadow pixels; depth {depth:.3g} "
+            f"luma levels; signed remainder {signed:+.3g} per pixel: {direction}"
         )
-        return {"affected": MetricValue(abs(remaining) / original, note=note, count=self.pixels)}
+        return {"affected": MetricValue(self.error.value / self.depth.value, note=note, count=self.pixels)}
 
 
 def shadow_residual(

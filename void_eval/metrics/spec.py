@@ -1,10 +1,11 @@
 """What a metric is, said once: :class:`MetricSpec`, read by ``score_clip``, the runner, the report and the CLI.
 
 A spec names the metric, the factory that builds its accumulator, the rows it reports (each row a metric name
-with its own direction and range: ``motion_iou`` reports ``motion_iou``, ``motion_iou_st`` and
-``motion_iou_weighted``), the quadmask regions, what the output is compared against, whether the counterfactual is
-needed and which suite scenario families it applies to (elsewhere its rows are NaN with the reason). Definitions
-of every built-in metric: ``docs/metrics.md``.
+with its own direction and range: ``traj_err`` reports ``traj_err`` and ``traj_lost``, ``ewarp`` reports
+``ewarp``, ``ewarp_cf`` and ``ewarp_diff``), the quadmask regions, what the output is compared against, whether
+the counterfactual is needed, which suite scenario families it applies to (elsewhere its rows are NaN with the
+reason) and, for the physics and temporal metrics, what the known-truth ladder may hold it to (``aspects``,
+``temporal``; see ``benchmarks/physics_ladder.py``). Definitions of every built-in metric: ``docs/metrics.md``.
 
 Examples
 --------
@@ -28,6 +29,8 @@ from void_eval.metrics.base import Accumulator, Reference
 
 #: Regions a result row may name (``docs/metrics.md``); ``frame`` is every pixel.
 ROW_REGIONS: tuple[str, ...] = ("frame", "remove", "affected", "keep", "boundary")
+#: Effects of the removed object a metric can judge (``MetricSpec.aspects``).
+ASPECTS: tuple[str, ...] = ("objects", "shadow")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,14 @@ class MetricSpec:
     presets : tuple of (str, str or callable, tuple of str)
         ``(preset, factory, regions)`` where a named preset builds another accumulator (``propainter``: the classic
         protocol's PSNR and SSIM, region ``frame`` only).
+    aspects : tuple of str
+        Which of the removed object's effects the metric judges: ``objects`` (the affected objects' motion) and/or
+        ``shadow`` (its shadow); both for the temporal metrics (they see any change); empty for metrics that judge
+        no effect (fidelity, preservation, seam). The ladder benchmark holds a metric to the order only on rungs
+        that degrade one of its aspects.
+    temporal : bool
+        A statistic of frame-to-frame change of one video (E_warp, flicker): blind by construction to a time
+        shift of the truth and to a change that is the same in every frame; the ladder exempts those rungs.
     """
 
     name: str
@@ -73,8 +84,12 @@ class MetricSpec:
     needs_ground_truth: bool
     families: tuple[str, ...] | None = None
     presets: tuple[tuple[str, str | Callable[..., Accumulator], tuple[str, ...]], ...] = ()
+    aspects: tuple[str, ...] = ()
+    temporal: bool = False
 
     def __post_init__(self) -> None:
+        if set(self.aspects) - set(ASPECTS):
+            raise ValueError(f"metric {self.name!r}: aspects must be among {ASPECTS}, got {self.aspects}")
         if not self.rows:
             raise ValueError(f"metric {self.name!r} declares no rows")
         unknown = [region for region in self.regions if region not in ROW_REGIONS]
@@ -94,6 +109,13 @@ class MetricSpec:
     def value_range(self) -> tuple[float, float]:
         """Range of the headline row."""
         return self.rows[0].value_range
+
+    def row(self, metric: str) -> Row:
+        """The declared row named ``metric``."""
+        for row in self.rows:
+            if row.metric == metric:
+                return row
+        raise KeyError(f"metric {self.name!r} declares no row {metric!r}")
 
     def applies_to(self, family: str) -> bool:
         """Whether a clip of scenario family ``family`` (``"real"`` outside the suite) gets this metric."""

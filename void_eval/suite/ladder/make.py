@@ -146,6 +146,9 @@ def build_rungs(arrays: ClipArrays, source: Path, delays: Sequence[int]) -> Iter
     yield rungs[shadow_name], residual_shadow(counterfactual, factual, arrays.shadow), shadow_params
     held = (arrays.remove | arrays.affected).any(axis=0) if moving else np.zeros(counterfactual.shape[1:3], bool)
     frozen_params = {"held_pixels": int(held.sum()), "moving_objects": moving}
+    # where neither the affected objects nor the removed one (its shadow) move in the input, the frozen fill and the
+    # input show the same (no) motion: a metric of motion alone may tie the two (never reverse them)
+    frozen_params["input_still"] = not (role_moves(arrays.meta, "affected") or role_moves(arrays.meta, "removed"))
     yield rungs["frozen"], frozen_fill(counterfactual, held), frozen_params
     yield rungs["input"], factual, {}
 
@@ -153,13 +156,19 @@ def build_rungs(arrays: ClipArrays, source: Path, delays: Sequence[int]) -> Iter
 def removed_object_moves(meta: dict[str, Any]) -> bool:
     """Whether the removed object moves in the factual world (``meta.json``'s motion summary against the suite's
     role thresholds); a still object casts a still shadow."""
+    return role_moves(meta, "removed")
+
+
+def role_moves(meta: dict[str, Any], role: str) -> bool:
+    """Whether any object of ``role`` moves in the factual world (``meta.json``'s motion summary against the
+    suite's role thresholds)."""
     from void_eval.suite.tracks import MOVED_METRES, TURNED_DEGREES
 
-    removed = next((obj for obj in meta.get("objects", []) if obj.get("role") == "removed"), None)
-    motion = ((removed or {}).get("motion") or {}).get("factual") or {}
-    return bool(
-        motion.get("max_displacement", 0.0) > MOVED_METRES or motion.get("max_tilt_degrees", 0.0) > TURNED_DEGREES
-    )
+    for obj in meta.get("objects", []):
+        motion = (obj.get("motion") or {}).get("factual") or {} if obj.get("role") == role else {}
+        if motion.get("max_displacement", 0.0) > MOVED_METRES or motion.get("max_tilt_degrees", 0.0) > TURNED_DEGREES:
+            return True
+    return False
 
 
 def temporal_kind(rung: Rung, params: dict[str, Any]) -> str:

@@ -47,6 +47,8 @@ from typing import Literal
 
 import numpy as np
 
+from void_eval.metrics.spec import ASPECTS
+
 Truth = Literal["perfect", "partial", "worst"]
 #: Delays (frames) of the default ladder.
 DEFAULT_DELAYS: tuple[int, ...] = (2, 4, 8)
@@ -54,10 +56,6 @@ DEFAULT_DELAYS: tuple[int, ...] = (2, 4, 8)
 GHOST_MIX = 0.5
 #: Share of the shadow's depth left by ``shadow_30``.
 SHADOW_DEPTH = 0.3
-
-
-#: What a rung can degrade: the affected objects' motion, and the removed object's shadow.
-ASPECTS: tuple[str, ...] = ("objects", "shadow")
 
 
 @dataclass(frozen=True)
