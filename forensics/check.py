@@ -1,19 +1,40 @@
-"""One verdict per file from provenance (C2PA) and detection together.
+"""One verdict per file from provenance (C2PA) and detection together, provenance first.
 
-- ``declared-edit``: an intact manifest (``Trusted`` or ``Valid``) carries a removal record
-  (``org.voideval.removal``): the edit was declared, whatever the detector says.
-- ``undeclared-edit-suspected``: no removal was declared (no manifest, an invalid one, or one without a removal
-  record) and the detector's video score reaches the threshold.
-- ``no-evidence``: neither.
+Provenance is judged over the whole manifest history (:attr:`VerifyResult.worst_state`: the file's manifest, the
+manifests of its ingredients, and theirs). The detector only speaks where provenance declares nothing:
 
-Every verdict lists its evidence: the manifest state, failure codes and signer, the removal record's method, the
-video score against the threshold, and the frames and share of the picture the detector flags.
+=============================  ====  ===========================================================================
+verdict                        exit  when
+=============================  ====  ===========================================================================
+``tampered``                   1     a manifest of the history is ``Invalid`` (changed after signing, or not
+                                     validatable), whatever the detector says
+``provenance-unverified``      5     the file points to a remote manifest, which is never fetched (fetch it, then
+                                     ``void-eval verify FILE --sidecar STORE``)
+``declared-edit-untrusted``    4     intact manifests declare a removal, but a signer of the history is not
+                                     trusted (``Valid``): anyone can make a key, so it does not say who edited
+``declared-edit``              0     every manifest of the history is ``Trusted`` and one carries a removal record
+                                     (``org.voideval.removal``)
+``undeclared-edit-suspected``  3     no removal record (no manifest, or intact ones without one) and the
+                                     detector's video score reaches the threshold
+``no-evidence``                0     no removal record and the detector stays below the threshold
+=============================  ====  ===========================================================================
+
+Exit 2 is left to the command's input errors (a missing file, a directory, a bad ``--trust``): nothing is judged.
+A removal record counts from any manifest of the history (the nearest one to the file), so a re-signed file keeps
+its declaration. ``undeclared-edit-suspected`` is a lead to investigate, not proof (see the detector's card).
+
+Every verdict lists its evidence: the manifest state, failure codes and signer, untrusted or invalid manifests of the
+history, the removal record's method, the video score against the threshold, and the frames the detector flags.
 
 Examples
 --------
->>> verdict = check_file("delivery.mp4", trust="root.pem")  # doctest: +SKIP
->>> verdict.verdict, verdict.evidence[0]  # doctest: +SKIP
-('declared-edit', 'manifest: Trusted (signed by void-eval dev signer)')
+>>> from forensics.detectors.detect import DetectionResult
+>>> from forensics.provenance.verify import VerifyResult
+>>> quiet = DetectionResult(file="x.mp4", video_score=0.1, frame_scores=[0.1])
+>>> decide(VerifyResult(file="x.mp4", state="Invalid", failures=["assertion.bmffHash.mismatch"]), quiet)[0]
+'tampered'
+>>> decide(VerifyResult(file="x.mp4", state="NoManifest"), quiet)[0]
+'no-evidence'
 """
 
 from __future__ import annotations
@@ -24,11 +45,24 @@ from typing import Any, Literal
 
 import numpy as np
 
-Verdict = Literal["declared-edit", "undeclared-edit-suspected", "no-evidence"]
-INTACT_STATES = frozenset({"Trusted", "Valid"})
+Verdict = Literal[
+    "tampered",
+    "provenance-unverified",
+    "declared-edit-untrusted",
+    "declared-edit",
+    "undeclared-edit-suspected",
+    "no-evidence",
+]
 DEFAULT_THRESHOLD = 0.5
-#: ``void-eval check`` exit codes per verdict.
-EXIT_CODES: dict[str, int] = {"declared-edit": 0, "no-evidence": 0, "undeclared-edit-suspected": 3}
+#: ``void-eval check`` exit codes per verdict (2 is the command's input error).
+EXIT_CODES: dict[str, int] = {
+    "tampered": 1,
+    "provenance-unverified": 5,
+    "declared-edit-untrusted": 4,
+    "declared-edit": 0,
+    "undeclared-edit-suspected": 3,
+    "no-evidence": 0,
+}
 
 
 @dataclass
@@ -39,8 +73,8 @@ class CheckResult:
     ----------
     file : Path
         The file checked.
-    verdict : {"declared-edit", "undeclared-edit-suspected", "no-evidence"}
-        See the module docstring.
+    verdict : str
+        One of :data:`EXIT_CODES`' keys; see the module docstring.
     evidence : list of str
         Human-readable facts behind the verdict, most important first.
     provenance : dict
@@ -80,40 +114,64 @@ class CheckResult:
         }
 
 
-def decide(provenance, detection, *, threshold: float = DEFAULT_THRESHOLD) -> tuple[Verdict, list[str]]:
-    """The verdict and evidence from a ``VerifyResult`` and a ``DetectionResult`` (pure; see module docstring)."""
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
-    evidence: list[str] = []
+def _provenance_evidence(provenance) -> list[str]:
+    """Lines about the manifest: state, signer, failures; each untrusted or invalid manifest of the history."""
     state = provenance.state
-    signer = (provenance.signer or {}).get("common_name")
     if state == "NoManifest":
-        evidence.append("manifest: none (never signed, stripped, or re-encoded)")
+        lines = ["manifest: none (never signed, stripped, or re-encoded)"]
+    elif state == "Remote":
+        lines = [f"manifest: remote, at {provenance.remote_url} (not fetched, so not verified)"]
     else:
+        signer = (provenance.signer or {}).get("common_name")
         line = f"manifest: {state}" + (f" (signed by {signer})" if signer else "")
-        if provenance.failures:
-            line += f"; failures: {', '.join(provenance.failures)}"
-        evidence.append(line)
-    if provenance.detail:
-        evidence.append(f"manifest detail: {provenance.detail}")
-    declared = state in INTACT_STATES and provenance.removal is not None
-    if state in INTACT_STATES:
-        if provenance.removal is not None:
-            method = provenance.removal.get("method")
-            name = method.get("name") if isinstance(method, dict) else method
-            evidence.append("removal record: declared" + (f" (method {name})" if name else ""))
-        else:
-            evidence.append("removal record: none in the manifest")
-        if provenance.worst_state != state:
-            evidence.append(f"ingredients: worst state {provenance.worst_state}")
+        lines = [line + (f"; failures: {', '.join(provenance.failures)}" if provenance.failures else "")]
+    if provenance.detail and state != "Remote":
+        lines.append(f"manifest detail: {provenance.detail}")
+    for label in provenance.history():
+        entry = provenance.manifests[label]
+        if not entry["active"] and entry["state"] in ("Valid", "Invalid"):
+            failures = ", ".join(entry["failures"]) or "no code"
+            lines.append(f"history: manifest of {entry['title']} ({label}) is {entry['state']} ({failures})")
+    if provenance.worst_state != state and state not in ("NoManifest", "Remote"):
+        lines.append(f"history: worst state {provenance.worst_state}")
+    return lines
+
+
+def _detector_evidence(detection, threshold: float) -> tuple[bool, str]:
     scores = np.asarray(detection.frame_scores, np.float64)
     flagged = int((scores >= threshold).sum())
     fires = detection.video_score >= threshold
-    evidence.append(
+    line = (
         f"detector: video score {detection.video_score:.3f} {'>=' if fires else '<'} threshold {threshold:.2f}; "
         f"{flagged} of {len(scores)} frames flagged"
     )
-    if declared:
+    return fires, line
+
+
+def decide(provenance, detection, *, threshold: float = DEFAULT_THRESHOLD) -> tuple[Verdict, list[str]]:
+    """The verdict and evidence from a ``VerifyResult`` and a ``DetectionResult`` (pure; see the module table)."""
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    evidence = _provenance_evidence(provenance)
+    worst = provenance.worst_state
+    record = provenance.declared_removal() if worst in ("Trusted", "Valid") else None
+    if record is not None:
+        method = record.get("method")
+        name = method.get("name") if isinstance(method, dict) else method
+        evidence.append("removal record: declared" + (f" (method {name})" if name else ""))
+    elif worst in ("Trusted", "Valid"):
+        evidence.append("removal record: none in the manifest history")
+    fires, line = _detector_evidence(detection, threshold)
+    evidence.append(line)
+    if worst == "Invalid":
+        return "tampered", evidence
+    if worst == "Remote":
+        return "provenance-unverified", evidence
+    if record is not None:
+        if worst == "Valid":
+            untrusted = ", ".join(provenance.untrusted()) or provenance.file
+            evidence.append(f"trust: not trusted: {untrusted} (no --trust anchor for that signer)")
+            return "declared-edit-untrusted", evidence
         return "declared-edit", evidence
     if fires:
         return "undeclared-edit-suspected", evidence

@@ -7,6 +7,13 @@ exclusion, pseudonymised), ``summary.json`` and the plots ``forest.png``, ``bt_l
 ``participants_heatmap.png``. Every table carries a leading ``question`` column: questions are analysed
 separately, never pooled.
 
+Small samples are never shown as confident: a Bradley-Terry interval is left out, with a note saying why, under
+separation (a method never beaten: the gap is then set by the ridge prior) or with fewer than
+:data:`MIN_BOOTSTRAP_PARTICIPANTS` participants; pairwise and best-of rows resting on fewer than
+:data:`MIN_JUDGMENTS` judgments, or on few participants, carry a note. When exclusions leave no answer, the
+tables are written empty, ``participants.csv`` says why each participant was dropped, and
+:attr:`StudyAnalysis.analysed` is False.
+
 Example
 -------
 >>> from studies.responses import read_responses
@@ -31,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from studies.agreement import agreement_table
-from studies.bradley_terry import bootstrap_strengths, choice_counts
 from studies.exclusions import apply_exclusions
 from studies.intervals import wilson_interval
 from studies.models import mixed_model_table
@@ -45,9 +51,8 @@ from studies.responses import (
     method_names,
     pseudonymise,
 )
+from studies.small_samples import MIN_BOOTSTRAP_PARTICIPANTS, MIN_JUDGMENTS, strength_table, with_count_notes
 from studies.tallies import TIES_POLICY, best_of_table, pairwise_table
-
-BT_COLUMNS = ("question", "method", "strength", "ci_low", "ci_high", "rank")
 
 
 @dataclass
@@ -64,6 +69,11 @@ class StudyAnalysis:
     per_participant: pd.DataFrame
     summary: dict
     kept: pd.DataFrame = field(repr=False)
+
+    @property
+    def analysed(self) -> bool:
+        """False when exclusions left no answer: the tables are empty, ``participants`` says why each was dropped."""
+        return not self.kept.empty
 
     def write(self, out: str | Path, *, plots: bool = True) -> list[Path]:
         """Write every output into ``out`` (created); each file atomically. Returns the paths."""
@@ -87,7 +97,7 @@ class StudyAnalysis:
                 table.to_csv(temp, index=False, float_format="%.6g")
             written.append(out / name)
         written.append(write_text_atomic(out / "summary.json", json.dumps(_json_safe(self.summary), indent=2) + "\n"))
-        if plots:
+        if plots and self.analysed:
             from studies.plots import write_plots
 
             written.extend(write_plots(self, out))
@@ -161,30 +171,10 @@ def analyze(
     if stray.any():
         counts["copy_input_outside_checks_dropped"] = int(stray.sum())
         kept = kept[~stray].reset_index(drop=True)
-    if kept.empty:
-        raise ResponseValidationError("no answers left after exclusions")
-    pairwise = pairwise_table(kept, methods, confidence=confidence)
+    pairwise = with_count_notes(pairwise_table(kept, methods, confidence=confidence), kept, "pairwise")
     best_of, best_notes = best_of_table(kept, methods, confidence=confidence, interval=multinomial)
-    bt_rows = []
-    for question in dict.fromkeys(kept["question"]):
-        own = kept[kept["question"] == question]
-        rows = list(zip(own["participant"], own["options"], own["choice"], strict=True))
-        present = [m for m in methods if any(m in options for options in own["options"])]
-        estimate = bootstrap_strengths(
-            choice_counts(rows, present), resamples=bootstrap, confidence=confidence, ridge=ridge, seed=seed
-        )
-        for index, method in enumerate(estimate.methods):
-            bt_rows.append(
-                {
-                    "question": question,
-                    "method": method,
-                    "strength": estimate.strength[index],
-                    "ci_low": estimate.ci_low[index],
-                    "ci_high": estimate.ci_high[index],
-                    "rank": int(estimate.rank[index]),
-                }
-            )
-    bradley_terry = pd.DataFrame(bt_rows, columns=list(BT_COLUMNS))
+    best_of = with_count_notes(best_of, kept, "best_of")
+    bradley_terry = strength_table(kept, methods, bootstrap=bootstrap, confidence=confidence, ridge=ridge, seed=seed)
     if mixed_model:
         model = mixed_model_table(kept, methods, confidence=confidence)
     else:
@@ -269,6 +259,7 @@ def _summary(
         bt = bradley_terry[bradley_terry["question"] == question].sort_values("rank")
         entry["ranking"] = bt["method"].tolist()
         entry["top"] = bt["method"].iloc[0] if len(bt) else None
+        entry["bradley_terry_note"] = bt["note"].iloc[0] if len(bt) else ""
         best = best_of[best_of["question"] == question]
         if len(best):
             top = best[best["method"] != TIE].sort_values("share", ascending=False).iloc[0]
@@ -325,6 +316,13 @@ def _summary(
         "confidence": confidence,
         "ties_policy": TIES_POLICY,
         "exclusions": counts,
+        "nothing_analysed": "" if len(kept) else "no answers left after exclusions (see participants.csv)",
+        "small_samples": {
+            "min_bootstrap_participants": MIN_BOOTSTRAP_PARTICIPANTS,
+            "min_judgments": MIN_JUDGMENTS,
+            "rule": "Bradley-Terry intervals are left out (note says why) under separation or with fewer "
+            "participants; pairwise and best-of rows with fewer judgments or participants carry a note",
+        },
         "pseudonymisation": "participant ids replaced by p-<first 12 hex of HMAC-SHA256(salt, id)>; salt "
         + ("given by the user" if salt_given else "random for this run (pseudonyms not linkable across runs)")
         + "; the salt is not stored",

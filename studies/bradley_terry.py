@@ -241,6 +241,41 @@ def mle_exists(wins: np.ndarray, sets: np.ndarray) -> bool:
     return components == 1
 
 
+def separation(wins: np.ndarray, sets: np.ndarray, methods: tuple[str, ...] | list[str]) -> str:
+    """Say which methods were never chosen over which, when that leaves the unpenalised MLE infinite ("" if not).
+
+    Under such (complete or quasi-complete) separation the fitted gap between the groups is set by the ridge prior,
+    not by the data, and a bootstrap over the same pattern returns it unchanged: a zero-width interval that only
+    looks confident. A tie counts as a choice of every option shown, so ties join groups.
+
+    Example
+    -------
+    >>> sets = np.array([[True, True]])
+    >>> separation(np.array([[2.0, 0.0]]), sets, ("void", "telea"))
+    'void was never beaten by telea'
+    >>> separation(np.array([[2.0, 1.0]]), sets, ("void", "telea"))
+    ''
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    wins = np.asarray(wins, dtype=float)
+    sets = np.asarray(sets, dtype=bool)
+    beats = ((wins > 0)[:, :, None] & sets[:, None, :]).any(axis=0)
+    np.fill_diagonal(beats, False)
+    count, labels = connected_components(beats, directed=True, connection="strong")
+    if count == 1:
+        return ""
+    groups = []
+    for component in range(count):
+        inside = labels == component
+        if not beats[~inside][:, inside].any():  # nobody outside the group ever beat anyone in it
+            others = [m for m, own in zip(methods, inside, strict=True) if not own]
+            names = [m for m, own in zip(methods, inside, strict=True) if own]
+            verb = "was" if len(names) == 1 else "were"
+            groups.append(f"{', '.join(names)} {verb} never beaten by {', '.join(others)}")
+    return "; ".join(groups)
+
+
 @dataclass(frozen=True)
 class StrengthEstimate:
     """Point estimate, bootstrap percentile interval and rank per method (rank 1 = strongest)."""

@@ -29,10 +29,22 @@ def _split(text: str) -> list[str]:
 
 @study_app.command("design")
 def design_command(
-    methods: Annotated[str, typer.Option(help="Comma-separated method names (as in the clips folder).")],
-    clips: Annotated[str, typer.Option(help="Clips folder (CLIPS/<clip>/<method>.mp4) or comma-separated names.")],
+    methods: Annotated[str, typer.Option(help="Comma-separated method names (as in the clips folder or run).")],
     participants: Annotated[int, typer.Option(min=1, help="Number of participants (one packet each).")],
     out: Annotated[Path, typer.Option(help="Output folder (must be empty unless --force).")],
+    clips: Annotated[
+        str | None,
+        typer.Option(
+            help="Clips folder (CLIPS/<clip>/<method>.mp4) or comma-separated names (with --from-run: which clips)."
+        ),
+    ] = None,
+    from_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-run",
+            help="A finished `void-eval run`/`bench` folder: its outputs of --methods (labels), re-encoded alike.",
+        ),
+    ] = None,
     mode: Annotated[str, typer.Option(help="pairwise or best-of-n (every method on every screen).")] = "pairwise",
     questions: Annotated[
         str, typer.Option(help="Comma-separated question keys (plausibility, artifacts, effects, overall) or key=text.")
@@ -51,19 +63,31 @@ def design_command(
     """Design a balanced study and write one self-contained HTML page per participant.
 
     Writes OUT/design.json, OUT/trials.csv, OUT/media_manifest.csv and OUT/site/ (pages + videos) to give to
-    participants. Exit 0 on success, 1 on bad input.
+    participants. The videos come from --clips (a folder) or straight from a run (--from-run RUN: the outputs of
+    the --methods labels on every clip they all finished). Exit 0 on success, 1 on bad input.
     """
     from studies.design import design_summary, make_design
     from studies.packets import discover_clips, write_study
     from void_eval.errors import InputError
 
     method_list = _split(methods)
-    clips_path = Path(clips)
-    clips_folder = clips_path if clips_path.is_dir() else None
-    if clips_folder is not None:
+    clips_folder, media = None, None
+    if from_run is not None:
+        from studies.from_run import run_media
+
+        found = run_media(
+            from_run, method_list, clips=_split(clips) if clips else None, with_input=copy_input_checks > 0
+        )
+        for note in found.notes:
+            typer.echo(note, err=True)
+        clip_list, media = found.clips, found.sources
+    elif clips is None:
+        raise typer.BadParameter("give --clips or --from-run", param_hint="--clips")
+    elif Path(clips).is_dir():
+        clips_folder = Path(clips)
         clip_list = discover_clips(clips_folder, method_list)
     else:
-        if clips_path.suffix or os.sep in clips:
+        if Path(clips).suffix or os.sep in clips:
             raise InputError(clips, "clips folder not found (give a folder or comma-separated clip names)")
         clip_list = _split(clips)
     try:
@@ -81,10 +105,19 @@ def design_command(
         )
     except ValueError as err:
         raise InputError("study design", str(err)) from err
-    paths = write_study(design, out, clips_folder=clips_folder, copy_media=copy_media, title=title, force=force)
+    paths = write_study(
+        design,
+        out,
+        clips_folder=clips_folder,
+        copy_media=copy_media,
+        title=title,
+        force=force,
+        media=media,
+        encode=media is not None,
+    )
     typer.echo(design_summary(design))
     typer.echo(f"wrote {len(paths)} files under {out} (give participants {out / 'site'})")
-    if clips_folder is None:
+    if clips_folder is None and media is None:
         typer.echo(f"note: no videos copied; place them as listed in {out / 'media_manifest.csv'}")
     return 0
 
@@ -177,6 +210,15 @@ def analyze_command(
     if design_trials is not None:
         result.summary["design_check"] = check_against_design(data, design_trials)
     paths = result.write(out, plots=plots)
+    if not result.analysed:
+        _print_exclusions(result)
+        typer.echo(f"wrote {len(paths)} files to {out}")
+        counts = result.summary["exclusions"]
+        raise InputError(
+            ", ".join(str(f) for f in files),
+            f"no answers left after exclusions ({counts['participants_excluded']} of {counts['participants']} "
+            f"participants excluded; why: {out / 'participants.csv'})",
+        )
     _print_report(result)
     typer.echo(f"wrote {len(paths)} files to {out}")
     return 0
@@ -213,11 +255,25 @@ def power_command(
     return 0
 
 
+def _print_exclusions(result) -> None:
+    """Each excluded participant (pseudonym) and why."""
+    for row in result.participants.itertuples():
+        if row.excluded:
+            typer.echo(f"excluded {row.participant}: {row.reason}")
+
+
+def _interval(low: float, high: float, signed: bool = False) -> str:
+    if low != low or high != high:  # NaN: no interval, the note says why
+        return "-"
+    return f"[{low:+.3f}, {high:+.3f}]" if signed else f"[{low:.3f}, {high:.3f}]"
+
+
 def _print_report(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=130)
+    _print_exclusions(result)
     counts = result.summary["exclusions"]
     console.print(
         f"participants {counts['participants']} (excluded {counts['participants_excluded']}); answers analysed "
@@ -239,6 +295,7 @@ def _print_report(result) -> None:
             "win_rate_a",
             "CI",
             "p_holm",
+            "note",
         ):
             table.add_column(column)
         for row in result.pairwise.itertuples():
@@ -251,13 +308,14 @@ def _print_report(result) -> None:
                 str(row.wins_b),
                 str(row.ties),
                 f"{row.win_rate_a:.3f}",
-                f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+                _interval(row.ci_low, row.ci_high),
                 f"{row.p_holm:.4g}",
+                row.note,
             )
         console.print(table)
     if len(result.best_of):
         table = Table(title="best-of-N (simultaneous 95%)")
-        for column in ("question", "method", "chosen", "trials", "share", "CI"):
+        for column in ("question", "method", "chosen", "trials", "share", "CI", "note"):
             table.add_column(column)
         for row in result.best_of.itertuples():
             table.add_row(
@@ -266,14 +324,17 @@ def _print_report(result) -> None:
                 str(row.chosen),
                 str(row.trials),
                 f"{row.share:.3f}",
-                f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+                _interval(row.ci_low, row.ci_high),
+                row.note,
             )
         console.print(table)
     table = Table(title="Bradley-Terry (log-strength, participant bootstrap 95%)")
-    for column in ("question", "rank", "method", "strength", "CI"):
+    for column in ("question", "rank", "method", "strength", "CI", "note"):
         table.add_column(column)
+    noted = set()  # a question's note is printed once, on its first row
     for row in result.bradley_terry.sort_values(["question", "rank"]).itertuples():
-        table.add_row(
-            row.question, str(row.rank), row.method, f"{row.strength:+.3f}", f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]"
-        )
+        interval = _interval(row.ci_low, row.ci_high, signed=True)
+        note = "" if row.question in noted else row.note
+        noted.add(row.question)
+        table.add_row(row.question, str(row.rank), row.method, f"{row.strength:+.3f}", interval, note)
     console.print(table)

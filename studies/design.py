@@ -314,14 +314,65 @@ def balance_report(design: StudyDesign) -> dict:
     return report
 
 
+def balancing_participants(design: StudyDesign) -> list[int]:
+    """The nearest participant counts below and above ``design``'s that give a balanced design with the same
+    methods, clips, mode, rounds and seed (empty when none does within a few periods).
+
+    Balance recurs with the participant count (pairwise: when participants x rounds is a multiple of the clips
+    and even; best-of-n: of the methods over the clips x rounds), so the smallest balanced count is found by
+    building small designs, and its nearest multiples are checked by building them.
+
+    Example
+    -------
+    >>> balancing_participants(make_design(["a", "b"], ["x", "y", "z"], participants=3))
+    [6]
+    >>> balancing_participants(make_design(["a", "b"], ["x", "y", "z"], participants=8))
+    [6, 12]
+    """
+
+    def balanced(count: int) -> bool:
+        trial = make_design(
+            design.methods,
+            design.clips,
+            participants=count,
+            mode=design.mode,
+            questions=design.questions,
+            rounds=design.rounds,
+            copy_input_checks=0,
+            repeat_checks=0,
+            seed=design.seed,
+            allow_tie=design.allow_tie,
+        )
+        return bool(trial.balance["balanced"])
+
+    limit = 2 * len(design.clips) * len(design.methods) * design.rounds
+    period = next((count for count in range(1, limit + 1) if balanced(count)), None)
+    if period is None:
+        return []
+    have = len(design.participants)
+    below, above = (have // period) * period, -(-have // period) * period
+    above = above if above != have else above + period
+    below = below if below != have else below - period
+    return [count for count in (below, above) if count >= 1 and balanced(count)]
+
+
 def design_summary(design: StudyDesign) -> str:
-    """A short human-readable summary (for the CLI)."""
+    """A short human-readable summary (for the CLI); an unbalanced design says which counts would balance it."""
     per = len(design.trials_for(design.participants[0]))
     flags = [key for key, value in design.balance.items() if key.startswith("each_") and not value]
+    balance = "yes"
+    if not design.balance["balanced"]:
+        counts = balancing_participants(design)
+        fix = (
+            f"; {' or '.join(map(str, counts))} participants would balance it (same clips, rounds and seed)"
+            if counts
+            else "; no nearby participant count balances it: change --rounds or the number of clips"
+        )
+        balance = "no (" + ", ".join(flags) + ")" + fix
     lines = [
         f"{design.mode} study: {len(design.methods)} methods, {len(design.clips)} clips, "
         f"{len(design.participants)} participants, {per} trials each x {len(design.questions)} question(s)",
-        "balanced: " + ("yes" if design.balance["balanced"] else "no (" + ", ".join(flags) + ")"),
+        "balanced: " + balance,
     ]
     return "\n".join(lines)
 

@@ -103,6 +103,8 @@ def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence:
     present = [index for index in range(1, len(methods)) if data[f"s{index}"].abs().sum() > 0]
     if len(data) < 10:
         return _nan_row(question, f"only {len(data)} decided pairwise answers")
+    if data["y"].nunique() < 2:
+        return _nan_row(question, "separation: every decided answer chose the same side of its pair")
     terms = ["position"] + [f"s{index}" for index in present]
     formula = "y ~ 0 + " + " + ".join(terms)
     components = {}

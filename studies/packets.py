@@ -38,6 +38,7 @@ import os
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from studies.design import StudyDesign, design_to_json_text
 from studies.responses import COPY_INPUT
@@ -127,7 +128,7 @@ def render_page(
     }
     package = resources.files("studies.page")
     template = package.joinpath("page.html").read_text(encoding="utf-8")
-    packet_json = json.dumps(packet, separators=(",", ":")).replace("</", "<\\/")
+    packet_json = embedded_json(packet)
     page_title = html.escape(title or "Video comparison study")
     return (
         template.replace("__TITLE__", page_title)
@@ -135,6 +136,22 @@ def render_page(
         .replace("//__JS__", package.joinpath("page.js").read_text(encoding="utf-8"))
         .replace("__PACKET__", packet_json)
     )
+
+
+def embedded_json(value: Any) -> str:
+    """JSON safe inside an HTML ``<script>`` element: ``<``, ``>`` and ``&`` as ``\\u`` escapes.
+
+    A clip or method named ``<!--<script>`` or ``</script>`` would otherwise end the element early or switch the
+    HTML parser into its script-data-escaped state (the page's own script then never runs); ``JSON.parse`` reads
+    the escapes back as the same characters.
+
+    Examples
+    --------
+    >>> print(embedded_json({"clip": "<!--<script></script>&"}))
+    {"clip":"\\u003c!--\\u003cscript\\u003e\\u003c/script\\u003e\\u0026"}
+    """
+    text = json.dumps(value, separators=(",", ":"))  # ASCII only: U+2028 and U+2029 are escaped already
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def write_study(
@@ -145,21 +162,33 @@ def write_study(
     copy_media: bool = False,
     title: str | None = None,
     force: bool = False,
+    media: dict[tuple[str, str], Path] | None = None,
+    encode: bool = False,
 ) -> list[Path]:
-    """Write the design files, one page per participant and (with ``clips_folder``) the media.
+    """Write the design files, one page per participant and (with ``clips_folder`` or ``media``) the media.
 
-    Refuses a non-empty ``out`` unless ``force``. Every file is written atomically. Returns the paths written.
+    ``media`` maps ``(clip, method)`` to a video file (e.g. :func:`studies.from_run.run_media`'s sources) instead of
+    a clips folder; ``encode`` re-encodes every video the same way for browsers
+    (:func:`studies.from_run.encode_for_browser`) instead of linking it. Refuses a non-empty ``out`` unless
+    ``force``. Every file is written atomically. Returns the paths written.
     """
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not force:
         raise InputError(out, "output folder is not empty (use --force to overwrite)")
     needed = sorted({(t.clip, m) for t in design.trials for m in t.options})
     sources: dict[tuple[str, str], Path] = {}
-    if clips_folder is not None:
+    if media is not None:
+        absent = [f"{clip}/{method}" for clip, method in needed if (clip, method) not in media]
+        if absent:
+            raise InputError("study media", f"no video for {', '.join(absent)}")
+        sources = {key: Path(media[key]) for key in needed}
+    elif clips_folder is not None:
         clips_folder = Path(clips_folder)
         for clip, method in needed:
             sources[(clip, method)] = _source_file(clips_folder, clip, method)
-    suffixes = {key: path.suffix if path.suffix in VIDEO_SUFFIXES else ".mp4" for key, path in sources.items()}
+    suffixes = {
+        key: path.suffix if path.suffix in VIDEO_SUFFIXES and not encode else ".mp4" for key, path in sources.items()
+    }
     (out / "site" / "packets").mkdir(parents=True, exist_ok=True)
     written = [write_text_atomic(out / "design.json", design_to_json_text(design) + "\n")]
     written.append(write_text_atomic(out / "trials.csv", design.trials_frame().to_csv(index=False)))
@@ -169,7 +198,11 @@ def write_study(
     for clip, method in needed:
         relative = f"site/media/{clip}/{media_code(design, clip, method)}{suffixes.get((clip, method), '.mp4')}"
         writer.writerow([clip, method, relative, str(sources.get((clip, method), ""))])
-        if (clip, method) in sources:
+        if (clip, method) in sources and encode:
+            from studies.from_run import encode_for_browser
+
+            written.append(encode_for_browser(sources[(clip, method)], out / relative))
+        elif (clip, method) in sources:
             written.append(_place_media(sources[(clip, method)], out / relative, copy=copy_media))
     written.append(write_text_atomic(out / "media_manifest.csv", manifest.getvalue()))
     for participant in design.participants:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from studies.responses import TIE
+from studies.small_samples import MIN_BOOTSTRAP_PARTICIPANTS
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -101,14 +102,16 @@ def bt_ladder(analysis, path: Path) -> Path:
         own = table[table.question == question].set_index("method").reindex(order)
         ys = np.arange(len(order)) + offsets[q_index]
         values = own.strength.to_numpy()
+        missing = bool(own.ci_low.isna().all())  # no interval: separation or too few participants (see the note)
         ax.errorbar(
             values,
             ys,
-            xerr=[values - own.ci_low.to_numpy(), own.ci_high.to_numpy() - values],
+            xerr=None if missing else [values - own.ci_low.to_numpy(), own.ci_high.to_numpy() - values],
             fmt="s",
             color=_COLOURS[q_index % len(_COLOURS)],
+            mfc="none" if missing else None,
             capsize=3,
-            label=question,
+            label=f"{question}: {_no_interval(own)}" if missing else question,
         )
     ax.axvline(0, color="grey", linewidth=1, linestyle="--")
     ax.set_yticks(range(len(order)))
@@ -123,6 +126,16 @@ def bt_ladder(analysis, path: Path) -> Path:
         fig.savefig(temp, dpi=110, format="png")
     plt.close(fig)
     return path
+
+
+def _no_interval(rows) -> str:
+    """Short legend text for a question whose strengths carry no interval."""
+    note = str(rows["note"].dropna().iloc[0]) if rows["note"].notna().any() else ""
+    reasons = ["separation"] if "separation" in note else []
+    people = int(rows["participants"].max())
+    if people < MIN_BOOTSTRAP_PARTICIPANTS:
+        reasons.append(f"{people} participants < {MIN_BOOTSTRAP_PARTICIPANTS}")
+    return "no interval (" + ", ".join(reasons) + ")"
 
 
 def participant_heatmap(analysis, path: Path) -> Path:

@@ -104,3 +104,33 @@ def make_clip(tmp_path: Path) -> Callable[..., Path]:
         return folder
 
     return build
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """Mount a tmpfs of ``size_kib`` KiB (a disk that really fills up: ENOSPC); returns its folder.
+
+    Needs root (CI and the development machines run as root); elsewhere the test is skipped, and the simulated
+    ENOSPC tests (which patch the lowest write) still cover the translation and the cleanup.
+    """
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def mount(size_kib: int) -> Path:
+        folder = tmp_path / f"disk{len(mounted)}"
+        folder.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)

@@ -5,6 +5,12 @@ The temporary file is made by :func:`tempfile.mkstemp` (a fresh random name open
 by others while it is written, and any failure (an exception while writing, a failed ``json.dump``) removes the
 temporary file instead of leaving a ``.part`` behind.
 
+Every temporary name starts with ``.`` and carries ``.part`` (:func:`is_temp_name`), so the few a killed process
+leaves behind are recognised and removed by the next writer of the folder (:func:`remove_stale_temp_files`). An
+operating-system error while writing (disk full, quota, read-only folder, ...) becomes one
+:class:`~void_eval.errors.OutputError` naming the final file and the cause (:func:`write_errors`), with the
+temporary file removed.
+
 Examples
 --------
 >>> import json, tempfile
@@ -21,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -28,6 +35,87 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+from void_eval.errors import OutputError
+
+#: What every temporary name carries (``.NAME.RANDOM.part`` or ``.NAME.RANDOM.part.SUFFIX``).
+TEMP_MARK = ".part"
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one of this toolkit's temporary names (a hidden name ending ``.part[.suffix]``).
+
+    Examples
+    --------
+    >>> is_temp_name(".output.mp4.k2j3x.part.mp4"), is_temp_name(".run.json.a8q.part"), is_temp_name("a.part")
+    (True, True, False)
+    """
+    if not name.startswith(".") or name in (".", ".."):
+        return False
+    return name.endswith(TEMP_MARK) or f"{TEMP_MARK}." in name[1:]
+
+
+def remove_stale_temp_files(root: str | Path) -> list[Path]:
+    """Delete the temporary files a killed writer left anywhere under ``root``; returns what was removed.
+
+    Only call it while no other process writes under ``root`` (a run folder's lock guarantees that).
+    """
+    removed = []
+    for path in sorted(Path(root).rglob(f".*{TEMP_MARK}*")):
+        if path.is_file() and not path.is_symlink() and is_temp_name(path.name):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def os_error_cause(err: OSError) -> str:
+    """The operating system's reason in a few words, with the errno's symbolic name (``... [ENOSPC]``)."""
+    code = err.errno if isinstance(err.errno, int) else None
+    text = err.strerror or (os.strerror(code) if code else str(err)) or type(err).__name__
+    name = errno.errorcode.get(code) if code else None
+    return f"{text} [{name}]" if name else str(text)
+
+
+def _concerns(err: OSError, path: Path) -> bool:
+    """Whether ``err`` is about writing ``path``: it names no file, or ``path``, a folder above it or a sibling."""
+    names = [name for name in (err.filename, getattr(err, "filename2", None)) if isinstance(name, str | bytes)]
+    if not names:
+        return True
+    target = path.resolve()
+    for name in names:
+        other = Path(os.fsdecode(name)).resolve()
+        if other == target or other in target.parents or other.parent == target.parent:
+            return True
+    return False
+
+
+@contextmanager
+def write_errors(path: str | Path) -> Iterator[None]:
+    """Turn an OS error raised while writing ``path`` into one :class:`~void_eval.errors.OutputError` naming it.
+
+    The one place where writers (:func:`atomic_output`, :func:`atomic_path`, :class:`void_eval.video.VideoWriter`,
+    the runner's and the report's files) translate ENOSPC, EDQUOT, EROFS, EACCES, EIO, ... An error about another
+    file (an input that could not be read) and :class:`FileExistsError` (a decision, not a failure) pass through.
+
+    Examples
+    --------
+    >>> with write_errors("/runs/a/run.json"):
+    ...     raise OSError(errno.ENOSPC, "No space left on device")
+    Traceback (most recent call last):
+    ...
+    void_eval.errors.OutputError: /runs/a/run.json: cannot write (No space left on device [ENOSPC])
+    """
+    try:
+        yield
+    except OutputError as err:  # a nested writer's temporary file is named after the file it becomes
+        inner = Path(err.target)
+        if not (is_temp_name(inner.name) and inner.parent == Path(path).parent):
+            raise
+        raise OutputError(path, err.cause) from err.__cause__
+    except OSError as err:
+        if isinstance(err, FileExistsError) or not _concerns(err, Path(path)):
+            raise
+        raise OutputError(path, os_error_cause(err)) from err
 
 
 def _default_mode() -> int:
@@ -85,18 +173,19 @@ def atomic_output(
         Writable binary handle (also seekable and readable, for libraries that patch what they wrote).
     """
     path = Path(path)
-    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(descriptor, "w+b", buffering=buffering) as handle:
-            yield handle
-            if fsync:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.chmod(temp_name, _default_mode() if mode is None else mode)
-        _publish(temp_name, path, replace)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with write_errors(path):
+        descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_MARK)
+        try:
+            with os.fdopen(descriptor, "w+b", buffering=buffering) as handle:
+                yield handle
+                if fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.chmod(temp_name, _default_mode() if mode is None else mode)
+            _publish(temp_name, path, replace)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
 
 
 def write_bytes_atomic(
@@ -136,12 +225,52 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
     'a,b\\n1,2\\n'
     """
     path = Path(path)
-    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix or ".part")
-    os.close(descriptor)
+    with write_errors(path):
+        suffix = TEMP_MARK + path.suffix  # the real suffix last: libraries pick the format from it
+        descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+        os.close(descriptor)
+        try:
+            yield Path(temp_name)
+            os.chmod(temp_name, _default_mode() if mode is None else mode)
+            os.replace(temp_name, path)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+
+
+@contextmanager
+def atomic_folder(path: str | Path, *, replace: bool = False) -> Iterator[Path]:
+    """A private temporary folder beside ``path`` to fill; on a clean exit it becomes ``path``, on error it is removed.
+
+    ``replace`` removes an existing ``path`` just before the rename (that removal and the rename are two steps);
+    without it an existing ``path`` raises :class:`FileExistsError`. The folder gets the mode a plain ``mkdir``
+    would (0777 minus the umask); files inside keep theirs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> target = Path(tempfile.mkdtemp()) / "ladder"
+    >>> with atomic_folder(target) as temp:
+    ...     _ = (temp / "a.txt").write_text("a")
+    >>> sorted(path.name for path in target.iterdir())
+    ['a.txt']
+    """
+    import shutil
+
+    path = Path(path)
+    with write_errors(path):
+        temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_MARK))
     try:
-        yield Path(temp_name)
-        os.chmod(temp_name, _default_mode() if mode is None else mode)
-        os.replace(temp_name, path)
+        yield temp
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temp, 0o777 & ~mask)
+        if path.exists():
+            if not replace:
+                raise FileExistsError(f"{path} already exists")
+            shutil.rmtree(path)
+        os.replace(temp, path)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        shutil.rmtree(temp, ignore_errors=True)
         raise

@@ -35,10 +35,12 @@ app.add_typer(clip_app, name="clip")
 #: Modules that add command groups: each defines ``register(app)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "void_eval.runner.cli",
+    "void_eval.methods.cli",
     "void_eval.metrics.cli",
     "forensics.provenance.cli",
     "studies.cli",
     "void_eval.suite.cli",
+    "void_eval.suite.ladder.cli",
     "void_eval.void.cli",
     "forensics.detectors.cli",
 )
@@ -126,9 +128,11 @@ def demo(
     """
     from forensics.provenance.demo_step import sign_and_verify_run
     from void_eval.demo import run_demo
+    from void_eval.runlock import run_folder_lock
 
-    bench_code = run_demo(out)
-    sign_code = sign_and_verify_run(out / "run", echo=typer.echo)
+    with run_folder_lock(out / "run", command="demo", create=True):
+        bench_code = run_demo(out)
+        sign_code = sign_and_verify_run(out / "run", echo=typer.echo)
     return bench_code or (0 if sign_code == 0 else 1)
 
 

@@ -8,6 +8,8 @@ Examples
 >>> err = InputError("clips/a/input_video.mp4", "no video stream")
 >>> str(err)
 'clips/a/input_video.mp4: no video stream'
+>>> str(OutputError("runs/a/run.json", "No space left on device [ENOSPC]"))
+'runs/a/run.json: cannot write (No space left on device [ENOSPC])'
 """
 
 from __future__ import annotations
@@ -34,6 +36,29 @@ class InputError(VoidEvalError, ValueError):
         self.source = str(source)
         self.problem = problem
         super().__init__(f"{self.source}: {problem}")
+
+
+class OutputError(VoidEvalError):
+    """A file could not be written (disk full, quota, read-only or missing folder, ...); nothing was left half-written.
+
+    Raised by the one place that writes files (:func:`void_eval.atomic.write_errors`); it names the final file,
+    never a temporary one.
+
+    Parameters
+    ----------
+    target : str or Path
+        The file that could not be written.
+    cause : str
+        The operating system's reason, e.g. ``"No space left on device [ENOSPC]"``.
+    """
+
+    def __init__(self, target: str | Path, cause: str) -> None:
+        self.target = str(target)
+        self.cause = cause
+        super().__init__(f"{self.target}: cannot write ({cause})")
+
+    def __reduce__(self):  # rebuilt from its two fields (worker processes send it back pickled)
+        return (type(self), (self.target, self.cause))
 
 
 class MissingExtraError(VoidEvalError, ImportError):

@@ -2,8 +2,10 @@
 
 Heavy imports happen inside the commands so that ``void-eval --help`` stays fast.
 
-Exit codes: ``detect`` and ``detect-eval`` 0 on success, 1 on bad input; ``check`` 0 for ``declared-edit`` and
-``no-evidence``, 3 for ``undeclared-edit-suspected``, 1 on bad input.
+Exit codes: ``detect`` and ``detect-eval`` 0 on success, 1 on bad input; ``check``: one per verdict
+(:data:`forensics.check.EXIT_CODES`: 0 ``declared-edit``/``no-evidence``, 1 ``tampered``, 3
+``undeclared-edit-suspected``, 4 ``declared-edit-untrusted``, 5 ``provenance-unverified``), 2 when the file cannot
+be judged (missing, a directory, unreadable, a bad ``--trust``).
 """
 
 from __future__ import annotations
@@ -131,16 +133,22 @@ def check(
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the heatmap video and strip.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
 ) -> int:
-    """Verdict from provenance + detection: declared-edit, undeclared-edit-suspected or no-evidence.
+    """Verdict from provenance first, then detection (see forensics.check for the table).
 
-    Exit 0 for declared-edit and no-evidence, 3 for undeclared-edit-suspected, 1 on bad input.
+    Exit 0 declared-edit (trusted) or no-evidence, 1 tampered (a manifest is Invalid), 3 undeclared-edit-suspected,
+    4 declared-edit-untrusted (a signer in the history is not trusted), 5 provenance-unverified (remote manifest,
+    not fetched), 2 when FILE cannot be judged (missing, a directory, unreadable, a bad --trust).
     """
     from forensics.check import EXIT_CODES, check_file
     from void_eval.errors import InputError
 
     if not 0 < threshold < 1:
         raise InputError("--threshold", f"must be in (0, 1), got {threshold}")
-    result = check_file(file, trust=trust, threshold=threshold, out_dir=out)
+    try:
+        result = check_file(file, trust=trust, threshold=threshold, out_dir=out)
+    except InputError as err:  # nothing judged: kept apart from the verdicts' codes (1 is tampered)
+        typer.echo(f"error: {err}", err=True)
+        return 2
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:

@@ -27,9 +27,22 @@ def _parse_params(pairs: list[str] | None) -> dict:
     return params
 
 
-def _one_signer(key: Path | None, signer_cmd: str | None) -> None:
+def _one_signer(key: Path | None, signer_cmd: str | None, password_env: str | None = None) -> bytes | None:
+    """Check that exactly one of --key and --signer-cmd is given; the key's passphrase from the environment."""
+    from forensics.provenance.signer import password_from_env
+
     if (key is None) == (signer_cmd is None):
         raise typer.BadParameter("give exactly one of --key and --signer-cmd", param_hint="--key/--signer-cmd")
+    if password_env is None:
+        return None
+    if key is None:
+        raise typer.BadParameter(
+            "goes with --key (a signer command holds its own key)", param_hint="--key-password-env"
+        )
+    return password_from_env(password_env)
+
+
+_PASSWORD_HELP = "Name of an environment variable holding the passphrase of an encrypted --key."
 
 
 def keys_dev(
@@ -37,17 +50,23 @@ def keys_dev(
     alg: Annotated[str, typer.Option("--alg", help=f"Key algorithm: {', '.join(_ALGORITHMS)}.")] = "es256",
     days: Annotated[int, typer.Option(help="Validity in days (1-3650).", min=1, max=3650)] = 365,
     force: Annotated[bool, typer.Option("--force", help="Replace existing PKI files.")] = False,
+    key_password_env: Annotated[
+        str | None,
+        typer.Option("--key-password-env", help="Encrypt signer.key with the passphrase in this environment variable."),
+    ] = None,
 ) -> int:
     """Make an offline DEVELOPMENT PKI (root -> intermediate -> signer). Not for production."""
     from forensics.provenance.keys import DEV_MARK, make_dev_pki
+    from forensics.provenance.signer import password_from_env
 
     if alg.lower() not in _ALGORITHMS:
         raise typer.BadParameter(f"must be one of {', '.join(_ALGORITHMS)}", param_hint="--alg")
-    pki = make_dev_pki(folder, algorithm=alg.lower(), days=days, force=force)
+    password = password_from_env(key_password_env) if key_password_env is not None else None
+    pki = make_dev_pki(folder, algorithm=alg.lower(), days=days, force=force, key_password=password)
     typer.echo(f"{DEV_MARK}: wrote a {pki.algorithm} development PKI to {pki.folder}")
     typer.echo(f"  trust anchor  {pki.root}")
     typer.echo(f"  chain         {pki.chain}")
-    typer.echo(f"  private key   {pki.key} (mode 0600)")
+    typer.echo(f"  private key   {pki.key} (mode 0600{', encrypted' if password else ''})")
     return 0
 
 
@@ -81,18 +100,28 @@ def sign(
             help="Sign even when the parent's manifest is Invalid (tampered); the record says so.",
         ),
     ] = False,
+    key_password_env: Annotated[str | None, typer.Option("--key-password-env", help=_PASSWORD_HELP)] = None,
+    remote_url: Annotated[
+        str | None,
+        typer.Option(
+            "--remote-url", help="Publish the manifest at this URL: OUT carries a reference, OUT.c2pa the store."
+        ),
+    ] = None,
 ) -> int:
     """Sign FILE with a C2PA manifest recording the AI removal (opened parent + edited + removal record).
 
     The parent is verified first: its state (Trusted/Valid/NoManifest) is printed and recorded, and a parent whose
-    manifest is Invalid is refused (exit 1) unless --allow-invalid-parent is given. The new signature is checked
-    against the certificate as soon as it is made (a wrong key or signer command fails and writes nothing).
-    Signing needs free space in TMPDIR for one temporary copy of FILE.
+    manifest is Invalid is refused (exit 1) unless --allow-invalid-parent is given. A FILE that carries a manifest
+    already keeps its history: without --parent it becomes its own parent ingredient; with another --parent it is
+    refused unless --force (the record names the manifest replaced). An mp4 with one large mdat box is signed as a
+    fragmented mp4 with the same samples (action c2pa.repackaged), so memory stays bounded. The new signature is
+    checked against the certificate as soon as it is made (a wrong key or signer command fails and writes
+    nothing). Signing needs free space in TMPDIR for one temporary copy of FILE.
     """
     from forensics.provenance.record import metric_summary, read_table
     from forensics.provenance.sign import sign_file
 
-    _one_signer(key, signer_cmd)
+    password = _one_signer(key, signer_cmd, key_password_env)
     summary = None
     if metrics is not None:  # rows of this method and clip when the table has those columns
         table = read_table(metrics)
@@ -117,8 +146,12 @@ def sign(
         trust=trust,
         allow_invalid_parent=allow_invalid_parent,
         echo=typer.echo,
+        key_password=password,
+        remote_url=remote_url,
     )
     typer.echo(f"signed {file} -> {signed}" + (" (sidecar manifest)" if sidecar else ""))
+    if remote_url is not None:
+        typer.echo(f"manifest store {signed.with_suffix('.c2pa')}: publish it at {remote_url}")
     return 0
 
 
@@ -135,14 +168,24 @@ def sign_run_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace signed copies that exist.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    key_password_env: Annotated[str | None, typer.Option("--key-password-env", help=_PASSWORD_HELP)] = None,
 ) -> int:
     """Sign every method output (parent = the clip's input) and report image of RUN_DIR into RUN_DIR/signed."""
     from forensics.provenance.sign_run import sign_run
+    from void_eval.runlock import run_folder_lock
 
-    _one_signer(key, signer_cmd)
-    summary = sign_run(
-        run_dir, chain=chain, key=key, signer_cmd=signer_cmd, out_dir=out, force=force, progress=progress
-    )
+    password = _one_signer(key, signer_cmd, key_password_env)
+    with run_folder_lock(run_dir, command="sign-run"):  # no run or report rewrites what is being signed
+        summary = sign_run(
+            run_dir,
+            chain=chain,
+            key=key,
+            signer_cmd=signer_cmd,
+            out_dir=out,
+            force=force,
+            progress=progress,
+            key_password=password,
+        )
     outputs = sum(1 for item in summary.signed if item["kind"] == "output")
     typer.echo(f"signed {outputs} output(s) and {len(summary.signed) - outputs} report image(s) into {summary.out_dir}")
     for note in summary.notes:
@@ -155,20 +198,31 @@ def verify(
     trust: Annotated[Path | None, typer.Option("--trust", help="PEM trust anchors (root certificates).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array, one object per file.")] = False,
     sidecar: Annotated[
-        Path | None, typer.Option("--sidecar", help="Manifest store for a single FILE signed with --sidecar.")
+        Path | None,
+        typer.Option("--sidecar", help="Manifest store for a single FILE (signed --sidecar, or a remote one fetched)."),
     ] = None,
 ) -> int:
-    """Verify C2PA manifests: state, failure codes, signer, actions, removal record, ingredients.
+    """Verify C2PA manifests: the state of every manifest in each file's history, failure codes, signers, actions,
+    the removal record.
 
-    Exit 0 all trusted, 4 valid but untrusted (file or ingredient), 3 no manifest, 1 any invalid, 2 usage error.
-    A file that cannot be checked at all (missing, empty, or not mp4/m4v/mov/png/jpeg) is an input error: one
-    ``error: FILE: ...`` line and exit 1 with no state printed, so ``Invalid`` always means a changed file.
+    Exit 0 all trusted, 4 valid but untrusted (the file's signer or any manifest in its history), 3 no manifest,
+    5 the manifest is remote (at a URL; never fetched: fetch it and pass --sidecar), 1 any invalid (changed after
+    signing, or a manifest that cannot be validated: the specific c2pa code is shown), 2 usage error: a FILE that is
+    missing, a directory, empty or not mp4/m4v/mov/png/jpeg, or a bad --trust or --sidecar file (one
+    ``error: FILE: ...`` line, nothing verified).
     """
-    from forensics.provenance.verify import exit_code, verify_file
+    from forensics.provenance.verify import check_verifiable, exit_code, verify_file
+    from void_eval.errors import InputError
 
     if sidecar is not None and len(files) != 1:
         raise typer.BadParameter("--sidecar goes with exactly one FILE", param_hint="--sidecar")
-    results = [verify_file(path, trust=trust, sidecar=sidecar) for path in files]
+    try:
+        for path in files:
+            check_verifiable(path, trust=trust, sidecar=sidecar)
+        results = [verify_file(path, trust=trust, sidecar=sidecar) for path in files]
+    except InputError as err:
+        typer.echo(f"error: {err}", err=True)
+        return 2
     if as_json:
         typer.echo(json.dumps([result.to_json() for result in results], indent=2))
     else:
@@ -178,16 +232,19 @@ def verify(
 
 
 def _print_result(result) -> None:
-    signer = (result.signer or {}).get("common_name") or (result.signer or {}).get("issuer") or "-"
     line = f"{result.file}: {result.state}"
     if result.manifest_source == "sidecar":
         line += " (sidecar manifest)"
-    if result.state != "NoManifest":
-        line += f", signer {signer}"
+    if result.state not in ("NoManifest", "Remote"):
+        line += f", signer {_signer_name(result.signer)}"
     if result.failures:
         line += f", failures: {', '.join(result.failures)}"
+    if result.worst_state != result.state:
+        line += f"; worst in its history: {result.worst_state}"
     typer.echo(line)
-    if result.detail:
+    if result.remote_url:
+        typer.echo(f"  remote manifest: {result.remote_url} (never fetched; fetch it and pass --sidecar)")
+    if result.detail and result.state != "Remote":
         typer.echo(f"  detail: {result.detail}")
     for action in result.actions:
         text = f"  action {action.get('action')}"
@@ -197,24 +254,37 @@ def _print_result(result) -> None:
             text += f": {action['description']}"
         typer.echo(text)
     if result.removal:
-        method = result.removal.get("method") or {}
-        fractions = result.removal.get("region_fractions") or {}
-        text = f"  removal: method {method.get('name', '-')} v{method.get('version') or '?'}"
-        if fractions.get("remove") is not None:
-            text += f", remove {fractions['remove']:.2%}"
-        if result.removal.get("rewritten_levels"):
-            text += f", rewritten {'/'.join(result.removal['rewritten_levels'])}"
-        files = (result.removal.get("quadmask") or {}).get("files") or []
-        if files:
-            text += f", quadmask sha256 {files[0]['sha256'][:16]}..."
-        if result.removal.get("metrics"):
-            text += f", {len(result.removal['metrics'])} metric values"
-        typer.echo(text)
-    for ingredient in result.ingredients:
-        text = f"  ingredient {ingredient.get('title')} ({ingredient.get('relationship')}): {ingredient['state']}"
-        if ingredient["failures"]:
-            text += f", failures: {', '.join(ingredient['failures'])}"
-        typer.echo(text)
+        typer.echo(f"  removal: {_removal_line(result.removal)}")
+    for label in result.history():
+        entry = result.manifests[label]
+        if not entry["active"]:
+            text = f"  manifest {label} ({entry['title']}): {entry['state']}, signer {_signer_name(entry['signer'])}"
+            typer.echo(text + (f", failures: {', '.join(entry['failures'])}" if entry["failures"] else ""))
+        for ingredient in entry["ingredients"]:
+            text = f"    ingredient {ingredient.get('title')} ({ingredient.get('relationship')}): {ingredient['state']}"
+            if ingredient["failures"]:
+                text += f", failures: {', '.join(ingredient['failures'])}"
+            typer.echo(text)
+
+
+def _signer_name(signer: dict | None) -> str:
+    return (signer or {}).get("common_name") or (signer or {}).get("issuer") or "-"
+
+
+def _removal_line(removal: dict) -> str:
+    method = removal.get("method") or {}
+    fractions = removal.get("region_fractions") or {}
+    text = f"method {method.get('name', '-')} v{method.get('version') or '?'}"
+    if fractions.get("remove") is not None:
+        text += f", remove {fractions['remove']:.2%}"
+    if removal.get("rewritten_levels"):
+        text += f", rewritten {'/'.join(removal['rewritten_levels'])}"
+    files = (removal.get("quadmask") or {}).get("files") or []
+    if files:
+        text += f", quadmask sha256 {files[0]['sha256'][:16]}..."
+    if removal.get("metrics"):
+        text += f", {len(removal['metrics'])} metric values"
+    return text
 
 
 def register(app: typer.Typer) -> None:

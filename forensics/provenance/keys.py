@@ -11,7 +11,8 @@ Files written into the folder:
 - ``root.pem``: the root CA certificate (the trust anchor to give ``verify --trust``);
 - ``intermediate.pem``: the intermediate CA certificate;
 - ``chain.pem``: signing certificate followed by the intermediate (what the signer sends);
-- ``signer.key``: the signing certificate's private key, PKCS#8 PEM, mode 0600;
+- ``signer.key``: the signing certificate's private key, PKCS#8 PEM, mode 0600 (encrypted with a passphrase when
+  ``key_password`` is given: signing then needs ``--key-password-env VAR``);
 - ``README.txt``: what these files are and that they must not be used in production.
 
 Examples
@@ -143,7 +144,36 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     write_bytes_atomic(path, data, mode=mode, fsync=True)
 
 
-def make_dev_pki(folder: str | Path, *, algorithm: Algorithm = "es256", days: int = 365, force: bool = False) -> DevPki:
+def _three_level_chain(algorithm: str, days: int):
+    """The signing key and the root, intermediate and signing certificates of a fresh development chain."""
+    keys = [_new_private_key(algorithm) for _ in range(3)]
+    names = [_name(f"void-eval dev {role} - NOT FOR PRODUCTION") for role in ("root CA", "intermediate CA", "signer")]
+    certificates = []
+    for level, (key, name) in enumerate(zip(keys, names, strict=True)):
+        issuer = max(level - 1, 0)  # the root signs itself and the intermediate; the intermediate signs the signer
+        certificates.append(
+            _certificate(
+                subject=name,
+                issuer=names[issuer],
+                public_key=key.public_key(),
+                issuer_key=keys[issuer],
+                issuer_public_key=keys[issuer].public_key(),
+                ca=level < 2,
+                path_length=(1, 0, None)[level],
+                days=days,
+            )
+        )
+    return (keys[2], *certificates)
+
+
+def make_dev_pki(
+    folder: str | Path,
+    *,
+    algorithm: Algorithm = "es256",
+    days: int = 365,
+    force: bool = False,
+    key_password: bytes | None = None,
+) -> DevPki:
     """Write an offline development PKI (root -> intermediate -> signer) into ``folder``.
 
     Parameters
@@ -156,6 +186,8 @@ def make_dev_pki(folder: str | Path, *, algorithm: Algorithm = "es256", days: in
         Validity of every certificate, 1 to 3650 days.
     force : bool, keyword-only
         Replace existing PKI files; without it existing files are an error.
+    key_password : bytes, optional, keyword-only
+        Encrypt ``signer.key`` with this passphrase (PKCS#8, the best encryption ``cryptography`` offers).
 
     Returns
     -------
@@ -179,44 +211,10 @@ def make_dev_pki(folder: str | Path, *, algorithm: Algorithm = "es256", days: in
         raise InputError(folder, f"already holds {', '.join(existing)} (use --force to replace them)")
     folder.mkdir(parents=True, exist_ok=True)
 
-    root_key = _new_private_key(algorithm)
-    intermediate_key = _new_private_key(algorithm)
-    signer_key = _new_private_key(algorithm)
-    root_name = _name("void-eval dev root CA - NOT FOR PRODUCTION")
-    intermediate_name = _name("void-eval dev intermediate CA - NOT FOR PRODUCTION")
-    signer_name = _name("void-eval dev signer - NOT FOR PRODUCTION")
-    root = _certificate(
-        subject=root_name,
-        issuer=root_name,
-        public_key=root_key.public_key(),
-        issuer_key=root_key,
-        issuer_public_key=root_key.public_key(),
-        ca=True,
-        path_length=1,
-        days=days,
-    )
-    intermediate = _certificate(
-        subject=intermediate_name,
-        issuer=root_name,
-        public_key=intermediate_key.public_key(),
-        issuer_key=root_key,
-        issuer_public_key=root_key.public_key(),
-        ca=True,
-        path_length=0,
-        days=days,
-    )
-    signer = _certificate(
-        subject=signer_name,
-        issuer=intermediate_name,
-        public_key=signer_key.public_key(),
-        issuer_key=intermediate_key,
-        issuer_public_key=intermediate_key.public_key(),
-        ca=False,
-        path_length=None,
-        days=days,
-    )
+    (signer_key, root, intermediate, signer) = _three_level_chain(algorithm, days)
     pem = serialization.Encoding.PEM
-    key_bytes = signer_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    protection = serialization.BestAvailableEncryption(key_password) if key_password else serialization.NoEncryption()
+    key_bytes = signer_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, protection)
     _write_atomic(folder / "signer.key", key_bytes, 0o600)
     _write_atomic(folder / "root.pem", root.public_bytes(pem), 0o644)
     _write_atomic(folder / "intermediate.pem", intermediate.public_bytes(pem), 0o644)
@@ -266,20 +264,45 @@ def check_key_permissions(path: str | Path) -> None:
         )
 
 
-def read_private_key_pem(path: str | Path) -> bytes:
+def is_encrypted_pem(data: bytes) -> bool:
+    """Whether a PEM private key is passphrase-protected (PKCS#8 ``ENCRYPTED PRIVATE KEY`` or a legacy
+    ``Proc-Type: 4,ENCRYPTED`` header)."""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
+
+
+def read_private_key_pem(path: str | Path, *, password: bytes | None = None) -> bytes:
     """Read a PEM private key after :func:`check_key_permissions`; error messages never contain key bytes.
+
+    An encrypted key is decrypted in memory with ``password`` and returned as clear PKCS#8 PEM (never written).
 
     Raises
     ------
     InputError
-        When permissions are too open or the file is not a PEM private key.
+        When permissions are too open, the file is not a PEM private key, or it is encrypted and ``password`` is
+        missing or wrong.
     """
     path = Path(path)
     check_key_permissions(path)
     data = path.read_bytes()
     if b"PRIVATE KEY-----" not in data:
         raise InputError(path, "is not a PEM private key (expected a '-----BEGIN ... PRIVATE KEY-----' block)")
-    return data
+    if not is_encrypted_pem(data):
+        return data
+    if password is None:
+        raise InputError(
+            path,
+            "private key is encrypted: put its passphrase in an environment variable and name it with "
+            "--key-password-env VAR",
+        )
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(data, password=password)
+    except (ValueError, TypeError) as err:
+        raise InputError(path, "could not decrypt the private key (wrong passphrase?)") from err
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def read_chain_pem(path: str | Path) -> bytes:

@@ -1,40 +1,46 @@
 """Sign a deliverable (mp4, png, jpeg) with a C2PA manifest that records an AI object removal.
 
-The manifest says: the file was made by opening the parent (``c2pa.opened``, the original as a ``parentOf``
-ingredient) and editing it (``c2pa.edited``, digitalSourceType ``compositeWithTrainedAlgorithmicMedia``, a
-softwareAgent naming void-eval and the method with their versions, a description), plus the removal record
-(:mod:`forensics.provenance.record`) as the custom assertion ``org.voideval.removal``. An mp4 gets a JPEG
-thumbnail of its first frame (c2pa makes PNG/JPEG thumbnails itself). A file with no parent (a report chart) is
-signed as ``c2pa.created`` instead.
+The manifest (:mod:`forensics.provenance.manifest`) says the file was made by opening the parent (``c2pa.opened``,
+the original as a ``parentOf`` ingredient) and editing it (``c2pa.edited``, digitalSourceType
+``compositeWithTrainedAlgorithmicMedia``, a softwareAgent naming void-eval and the method with their versions), plus
+the removal record (:mod:`forensics.provenance.record`) as the custom assertion ``org.voideval.removal``. An mp4
+gets a JPEG thumbnail of its first frame (c2pa makes PNG/JPEG thumbnails itself). A file with no parent (a report
+chart) is signed as ``c2pa.created`` instead.
 
-Safety: the parent is verified first (:func:`check_parent`) and a parent whose own manifest is ``Invalid`` (changed
-after it was signed) is refused unless ``allow_invalid_parent=True``; its state (Trusted/Valid/NoManifest/Invalid)
-and failure codes go into the removal record under ``parent``. The source and the parent are never written; the
-output appears under its name only once complete (an exclusive temporary file in the same folder, then
-:func:`os.replace`, removed on any failure); an existing output is replaced only with ``force=True``; key files
-readable by group/others are refused; key bytes never appear in messages. The private key can stay outside this
-process: ``signer_cmd`` (a command: bytes to sign on stdin, signature on stdout) or ``signer`` (a Python callable
-``bytes -> bytes``).
+History (:mod:`forensics.provenance.parent`): the parent is verified first and a parent whose manifest is
+``Invalid`` is refused unless ``allow_invalid_parent=True``; its state and codes go into the record under
+``parent``. A file that already carries a manifest becomes its own parent ingredient (its history kept) when signed
+again without another parent; with another parent it is refused unless ``force=True`` (the record then names the
+manifest it replaced).
 
-The signature is checked as soon as it is made: c2pa's ``verify.verify_after_sign`` stays on, so a key that does not
-match the certificate, or a signer command/callable returning a wrong signature, fails the signing and leaves no
-output. c2pa-rs does not re-hash the asset in that check (its ``verify_after_sign_hash`` is off by default), so it
-costs no second pass over the file; ``void-eval verify`` checks the hashes of a signed file.
+Safety: the source and the parent are never written; the output appears under its name only once complete (an
+exclusive temporary file in the same folder, then :func:`os.replace`, removed on any failure); an existing output
+is replaced only with ``force=True``; key files readable by group/others are refused; an encrypted key needs its
+passphrase (``key_password``); key bytes never appear in messages. The private key can stay outside this process:
+``signer_cmd`` (a command: bytes to sign on stdin, signature on stdout) or ``signer`` (a callable ``bytes ->
+bytes``). c2pa's ``verify_after_sign`` stays on, so a key that does not match the certificate, or a signer that
+returns a wrong signature, fails the signing and leaves no output (it checks the signature only, not the hashes).
 
 Memory and speed on large mp4s (see ``benchmarks/sign_throughput.py``):
 
-- c2pa reads the largest top-level box whole and holds about 3.4x its size: the toolkit's fragmented mp4s keep
-  that to one fragment (one frame once frames exceed 4 MiB, e.g. ~9.7 MB for lossless 1080p noise, ~33 MB held),
-  while a foreign mp4 with one ``mdat`` costs hundreds of MB (a 545 MB file peaked at 350-560 MB).
+- c2pa reads the largest top-level box whole and holds about 3.4x its size. An mp4 whose largest box exceeds
+  :data:`~forensics.provenance.fragment.LARGEST_BOX_BYTES` (16 MiB; most tools write one ``mdat`` holding every
+  sample) is therefore signed as a fragmented mp4 with the same samples (:class:`FragmentedView`: no re-encoding,
+  no copy written first; about 4 MiB per fragment): the signed file is that fragmented mp4, its manifest records
+  ``c2pa.repackaged`` and the record says what the original looked like (one the view cannot present is signed
+  as it is, with a line saying what that costs). The toolkit's own mp4s are fragmented already.
   ``core.backing_store_memory_threshold_in_mb`` is 0, so c2pa's intermediate copy of the signed file goes to a
-  temporary file in ``TMPDIR`` (the folder needs free space for one copy of the file while signing; it is deleted
-  when signing ends) instead of memory.
+  temporary file in ``TMPDIR`` (it needs free space for one copy while signing) instead of memory.
 - The removal record and the mp4 thumbnail are built in a short-lived helper process
   (:mod:`forensics.provenance.prepare`) while the parent is hashed, so PyAV, NumPy, OpenCV and the method
-  registry never enter the signing process (``isolate=False`` builds them here); c2pa is loaded (and the parent's
-  manifest verified) only after the helper has exited, so the two processes' memory never adds up.
+  registry never enter the signing process (``isolate=False`` builds them here); c2pa is loaded only after the
+  helper has exited, so the two processes' memory never adds up.
 - The signed file is written by a helper thread (:mod:`forensics.provenance.background_writer`) while c2pa reads
   and hashes, so the kernel's write work overlaps the hashing on a second core.
+
+A remote manifest (``remote_url``): the asset written to ``out`` carries only a reference to the URL and the
+manifest store goes to ``out`` with the suffix ``.c2pa``, to be published at that URL (``verify`` uses that file
+when it lies beside the asset and never fetches the URL).
 
 Examples
 --------
@@ -56,248 +62,91 @@ Examples
 
 from __future__ import annotations
 
-import io
-import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forensics.provenance.background_writer import BackgroundWriter
-from forensics.provenance.keys import check_key_permissions
-from forensics.provenance.prepare import HelperError, prepare_inputs, start_preparation
-from forensics.provenance.record import REMOVAL_LABEL, sha256_file
-from void_eval.atomic import atomic_output, write_bytes_atomic
+from forensics.provenance.embed import sign_with_c2pa
+from forensics.provenance.fragment import FragmentedView, needs_fragmenting
+from forensics.provenance.job import SignJob, check_finite_params, check_job, mime_of
+from forensics.provenance.keys import read_private_key_pem
+from forensics.provenance.manifest import CHART_SOURCE_TYPE, EDIT_SOURCE_TYPE, manifest_definition
+from forensics.provenance.parent import History, check_parent, plan_history
+from forensics.provenance.prepare import HelperError, ManifestInputs, prepare_inputs, start_preparation
+from forensics.provenance.record import sha256_file
 from void_eval.errors import InputError
 
-MIME_BY_SUFFIX = {".mp4": "video/mp4", ".m4v": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg"}
-MIME_BY_SUFFIX[".jpeg"] = "image/jpeg"
-IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
-EDIT_SOURCE_TYPE = IPTC + "compositeWithTrainedAlgorithmicMedia"
-#: A chart or table rendered from data (report images).
-CHART_SOURCE_TYPE = IPTC + "dataDrivenMedia"
-SIGNING_SETTINGS: dict[str, Any] = {
-    "verify": {"remote_manifest_fetch": False},
-    "core": {"backing_store_memory_threshold_in_mb": 0},
-}
-THUMBNAIL_ID = "thumbnail.jpg"
-#: Read buffer for c2pa's small (8-16 KiB) reads of the source: one system call per MiB instead of per call.
-_IO_BUFFER = 1 << 20
+__all__ = ["check_parent", "mime_of", "sign_file"]
 
 
-def mime_of(path: str | Path) -> str:
-    """MIME type of a signable file from its suffix; :class:`InputError` for anything but mp4/png/jpeg."""
-    path = Path(path)
-    mime = MIME_BY_SUFFIX.get(path.suffix.lower())
-    if mime is None:
-        raise InputError(path, f"cannot sign {path.suffix or 'a file without suffix'}: use .mp4, .png or .jpg")
-    return mime
+def _gather_inputs(job: SignJob, preparation: dict[str, Any], *, isolate: bool) -> tuple[ManifestInputs, str | None]:
+    """The record and thumbnail (in the helper process when ``isolate``) while the parent is hashed here."""
+    pending = None
+    # only a thumbnail, the method registry or a clip's masks need the heavy libraries worth a helper process
+    try:  # this process has not loaded c2pa yet
+        if isolate and (preparation["thumbnail"] or preparation["method"] or preparation["clip"]):
+            pending = start_preparation(**preparation)
+        parent_sha256 = sha256_file(job.parent) if job.parent is not None else None
+        inputs = pending.result() if pending is not None else prepare_inputs(**preparation)
+    except HelperError as err:  # a crashed helper (e.g. a decoder fault on a hostile file): one line naming it
+        raise InputError(job.file, f"could not build its removal record or thumbnail: {err}") from err
+    finally:
+        if pending is not None:
+            pending.cancel()  # a no-op once the result is in
+    return inputs, parent_sha256
 
 
-def _check_readable(path: Path, role: str) -> None:
-    if not path.exists():
-        raise InputError(path, f"{role} not found")
-    if not path.is_file():
-        raise InputError(path, f"{role} is not a file")
-    if path.stat().st_size == 0:
-        raise InputError(path, f"{role} is empty (0 bytes)")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    return a.exists() and b.exists() and os.path.samefile(a, b)
-
-
-@dataclass(frozen=True)
-class ParentCheck:
-    """The parent's C2PA state as judged before signing a child of it.
-
-    Attributes
-    ----------
-    path : Path
-        The parent file.
-    state : {"Trusted", "Valid", "Invalid", "NoManifest"}
-        The worse of the parent's own state and its ingredients' (see :attr:`VerifyResult.worst_state`).
-    failures : list of str
-        Failure codes of the parent and of its ingredients (ingredient codes prefixed ``ingredient <title>:``).
-    """
-
-    path: Path
-    state: str
-    failures: list[str]
-
-    @property
-    def line(self) -> str:
-        """One line for the terminal: ``parent FILE: STATE (codes)``."""
-        text = f"parent {self.path}: {self.state}"
-        return text + (f" ({', '.join(self.failures)})" if self.failures else "")
-
-
-def check_parent(parent: str | Path, *, trust: str | Path | None = None, allow_invalid: bool = False) -> ParentCheck:
-    """Verify a parent before a child is signed from it; :class:`InputError` when it is ``Invalid``.
-
-    Parameters
-    ----------
-    parent : str or Path
-        The original the signed file was made from.
-    trust : str or Path, optional, keyword-only
-        PEM trust anchors (without them a signed parent is at best ``Valid``).
-    allow_invalid : bool, keyword-only
-        Return an ``Invalid`` result instead of raising.
-
-    Returns
-    -------
-    ParentCheck
-
-    Raises
-    ------
-    InputError
-        The parent (or one of its ingredients) fails verification: it was changed after it was signed.
-    """
-    from forensics.provenance.verify import verify_file
-
-    result = verify_file(parent, trust=trust)
-    failures = list(result.failures)
-    for ingredient in result.ingredients:
-        failures += [f"ingredient {ingredient.get('title')}: {code}" for code in ingredient["failures"]]
-    check = ParentCheck(path=Path(parent), state=result.worst_state, failures=failures)
-    if check.state == "Invalid" and not allow_invalid:
-        codes = ", ".join(code for code in failures if code) or "no failure code given"
-        raise InputError(
-            parent,
-            f"parent fails C2PA verification (Invalid: {codes}); it was changed after signing. "
-            "Refusing to sign a child of it (use --allow-invalid-parent to sign anyway; the record says so)",
-        )
-    return check
-
-
-def _signing_algorithm(chain_pem: bytes):
-    from c2pa import C2paSigningAlg
-
-    from forensics.provenance.keys import algorithm_of_chain
-
-    return getattr(C2paSigningAlg, algorithm_of_chain(chain_pem).upper())
-
-
-class _CallbackErrors:
-    """Wraps a signing callback so an exception it raises reaches the caller (c2pa only sees a failure)."""
-
-    def __init__(self, callback: Callable[[bytes], bytes]) -> None:
-        self.callback = callback
-        self.error: BaseException | None = None
-
-    def __call__(self, data: bytes) -> bytes:
-        try:
-            signature = self.callback(data)
-        except BaseException as err:
-            self.error = err
-            raise
-        if not isinstance(signature, bytes | bytearray) or not signature:
-            self.error = TypeError(f"signing callback must return non-empty bytes, got {type(signature).__name__}")
-            raise self.error
-        return bytes(signature)
-
-
-def make_signer(
-    chain: str | Path,
-    *,
-    key: str | Path | None = None,
-    signer_cmd: str | None = None,
-    signer: Callable[[bytes], bytes] | None = None,
-):
-    """A c2pa ``Signer`` from a chain plus exactly one of: a key file, a signer command, a callable.
-
-    The algorithm follows the chain's signing certificate (P-256 -> ES256, RSA -> PS256, Ed25519 -> Ed25519).
-    Returns ``(signer, callback_errors_or_None)``.
-    """
-    from c2pa import C2paSignerInfo, Signer
-
-    from forensics.provenance.keys import read_chain_pem, read_private_key_pem
-    from forensics.provenance.signer_callback import command_signer
-
-    given = [name for name, value in (("key", key), ("signer_cmd", signer_cmd), ("signer", signer)) if value]
-    if len(given) != 1:
-        raise ValueError(f"give exactly one of key, signer_cmd, signer (got {', '.join(given) or 'none'})")
-    chain_pem = read_chain_pem(chain)
-    algorithm = _signing_algorithm(chain_pem)
-    if key is not None:
-        info = C2paSignerInfo(algorithm, chain_pem, read_private_key_pem(key), None)
-        return Signer.from_info(info), None
-    errors = _CallbackErrors(command_signer(signer_cmd) if signer_cmd else signer)
-    return Signer.from_callback(errors, algorithm, chain_pem.decode(), None), errors
-
-
-def _software_agent(record: Mapping[str, Any]) -> dict[str, Any]:
-    from void_eval import __version__
-
-    agent: dict[str, Any] = {"name": "void-eval", "version": __version__}
-    method = record.get("method")
-    if method:
-        agent["org.voideval.method"] = method.get("name")
-        agent["org.voideval.method_version"] = method.get("version")
-    return agent
-
-
-def _description(record: Mapping[str, Any]) -> str:
-    method = record.get("method") or {}
-    name = method.get("name") or "an unnamed method"
-    version = method.get("version")
-    text = f"AI object removal by {name}" + (f" v{version}" if version else "") + " (void-eval)"
-    levels = record.get("rewritten_levels")
-    if levels:
-        text += f"; quadmask levels rewritten: {', '.join(levels)}"
-    fractions = record.get("region_fractions")
-    if fractions and fractions.get("remove") is not None:
-        text += f"; removed region {fractions['remove']:.2%} of pixels"
-    return text
-
-
-def manifest_definition(
-    title: str,
-    *,
-    record: Mapping[str, Any],
-    has_parent: bool,
-    thumbnail: bool,
-    description: str | None = None,
-    source_type: str = EDIT_SOURCE_TYPE,
-    include_record: bool = True,
-) -> dict[str, Any]:
-    """The manifest definition (actions, removal record, optional thumbnail) given to ``c2pa.Builder``."""
-    from void_eval import __version__
-
-    agent = _software_agent(record)
-    if has_parent:
-        actions = [
-            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
-            {
-                "action": "c2pa.edited",
-                "digitalSourceType": source_type,
-                "softwareAgent": agent,
-                "description": description or _description(record),
-            },
-        ]
-    else:
-        actions = [
-            {
-                "action": "c2pa.created",
-                "digitalSourceType": source_type,
-                "softwareAgent": agent,
-                "description": description or "made by void-eval",
-            }
-        ]
-    definition: dict[str, Any] = {
-        "claim_generator_info": [{"name": "void-eval", "version": __version__}],
-        "title": title,
-        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": actions}}],
+def _parent_facts(history: History, job: SignJob, parent_sha256, *, trust, allow_invalid: bool, echo) -> dict | None:
+    """The parent's name, hash, size and C2PA state for the record (after refusing an Invalid one)."""
+    parent = history.parent
+    if parent is None:
+        return None
+    check = check_parent(parent, trust=trust, allow_invalid=allow_invalid)
+    if echo is not None:
+        echo(check.line)
+    facts = {
+        "name": parent.name,
+        "sha256": parent_sha256 if parent == job.parent else sha256_file(parent),
+        "bytes": parent.stat().st_size,
+        "c2pa_state": check.state,
+        "c2pa_failures": check.failures,
     }
-    if include_record:
-        definition["assertions"].append({"label": REMOVAL_LABEL, "data": dict(record)})
-    if thumbnail:
-        definition["thumbnail"] = {"format": "image/jpeg", "identifier": THUMBNAIL_ID}
-    return definition
+    if check.state == "Invalid":
+        facts["signed_despite_invalid"] = True
+    return facts
+
+
+def _fragmenting(job: SignJob, echo) -> tuple[FragmentedView | None, dict[str, Any] | None]:
+    """A fragmented view of an mp4 whose largest box c2pa would read whole, and what the record says about it."""
+    if job.mime != "video/mp4":
+        return None, None
+    big = needs_fragmenting(job.file)
+    if big is None:
+        return None, None
+    cost = f"note: {job.file} has a {big.size / 1e6:.0f} MB {big.kind} box: c2pa holds about 3.4x that in memory"
+    if job.sidecar:  # the asset must stay as it is: say what it costs
+        if echo is not None:
+            echo(f"{cost} while signing a sidecar (sign without --sidecar to have it repackaged)")
+        return None, None
+    try:
+        view = FragmentedView(job.file)
+    except InputError as err:  # signed as it is, and the user is told what that costs
+        if echo is not None:
+            echo(f"{cost}: it cannot be repackaged ({err.problem})")
+        return None, None
+    facts = {
+        "from": {"name": job.file.name, "bytes": job.file.stat().st_size, "largest_box": big.kind},
+        "largest_box_bytes": big.size,
+        "fragments": view.fragments,
+        "samples": view.samples,
+        "how": "same samples, timestamps and sync flags in a fragmented mp4 (moof + mdat); nothing re-encoded",
+    }
+    if echo is not None:
+        echo(
+            f"note: {job.file} has a {big.size / 1e6:.0f} MB {big.kind} box; signing it as a fragmented mp4 "
+            f"({view.fragments} fragments, same samples, no re-encoding; action c2pa.repackaged)"
+        )
+    return view, facts
 
 
 def sign_file(
@@ -322,57 +171,50 @@ def sign_file(
     trust: str | Path | None = None,
     echo: Callable[[str], None] | None = None,
     isolate: bool = True,
+    key_password: bytes | None = None,
+    remote_url: str | None = None,
 ) -> Path:
     """Sign ``file`` into ``out`` with the removal manifest; returns ``out``.
 
     Parameters
     ----------
     file : str or Path
-        The deliverable: ``.mp4``, ``.png``, ``.jpg``/``.jpeg``. Never modified.
+        The deliverable: ``.mp4``, ``.m4v``, ``.png``, ``.jpg``/``.jpeg``. Never modified.
     parent : str or Path or None, keyword-only
         The original it was made from (the ``parentOf`` ingredient). ``None`` signs a creation (``c2pa.created``,
-        e.g. a report chart).
+        e.g. a report chart), or re-signs a file that carries a manifest (it becomes its own parent).
     chain : str or Path, keyword-only
         PEM chain: signing certificate first, then intermediates.
     key : str or Path or None, keyword-only
         PEM private key file (mode 0600 or stricter). ``None`` when ``signer_cmd`` or ``signer`` signs.
     out : str or Path, keyword-only
         The signed file, or with ``sidecar=True`` the ``.c2pa`` manifest store (the asset stays untouched).
-    clip : str or Path, optional, keyword-only
-        Clip folder: adds quadmask hashes and region fractions to the removal record.
-    method : str, optional, keyword-only
-        Method registry name (version and rewritten levels come from the registry).
-    removal : mapping, optional, keyword-only
-        Extra removal-record fields, merged on top of what ``clip``/``method``/``metrics`` give.
+    clip, method, removal, params, metrics : keyword-only
+        What the removal record holds: the clip folder (quadmask hashes and region fractions), the method registry
+        name and its parameters, metric summary rows ``{region, metric, reference, value}``, and extra fields
+        merged on top.
     sidecar : bool, keyword-only
         Write the manifest store to ``out`` and leave the asset byte-identical.
-    signer_cmd : str, optional, keyword-only
-        Command that signs: bytes on stdin, DER/raw signature on stdout.
-    signer : callable, optional, keyword-only
-        Python callable ``bytes -> bytes`` that signs (HSM/KMS client code).
-    params : mapping, optional, keyword-only
-        The method's parameters.
-    metrics : list of dict, optional, keyword-only
-        Metric summary rows ``{region, metric, reference, value}``.
-    description : str, optional, keyword-only
-        Action description (a default names method, levels and removed share).
-    source_type : str, optional, keyword-only
-        IPTC digitalSourceType URL (default: compositeWithTrainedAlgorithmicMedia with a parent,
-        dataDrivenMedia without).
+    signer_cmd, signer : keyword-only
+        Sign through a command (bytes on stdin, DER/raw signature on stdout) or a callable ``bytes -> bytes``.
+    description, source_type : keyword-only
+        The main action's description and IPTC digitalSourceType URL (defaults: see
+        :mod:`forensics.provenance.manifest`).
     force : bool, keyword-only
-        Replace an existing ``out`` (never the source or the parent).
+        Replace an existing ``out`` (never the source or the parent), and sign a file that carries a manifest from
+        another parent (dropping that manifest; the record names it).
     allow_invalid_parent : bool, keyword-only
-        Sign even when the parent's own manifest is ``Invalid`` (tampered after it was signed). Off by default: the
-        parent is verified first and a tampered parent is refused. The parent's state is recorded either way.
+        Sign even when the parent's manifest is ``Invalid``; the record says so.
     trust : str or Path, optional, keyword-only
-        PEM trust anchors used to judge the parent (without them a signed parent is at best ``Valid``).
+        PEM trust anchors used to judge the parent.
     echo : callable, optional, keyword-only
-        Receives one line saying the parent's verification state (the CLI prints it).
+        Receives the lines worth showing (the parent's state, a repackaging).
     isolate : bool, keyword-only
-        Build the removal record and the mp4 thumbnail in a short-lived child process
-        (:func:`forensics.provenance.prepare.start_preparation`, run while the parent is hashed), so the libraries
-        they need (PyAV, NumPy, OpenCV, the method registry) and the frame decode never enter this process's memory.
-        ``False`` builds them here: faster when this process has those libraries loaded already (``sign-run``).
+        Build the record and thumbnail in a short-lived child process (see the module docstring).
+    key_password : bytes, optional, keyword-only
+        Passphrase of an encrypted ``key``.
+    remote_url : str, optional, keyword-only
+        Publish the manifest at this URL: ``out`` carries only a reference, the store goes to ``out`` as ``.c2pa``.
 
     Returns
     -------
@@ -381,138 +223,57 @@ def sign_file(
     Raises
     ------
     InputError
-        Missing/empty/unsupported files, ``out`` equal to the source or parent, an existing ``out`` without
-        ``force``, a parent whose manifest is ``Invalid`` (without ``allow_invalid_parent``), an unsafe key file, a
-        failing signer command, or c2pa refusing the file.
+        Missing/empty/unsupported files, an output equal to a source, an existing output without ``force``, a
+        parent whose manifest is ``Invalid`` (without ``allow_invalid_parent``), a file carrying a manifest signed
+        from another parent without ``force``, an unsafe or encrypted key without passphrase, a failing signer,
+        or c2pa refusing the file.
     """
-    file, out = Path(file), Path(out)
-    mime = mime_of(file)
-    _check_readable(file, "file to sign")
-    parent_path = Path(parent) if parent is not None else None
-    if parent_path is not None:
-        mime_of(parent_path)
-        _check_readable(parent_path, "parent")
-    for protected, role in ((file, "the file being signed"), (parent_path, "the parent")):
-        if protected is not None and _same_file(out, protected):
-            raise InputError(out, f"output is {role}; signing never overwrites its source")
-    if not sidecar and MIME_BY_SUFFIX.get(out.suffix.lower()) != mime:
-        raise InputError(out, f"output suffix does not match the signed file's type ({mime})")
-    if out.exists() and not force:
-        raise InputError(out, "already exists (use --force to replace it)")
-    if not out.parent.is_dir():
-        raise InputError(out.parent, "output folder does not exist")
-    if key is not None:  # before any work: a key others can read is refused at once
-        check_key_permissions(key)
-    _check_finite_params(params)
-
-    thumbnail = mime == "video/mp4"
-    preparation: dict[str, Any] = {
-        "file": file,
-        "thumbnail": thumbnail,
-        "method": method,
-        "params": params,
-        "clip": clip,
-        "metrics": metrics,
-        "extra": removal,
-    }
-    # only a thumbnail, the method registry or a clip's masks need the heavy libraries worth a helper process
-    pending = None
-    try:  # the parent is hashed while the helper works; this process has not loaded c2pa yet
-        if isolate and (thumbnail or method or clip):
-            pending = start_preparation(**preparation)
-        parent_sha256 = sha256_file(parent_path) if parent_path is not None else None
-        inputs = pending.result() if pending is not None else prepare_inputs(**preparation)
-    except HelperError as err:  # a crashed helper (e.g. a decoder fault on a hostile file): one line naming it
-        raise InputError(file, f"could not build its removal record or thumbnail: {err}") from err
-    finally:
-        if pending is not None:
-            pending.cancel()  # a no-op once the result is in
+    job = check_job(file, parent, out, sidecar=sidecar, force=force, remote_url=remote_url)
+    if key is not None:  # before any work: a key others can read, or a locked one, is refused at once
+        read_private_key_pem(key, password=key_password)
+    check_finite_params(params)
+    preparation = {"file": job.file, "thumbnail": job.mime == "video/mp4", "method": method, "params": params}
+    preparation |= {"clip": clip, "metrics": metrics, "extra": removal}
+    inputs, parent_sha256 = _gather_inputs(job, preparation, isolate=isolate)
+    view, repackaged = _fragmenting(job, echo)
     # c2pa loads only now, after the helper has exited: the two processes' peaks never add up
-    from c2pa import Builder, C2paError, Context
-
-    parent_facts = None
-    if parent_path is not None:  # a tampered parent must not be laundered into a valid child
-        parent_check = check_parent(parent_path, trust=trust, allow_invalid=allow_invalid_parent)
-        if echo is not None:
-            echo(parent_check.line)
-        # c2pa binds a parent without its own manifest by title only: the record adds its hash
-        parent_facts = {
-            "name": parent_path.name,
-            "sha256": parent_sha256,
-            "bytes": parent_path.stat().st_size,
-            "c2pa_state": parent_check.state,
-            "c2pa_failures": parent_check.failures,
-        }
-        if parent_check.state == "Invalid":
-            parent_facts["signed_despite_invalid"] = True
-    record = inputs.record
-    if parent_facts is not None:
-        record["parent"] = parent_facts
-    c2pa_signer, callback_errors = make_signer(chain, key=key, signer_cmd=signer_cmd, signer=signer)
-    definition = manifest_definition(
-        file.name,
-        record=record,
-        has_parent=parent_path is not None,
-        thumbnail=thumbnail,
-        description=description,
-        source_type=source_type or (EDIT_SOURCE_TYPE if parent_path is not None else CHART_SOURCE_TYPE),
-        include_record=parent_path is not None or any(value for value in (clip, method, removal, metrics)),
-    )
-    context = Context.from_dict(SIGNING_SETTINGS)
     try:
-        builder = Builder(definition, context)
-        if parent_path is not None:
-            ingredient = {"title": parent_path.name, "relationship": "parentOf", "label": "parent"}
-            with open(parent_path, "rb") as parent_stream:
-                builder.add_ingredient(ingredient, mime_of(parent_path), parent_stream)
-        if inputs.thumbnail is not None:
-            builder.add_resource(THUMBNAIL_ID, io.BytesIO(inputs.thumbnail))
-        # no fsync, as everywhere in the toolkit: os.replace still never shows a partial file; the mode is a
-        # deliverable's usual one, not the temporary file's 0600
-        with open(file, "rb", buffering=_IO_BUFFER) as source:
-            if sidecar:
-                builder.set_no_embed()
-                with tempfile.TemporaryFile(dir=out.parent, prefix=".scratch.", buffering=0) as scratch:
-                    manifest_bytes = _sign_into(builder, c2pa_signer, mime, source, scratch, out)
-                write_bytes_atomic(out, manifest_bytes, replace=force)
-            else:
-                with atomic_output(out, buffering=0, replace=force) as temp:
-                    _sign_into(builder, c2pa_signer, mime, source, temp, out)
-    except FileExistsError as err:  # appeared while signing; never replaced without force
-        raise InputError(out, "already exists (use --force to replace it)") from err
-    except C2paError as err:  # atomic_output has removed its temporary file
-        if callback_errors is not None and callback_errors.error is not None:
-            cause = callback_errors.error
-            if isinstance(cause, InputError):
-                raise cause from err
-            raise InputError("signing callback", f"failed: {type(cause).__name__}: {cause}") from err
-        raise InputError(file, f"c2pa could not sign it: {err}") from err
+        history = plan_history(job.file, job.parent, trust=trust, force=force)
+        facts = _parent_facts(history, job, parent_sha256, trust=trust, allow_invalid=allow_invalid_parent, echo=echo)
+        for name, value in (("parent", facts), ("replaced_manifest", history.replaced), ("repackaged", repackaged)):
+            if value:
+                inputs.record[name] = value
+        with_record = (history.parent is not None and not history.resign) or any((clip, method, removal, metrics))
+        definition = _definition(job, history, inputs, description, source_type, with_record=with_record)
+        signing = {"chain": chain, "key": key, "signer_cmd": signer_cmd, "signer": signer, "key_password": key_password}
+        sign_with_c2pa(job, definition, history.parent, inputs.thumbnail, view, signing)
     finally:
-        c2pa_signer.close()
-    return out
+        if view is not None:
+            view.close()
+    return job.out
 
 
-def _check_finite_params(params: Mapping[str, Any] | None) -> None:
-    """Refuse a non-finite number among the method parameters (JSON, and so the record, cannot hold it)."""
-    for name, value in (params or {}).items():
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InputError(f"parameter {name}", f"must be a finite number, got {value}")
+def _definition(job: SignJob, history: History, inputs: ManifestInputs, description, source_type, *, with_record):
+    """The manifest definition: actions for an edit, a creation or a re-signature, the record when it says anything."""
+    has_parent = history.parent is not None
+    return manifest_definition(
+        job.file.name,
+        record=inputs.record,
+        has_parent=has_parent,
+        thumbnail=inputs.thumbnail is not None,
+        description=description,
+        source_type=source_type or (EDIT_SOURCE_TYPE if has_parent else CHART_SOURCE_TYPE),
+        include_record=with_record or "repackaged" in inputs.record,
+        resign=history.resign,
+        repackaged=_repackaged_line(inputs.record.get("repackaged")),
+    )
 
 
-def _sign_into(builder, c2pa_signer, mime: str, source, raw, out: Path) -> bytes:
-    """``builder.sign`` from ``source`` into the file ``raw`` through a :class:`BackgroundWriter`.
-
-    The output is written by a helper thread while c2pa reads and hashes (see
-    :mod:`forensics.provenance.background_writer`); a failed write (disk full, ...) becomes an :class:`InputError`
-    naming ``out`` instead of c2pa's generic stream error.
-    """
-    sink = BackgroundWriter(raw)
-    try:
-        manifest_bytes = builder.sign(c2pa_signer, mime, source, sink)
-        sink.close()
-    except BaseException:
-        sink.abort()
-        if sink.error is not None:
-            raise InputError(out, f"could not write the signed file: {sink.error}") from sink.error
-        raise
-    return manifest_bytes
+def _repackaged_line(facts: dict[str, Any] | None) -> str | None:
+    if facts is None:
+        return None
+    return (
+        f"{facts['from']['name']}: one {facts['largest_box_bytes'] / 1e6:.0f} MB {facts['from']['largest_box']} box "
+        f"repackaged into a fragmented mp4 ({facts['fragments']} fragments, {facts['samples']} samples unchanged, "
+        "nothing re-encoded) so that it could be signed in bounded memory"
+    )

@@ -170,6 +170,7 @@ def sign_run(
     out_dir: str | Path | None = None,
     force: bool = False,
     progress: bool = True,
+    key_password: bytes | None = None,
 ) -> SignRunSummary:
     """Sign all method outputs and report images of ``run_dir`` into ``out_dir`` (default ``RUN_DIR/signed``).
 
@@ -177,7 +178,7 @@ def sign_run(
     ----------
     run_dir : str or Path
         The run folder (see the module docstring for the layout).
-    chain, key, signer_cmd, signer : keyword-only
+    chain, key, signer_cmd, signer, key_password : keyword-only
         As for :func:`forensics.provenance.sign.sign_file` (one of key / signer_cmd / signer).
     out_dir : str or Path, optional, keyword-only
         Where signed copies go; must not be the run folder itself.
@@ -193,8 +194,7 @@ def sign_run(
     """
     from tqdm import tqdm
 
-    from forensics.provenance.record import metric_summary, read_table
-    from forensics.provenance.sign import sign_file
+    from forensics.provenance.record import read_table
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -207,7 +207,6 @@ def sign_run(
     if not outputs:
         raise InputError(run_dir, f"no method outputs found (expected {run_layout_help()})")
     clip_folders = _clip_folders(run_dir, run)
-    specs = _method_specs(run)
     missing = sorted({item.clip for item in outputs if item.clip not in clip_folders})
     if missing:
         raise InputError(run_dir / "run.json", f"no clip folder for output clip(s) {', '.join(missing)}")
@@ -218,62 +217,58 @@ def sign_run(
     if table is None:
         summary.notes.append("no results.parquet: removal records carry no metric summary")
     images = find_report_images(run_dir)
+    signing = {"chain": chain, "key": key, "signer_cmd": signer_cmd, "signer": signer, "key_password": key_password}
+    signing["force"] = force
+    specs = _method_specs(run)
     bar = tqdm(total=len(outputs) + len(images), desc="signing", unit="file", disable=not progress)
     try:
         for item in outputs:
             spec = specs.get(item.label, {"name": item.label, "params": {}})
-            metrics = None if table is None else metric_summary(table, method=item.label, clip=item.clip)
-            target = out_dir / "outputs" / item.label / f"{item.clip}.mp4"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            clip_dir = clip_folders[item.clip]
-            extra: dict[str, Any] = {"run": {"folder": run_dir.name, "label": item.label}}
-            if spec.get("version") is not None:
-                extra["run"]["recorded_method_version"] = spec["version"]
-            sign_file(
-                item.path,
-                parent=clip_dir / "input_video.mp4",
-                chain=chain,
-                key=key,
-                signer_cmd=signer_cmd,
-                signer=signer,
-                out=target,
-                clip=clip_dir,
-                method=spec["name"],
-                params=spec.get("params"),
-                metrics=metrics,
-                removal=extra,
-                force=force,
-                isolate=False,  # this process holds the registry and PyAV after the first output anyway
-            )
-            summary.signed.append(
-                {
-                    "file": str(target),
-                    "source": str(item.path),
-                    "kind": "output",
-                    "method": item.label,
-                    "clip": item.clip,
-                }
-            )
+            summary.signed.append(_sign_output(item, spec, run_dir, out_dir, clip_folders[item.clip], table, signing))
             bar.update(1)
         for image in images:
-            relative = image.relative_to(run_dir)
-            target = out_dir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            sign_file(
-                image,
-                parent=None,
-                chain=chain,
-                key=key,
-                signer_cmd=signer_cmd,
-                signer=signer,
-                out=target,
-                description=f"void-eval report image {relative} of run {run_dir.name}",
-                force=force,
-            )
-            summary.signed.append({"file": str(target), "source": str(image), "kind": "report"})
+            summary.signed.append(_sign_image(image, run_dir, out_dir, signing))
             bar.update(1)
     finally:
         bar.close()
     index = out_dir / "index.json"
     write_json_atomic(index, {"run": str(run_dir), "signed": summary.signed, "notes": summary.notes})
     return summary
+
+
+def _sign_output(item: _Output, spec, run_dir: Path, out_dir: Path, clip_dir: Path, table, signing) -> dict[str, Any]:
+    """Sign one method output (parent: its clip's input) into ``out_dir/outputs/<label>/<clip>.mp4``."""
+    from forensics.provenance.record import metric_summary
+    from forensics.provenance.sign import sign_file
+
+    metrics = None if table is None else metric_summary(table, method=item.label, clip=item.clip)
+    target = out_dir / "outputs" / item.label / f"{item.clip}.mp4"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    extra: dict[str, Any] = {"run": {"folder": run_dir.name, "label": item.label}}
+    if spec.get("version") is not None:
+        extra["run"]["recorded_method_version"] = spec["version"]
+    sign_file(
+        item.path,
+        parent=clip_dir / "input_video.mp4",
+        out=target,
+        clip=clip_dir,
+        method=spec["name"],
+        params=spec.get("params"),
+        metrics=metrics,
+        removal=extra,
+        isolate=False,  # this process holds the registry and PyAV after the first output anyway
+        **signing,
+    )
+    return {"file": str(target), "source": str(item.path), "kind": "output", "method": item.label, "clip": item.clip}
+
+
+def _sign_image(image: Path, run_dir: Path, out_dir: Path, signing) -> dict[str, Any]:
+    """Sign one report image as a creation into the same relative path under ``out_dir``."""
+    from forensics.provenance.sign import sign_file
+
+    relative = image.relative_to(run_dir)
+    target = out_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    description = f"void-eval report image {relative} of run {run_dir.name}"
+    sign_file(image, parent=None, out=target, description=description, **signing)
+    return {"file": str(target), "source": str(image), "kind": "report"}

@@ -70,10 +70,11 @@ def command_signer(command: str | Sequence[str], *, timeout_s: float = 60.0) -> 
     return sign
 
 
-def key_file_callback(key: str | Path) -> SignCallback:
+def key_file_callback(key: str | Path, *, password: bytes | None = None) -> SignCallback:
     """A callback that signs in-process with a PEM private key (ES256/384/512 DER, PS256, Ed25519).
 
-    The key file's permissions are checked first (see :func:`forensics.provenance.keys.check_key_permissions`).
+    The key file's permissions are checked first (see :func:`forensics.provenance.keys.check_key_permissions`);
+    ``password`` decrypts an encrypted key.
     """
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -82,7 +83,7 @@ def key_file_callback(key: str | Path) -> SignCallback:
 
     path = Path(key)
     try:
-        private_key = serialization.load_pem_private_key(read_private_key_pem(path), password=None)
+        private_key = serialization.load_pem_private_key(read_private_key_pem(path, password=password), password=None)
     except (ValueError, TypeError) as err:
         raise InputError(path, "not a readable unencrypted PEM private key") from err
 

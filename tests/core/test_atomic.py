@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: Files allowed their own temporary files, and why.
 OWN_TEMP_FILES = {
     "void_eval/atomic.py": "the one writer",
-    "void_eval/video.py": "a streaming encoder owns its partial file for its whole life",
+    "void_eval/video_writer.py": "a streaming encoder owns its partial file for its whole life",
     "void_eval/suite/make.py": "a whole clip folder is built in a temporary folder and renamed",
     "studies/packets.py": "media are hard-linked (or copied) into place under a temporary name",
 }

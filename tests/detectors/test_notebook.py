@@ -13,6 +13,6 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "detection_check.
 
 @pytest.mark.slow
 def test_detection_notebook_executes():
-    run = execute_notebook(NOTEBOOK, cwd=NOTEBOOK.parent.parent, timeout=240)
+    run = execute_notebook(NOTEBOOK, timeout=240)
     assert "declared-edit" in run.text and "mean pixel AUC" in run.text and "video score, telea output" in run.text
     assert run.has_image()

@@ -98,11 +98,37 @@ def test_longer_source_must_have_upstream_padded_length(make_clip, tmp_path):
 
 
 def test_too_short_for_a_long_input_names_upstream_cap(tmp_path):
-    from void_eval.methods.precomputed import PrecomputedMethod
+    from void_eval.methods.align import check_length
 
-    method = PrecomputedMethod(folder=tmp_path)
+    source = tmp_path / "a-fg=-1-0001.mp4"
     with pytest.raises(InputError, match="has 197 frames, fewer than the input's 240; upstream VOID reads at most 197"):
-        method._check_length(tmp_path / "a-fg=-1-0001.mp4", 197, 240)
-    method._check_length(tmp_path / "a-fg=-1-0001.mp4", 93, 89)  # 89 frames pad to 93 (4k+1, k odd)
+        check_length(source, 197, 240, trim="upstream", upstream_name=True)
+    check_length(source, 93, 89, trim="upstream", upstream_name=True)  # 89 frames pad to 93 (4k+1, k odd)
     with pytest.raises(InputError, match="to exactly 93"):
-        method._check_length(tmp_path / "a-fg=-1-0001.mp4", 97, 89)
+        check_length(source, 97, 89, trim="any", upstream_name=True)
+
+
+def test_composite_keeps_the_input_outside_the_chosen_levels(make_clip, tmp_path):
+    """A Runway-like export (every pixel regenerated) composited: input outside the levels, the export inside."""
+    from void_eval.methods.base import level_mask
+    from void_eval.quadmask import Quadmask
+
+    clip = Clip.load(make_clip("cup", frames=6))
+    frames = read_video(clip.input_path)
+    export = np.clip(frames.astype(int) + 40, 0, 255).astype(np.uint8)  # differs from the input everywhere
+    outputs = tmp_path / "runway"
+    outputs.mkdir()
+    write_video(outputs / "cup_runway.mp4", export, 24, kind="lossless")
+    mask = Quadmask.concatenate(list(clip.iter_masks(32)))
+    for levels, dilation in (("remove", 0), ("remove+affected", 2)):
+        method = get_method("precomputed", folder=outputs, pattern="{clip}_runway.mp4", composite=levels,
+                            composite_dilation=dilation)  # fmt: skip
+        out = read_video(method.run(clip, tmp_path / f"{levels}.mp4"))
+        inside = level_mask(mask, levels, dilation=dilation)
+        np.testing.assert_array_equal(out[inside], export[inside])
+        np.testing.assert_array_equal(out[~inside], frames[~inside])
+        assert method.last_run["composite_pixels_pasted"] == int((~inside).sum())
+        assert {level.name for level in method.rewrites} >= {"REMOVE", "OVERLAP"}
+    assert "AFFECTED" in {level.name for level in method.rewrites}
+    with pytest.raises(ValueError, match="composite must be one of remove, remove\\+affected"):
+        get_method("precomputed", folder=outputs, composite="keep")

@@ -120,3 +120,41 @@ def signed(media, pki, tmp_path_factory) -> dict[str, Path]:
         "png": sign_file(media.edited_png, parent=media.original_png, out=out / "edited.png", **common),
         "jpg": sign_file(media.edited_jpg, parent=media.original_jpg, out=out / "edited.jpg", **common),
     }
+
+
+def write_intra_mp4(path: Path, *, frames: int, size: int = 512, seed: int = 0) -> Path:
+    """A one-``mdat`` mp4 of lossless intra-only noise frames (two distinct frames, repeated): large fast.
+
+    Each frame is about ``3 * size**2`` bytes, so ``frames=22, size=512`` gives a ~17 MB ``mdat``.
+    """
+    from fractions import Fraction
+
+    rng = np.random.default_rng(seed)
+    encoder = av.CodecContext.create("libx264rgb", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = size, size, "rgb24"
+    encoder.time_base = Fraction(1, 25)
+    encoder.options = {"qp": "0", "preset": "ultrafast", "keyint": "1"}
+    packets = []
+    for index in range(2):
+        frame = av.VideoFrame.from_ndarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8), format="rgb24")
+        frame.pts = index
+        packets += [bytes(packet) for packet in encoder.encode(frame)]
+    packets += [bytes(packet) for packet in encoder.encode(None)]
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264rgb", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size, size, "rgb24"
+        stream.codec_context.extradata = encoder.extradata
+        for index in range(frames):
+            packet = av.Packet(packets[index % len(packets)])
+            packet.stream, packet.time_base = stream, Fraction(1, 25)
+            packet.pts = packet.dts = index
+            packet.is_keyframe = True
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="session")
+def large_foreign(tmp_path_factory) -> Path:
+    """A ~17 MB one-mdat mp4 (14 frames of ~1.2 MB): above the 16 MiB from which c2pa would hold ~3.4x the box in
+    memory, so signing presents it fragmented."""
+    return write_intra_mp4(tmp_path_factory.mktemp("large") / "master.mp4", frames=14, size=512)

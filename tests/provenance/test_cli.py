@@ -163,15 +163,25 @@ def test_sign_run_reports_missing_pieces(capsys, run_folder, pki):
     assert code == 1 and "run.json not found" in err
 
 
-def test_demo_step_signs_and_verifies_a_run(run_folder):
+def test_demo_step_signs_and_verifies_a_run(run_folder, tmp_path, monkeypatch):
     from forensics.provenance.demo_step import sign_and_verify_run
 
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VOID_EVAL_CACHE", str(cache))
     lines = []
     assert sign_and_verify_run(run_folder, echo=lines.append) == 0
     assert lines[0].endswith("verified: 3 Trusted")
-    assert lines[1:] == [f"  per-file results: {run_folder / 'signed' / 'verify.json'}"]  # only non-Trusted listed
+    key = cache / "keys" / "demo" / "signer.key"
+    assert lines[1] == f"  dev key (outside the run folder, mode 0600): {key}; trust anchor: {key.parent / 'root.pem'}"
+    assert lines[2:] == [f"  per-file results: {run_folder / 'signed' / 'verify.json'}"]  # only non-Trusted listed
+    assert key.stat().st_mode & 0o777 == 0o600 and key.parent.stat().st_mode & 0o777 == 0o700
+    assert not [path for path in run_folder.rglob("*") if path.suffix == ".key" or b"PRIVATE KEY" in _head(path)]
     report = json.loads((run_folder / "signed" / "verify.json").read_text())
     assert [item["state"] for item in report] == ["Trusted"] * 3
+
+
+def _head(path) -> bytes:
+    return path.read_bytes()[:4096] if path.is_file() else b""
 
 
 def test_sign_run_reads_the_runner_cache_layout_and_checks_inputs(capsys, media, pki, tmp_path):

@@ -18,6 +18,16 @@ MODULES = [
     "forensics.provenance.sign_run",
     "forensics.provenance.verify",
     "forensics.provenance.demo_step",
+    "forensics.provenance.codes",
+    "forensics.provenance.store",
+    "forensics.provenance.fragment",
+    "forensics.provenance.mp4_boxes",
+    "forensics.provenance.job",
+    "forensics.provenance.embed",
+    "forensics.provenance.manifest",
+    "forensics.provenance.parent",
+    "forensics.provenance.signer",
+    "forensics.check",
 ]
 
 

@@ -51,3 +51,12 @@ def test_c2pa_ts_rejects_a_tampered_mp4(signed, tmp_path):
     [report] = _c2pa_ts(tampered)
     assert report["has_manifest"] and not report["valid"]
     assert "assertion.bmffHash.mismatch" in report["errors"]
+
+
+def test_a_repackaged_large_file_verifies_with_c2pa_ts(large_foreign, media, pki, tmp_path):
+    from forensics.provenance.sign import sign_file
+
+    out = sign_file(large_foreign, parent=media.original_mp4, chain=pki.chain, key=pki.key, out=tmp_path / "s.mp4")
+    [report] = _c2pa_ts(out)
+    assert report["has_manifest"] and report["valid"] and report["errors"] == [], report
+    assert "assertion.bmffHash.match" in report["codes"]

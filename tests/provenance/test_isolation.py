@@ -18,7 +18,7 @@ from forensics.provenance.background_writer import BackgroundWriter
 from forensics.provenance.prepare import HelperError, prepare_inputs, start_preparation
 from forensics.provenance.sign import sign_file
 from forensics.provenance.verify import verify_file
-from void_eval.errors import InputError
+from void_eval.errors import InputError, OutputError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -194,12 +194,13 @@ def test_isolated_and_inline_signing_record_the_same(media, pki, tmp_path):
     assert records[0] == records[1]
 
 
-def test_a_failed_write_is_an_input_error_and_leaves_nothing(monkeypatch, media, pki, tmp_path):
+def test_a_failed_write_is_an_output_error_and_leaves_nothing(monkeypatch, media, pki, tmp_path):
     def no_space(self, block):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(BackgroundWriter, "_write_all", no_space)
     out = tmp_path / "signed.mp4"
-    with pytest.raises(InputError, match="could not write the signed file: .*No space left"):
+    with pytest.raises(OutputError) as err:
         sign_file(media.edited_mp4, parent=media.original_mp4, chain=pki.chain, key=pki.key, out=out)
+    assert str(err.value) == f"{out}: cannot write (No space left on device [ENOSPC])"
     assert list(tmp_path.iterdir()) == []

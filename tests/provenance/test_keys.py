@@ -69,3 +69,36 @@ def test_bad_key_message_has_no_key_bytes(tmp_path):
     with pytest.raises(InputError) as caught:
         read_private_key_pem(bogus)
     assert "secret-material" not in str(caught.value)
+
+
+def test_an_encrypted_key_needs_its_passphrase_from_the_environment(media, tmp_path, capsys, monkeypatch):
+    from void_eval.cli import main
+
+    monkeypatch.setenv("DEV_KEY_PASSPHRASE", "correct horse battery staple")
+    keys = tmp_path / "keys"
+    assert main(["keys", "dev", str(keys), "--key-password-env", "DEV_KEY_PASSPHRASE"]) == 0
+    assert "encrypted" in capsys.readouterr().out
+    assert b"ENCRYPTED PRIVATE KEY" in (keys / "signer.key").read_bytes()
+    base = ["sign", str(media.edited_png), "--parent", str(media.original_png), "--chain", str(keys / "chain.pem"),
+            "--key", str(keys / "signer.key")]  # fmt: skip
+    out = tmp_path / "signed.png"
+
+    def run(*extra) -> tuple[int, str]:
+        code = main([*base, "--out", str(out), *extra])
+        return code, capsys.readouterr().err
+
+    code, err = run()
+    assert code == 1 and err.count("\n") == 1 and "is encrypted" in err and "--key-password-env VAR" in err
+    code, err = run("--key-password-env", "UNSET_PASSPHRASE_VARIABLE")
+    assert (
+        code == 1
+        and err == "error: --key-password-env: environment variable UNSET_PASSPHRASE_VARIABLE is not set (or empty)\n"
+    )
+    monkeypatch.setenv("WRONG_PASSPHRASE", "wrong")
+    code, err = run("--key-password-env", "WRONG_PASSPHRASE")
+    assert code == 1 and err.count("\n") == 1 and "wrong passphrase" in err
+    assert not out.exists() and "Traceback" not in err
+    code, err = run("--key-password-env", "DEV_KEY_PASSPHRASE")
+    assert code == 0, err
+    assert verify_file(out, trust=keys / "root.pem").state == "Trusted"
+    assert b"PRIVATE KEY" not in out.read_bytes() and "correct horse" not in err

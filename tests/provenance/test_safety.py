@@ -16,7 +16,7 @@ from forensics.provenance.verify import SUPPORTED_SUFFIXES, exit_code, verify_fi
 from tests.provenance.conftest import top_level_boxes
 from void_eval.atomic import atomic_output, write_bytes_atomic, write_json_atomic
 from void_eval.cli import main
-from void_eval.errors import InputError
+from void_eval.errors import InputError, OutputError
 
 BMFF_MISMATCH = "assertion.bmffHash.mismatch"
 
@@ -120,7 +120,7 @@ def test_unsupported_file_type_is_an_input_error(capsys, tmp_path):
     with pytest.raises(InputError, match=re.escape("unsupported file type '.txt' (supported: ")):
         verify_file(notes)
     code, stdout, err = _run(capsys, "verify", notes)
-    assert code == 1 and stdout == ""
+    assert code == 2 and stdout == ""  # a usage error, never the Invalid state's 1
     assert err == f"error: {notes}: unsupported file type '.txt' (supported: {', '.join(SUPPORTED_SUFFIXES)})\n"
     bare = tmp_path / "README"
     bare.write_text("x")
@@ -169,7 +169,7 @@ def test_failed_write_leaves_no_temp_and_keeps_the_old_file(tmp_path, monkeypatc
         raise OSError(5, "I/O error")
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match="I/O error"):
+    with pytest.raises(OutputError, match=r"signer.key: cannot write \(I/O error \[EIO\]\)"):
         write_bytes_atomic(tmp_path / "signer.key", b"secret", mode=0o600, fsync=True)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["index.json"]
     assert target.read_text() == "old"

@@ -12,7 +12,7 @@ REPORT_METRICS = ("psnr", "cf_score", "flicker")
 
 @pytest.fixture(scope="session")
 def bench_run(tmp_path_factory) -> Path:
-    """The demo suite's 8 scenes (all five families) at 16 frames and 96x168, benchmarked with every CPU method."""
+    """The demo suite's 8 scenes (one per family) at 16 frames and 96x168, benchmarked with every CPU method."""
     from void_eval.methods.registry import CPU_METHODS
     from void_eval.runner.cell import RunOptions
     from void_eval.runner.plan import parse_method_specs

@@ -1,4 +1,7 @@
-"""Crash safety (SIGKILL in the middle of a run, then resume) and engine equivalence (local, processes, Ray)."""
+"""Crash safety (SIGKILL in the middle of a run, then resume); a missing Ray install is a clear error.
+
+The engines' equivalence is checked on a real Ray cluster in ``test_ray_engine.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +17,10 @@ import pandas as pd
 import pytest
 
 from tests.runner.conftest import FAST_METRICS
+from void_eval.atomic import is_temp_name
 from void_eval.runner.cell import RunOptions
 from void_eval.runner.plan import parse_method_specs
 from void_eval.runner.results import read_results
-from void_eval.runner.run import run_benchmark
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,7 +76,7 @@ def test_sigkill_mid_bench_then_resume(clips_root, tmp_path_factory):
     for path, (text, mtime) in before.items():  # finished cells were not recomputed or rewritten
         if path.parent.parent.name + "/" + path.parent.name in finished_outputs:
             assert path.read_text() == text and path.stat().st_mtime_ns == mtime
-    assert not list(run_dir.rglob("*.part")), "temporary files left behind"
+    assert not [path for path in run_dir.rglob("*") if is_temp_name(path.name)], "temporary files left behind"
     assert (run_dir / "report" / "index.html").exists()
 
     clean_dir = tmp_path_factory.mktemp("clean")
@@ -81,26 +84,6 @@ def test_sigkill_mid_bench_then_resume(clips_root, tmp_path_factory):
     assert clean.returncode == 0, clean.stderr
     pd.testing.assert_frame_equal(read_results(run_dir), read_results(clean_dir))
     assert (run_dir / "results.parquet").read_bytes() == (clean_dir / "results.parquet").read_bytes()
-
-
-def test_local_processes_and_ray_engines_agree(clips_root, tmp_path_factory):
-    pytest.importorskip("ray")
-    clips = clips_root(2, frames=8)
-    specs = parse_method_specs("copy,flowprop")
-    options = RunOptions(metrics=FAST_METRICS)
-    local_dir = tmp_path_factory.mktemp("local")
-    local = run_benchmark(clips, specs, local_dir, options=options, progress=False)
-    processes_dir = tmp_path_factory.mktemp("processes")
-    processes = run_benchmark(clips, specs, processes_dir, options=options, jobs=2, progress=False)
-    ray_dir = tmp_path_factory.mktemp("ray")
-    ray_run = run_benchmark(clips, specs, ray_dir, engine="ray", options=options, ray_num_cpus=2, progress=False)
-    assert local.ok and processes.ok and ray_run.ok
-    reference = read_results(local_dir)
-    pd.testing.assert_frame_equal(read_results(processes_dir), reference)
-    pd.testing.assert_frame_equal(read_results(ray_dir), reference)
-    keys = {(c.method, c.clip): c.output_record["key"] for c in local.cells}
-    assert {(c.method, c.clip): c.output_record["key"] for c in ray_run.cells} == keys
-    assert "ran in" in (ray_dir / "run.log").read_text()
 
 
 def test_ray_missing_is_a_clear_error(monkeypatch, clips_root, tmp_path_factory):

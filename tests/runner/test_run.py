@@ -16,7 +16,13 @@ from void_eval.methods.registry import get_method
 from void_eval.runner.cache import CellStore, cache_key, output_key_parts
 from void_eval.runner.cell import RESULT_COLUMNS, RunOptions
 from void_eval.runner.plan import discover_clips, make_plan, parse_method_specs
-from void_eval.runner.results import aggregate, bootstrap_mean_ci, read_aggregates, read_results
+from void_eval.runner.results import (
+    MIN_CLIPS_FOR_CI,
+    aggregate,
+    bootstrap_mean_ci,
+    read_aggregates,
+    read_results,
+)
 from void_eval.runner.run import run_benchmark
 
 
@@ -165,15 +171,36 @@ def test_aggregate_counts_nan_and_keeps_groups_independent():
             "note": ["", "empty region", "", "", "", ""],
         }
     )
-    table = aggregate(rows, n_boot=500, seed=3).set_index("method")
+    table = aggregate(rows, n_boot=500, seed=3, min_clips=1).set_index("method")
     assert table.loc["a", "mean"] == 15.0 and table.loc["a", "n_clips"] == 2 and table.loc["a", "n_nan"] == 1
-    only_b = aggregate(rows[rows.method == "b"], n_boot=500, seed=3).set_index("method")
+    only_b = aggregate(rows[rows.method == "b"], n_boot=500, seed=3, min_clips=1).set_index("method")
     assert only_b.loc["b", "ci_low"] == table.loc["b", "ci_low"]
     # each group carries its rows' direction, for the report's arrows; rows that disagree are an error
     lower = rows.assign(metric="lpips", higher_is_better=False)
     assert list(aggregate(pd.concat([rows, lower]), n_boot=500).higher_is_better) == [False, True, False, True]
     with pytest.raises(ValueError, match="disagree on higher_is_better"):
         aggregate(rows.assign(higher_is_better=[True, False] * 3), n_boot=500)
+
+
+def test_a_mean_over_too_few_clips_has_no_ci():
+    values = np.arange(6.0)
+    rows = pd.DataFrame(
+        {
+            "method": ["few"] * 4 + ["enough"] * 5,
+            "clip": [f"c{i}" for i in range(4)] + [f"c{i}" for i in range(5)],
+            "scenario": "s",
+            "region": "remove",
+            "metric": "psnr",
+            "reference": "counterfactual",
+            "value": [*values[:4], *values[:5]],
+            "higher_is_better": True,
+            "note": "",
+        }
+    )
+    table = aggregate(rows, n_boot=500, seed=0).set_index("method")
+    assert MIN_CLIPS_FOR_CI == 5
+    assert table.loc["few", "mean"] == 1.5 and np.isnan(table.loc["few", ["ci_low", "ci_high"]].astype(float)).all()
+    assert table.loc["enough", "ci_low"] < 2.0 < table.loc["enough", "ci_high"]
 
 
 def _ping_pong(frames: np.ndarray, length: int) -> np.ndarray:
@@ -220,3 +247,18 @@ def test_report_command(clips_root, tmp_path_factory, capsys):
     printed = capsys.readouterr().out
     assert "leaderboard" in printed and "telea" in printed and str(run_dir / "report" / "index.html") in printed
     assert main(["report", str(tmp_path_factory.mktemp("empty"))]) == 1
+
+
+def test_two_clip_bench_prints_means_without_intervals_and_says_why(clips_root, tmp_path_factory, capsys):
+    from void_eval.cli import main
+
+    run_dir = tmp_path_factory.mktemp("bench")
+    args = ["bench", "--clips", str(clips_root(2, frames=6)), "--methods", "copy,telea", "--out", str(run_dir)]
+    assert main([*args, "--metrics", ",".join(FAST_METRICS), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "note: means over fewer than 5 clips have no CI" in printed and "copy 2, telea 2" in printed
+    rows = [line for line in printed.splitlines() if line.startswith("│ copy") or line.startswith("│ telea")]
+    assert len(rows) == 2 and not any("[" in row for row in rows)  # no "mean [low, high]" cell
+    aggregates = pd.read_csv(run_dir / "aggregates.csv")
+    assert aggregates["ci_low"].isna().all() and (aggregates["n_clips"] <= 2).all()
+    assert json.loads((run_dir / "run.json").read_text())["seeds"]["bootstrap_min_clips"] == 5

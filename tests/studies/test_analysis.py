@@ -33,9 +33,11 @@ EXPECTED_COLUMNS = {
         "ci_high",
         "p_value",
         "p_holm",
+        "participants",
+        "note",
     ],
-    "best_of.csv": ["question", "method", "trials", "chosen", "share", "ci_low", "ci_high"],
-    "bradley_terry.csv": ["question", "method", "strength", "ci_low", "ci_high", "rank"],
+    "best_of.csv": ["question", "method", "trials", "chosen", "share", "ci_low", "ci_high", "participants", "note"],
+    "bradley_terry.csv": ["question", "method", "strength", "ci_low", "ci_high", "rank", "participants", "note"],
 }
 
 

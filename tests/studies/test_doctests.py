@@ -22,6 +22,7 @@ MODULES = [
     "studies.design_check",
     "studies.packets",
     "studies.analysis",
+    "studies.from_run",
     "studies.plots",
 ]
 

@@ -13,7 +13,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "user_study_analy
 
 @pytest.mark.slow
 def test_notebook_executes():
-    run = execute_notebook(NOTEBOOK, cwd=NOTEBOOK.parent, timeout=180)
+    run = execute_notebook(NOTEBOOK, timeout=180)
     assert "81" in run.text and "[0.561, 0.726]" in run.text  # 64.8% = 81/125: the press claim's Wilson interval
     assert "Goodman simultaneous" in run.text and "participant bootstrap" in run.text
     assert not run.has_error()

@@ -8,7 +8,7 @@ import pytest
 
 from void_eval.suite.make import FAMILIES, make_suite
 
-TINY = {"preset": "tiny", "clips": 5, "frames": 24, "size": (72, 128), "seed": 3}
+TINY = {"preset": "tiny", "clips": len(FAMILIES), "frames": 24, "size": (72, 128), "seed": 3}
 
 
 @pytest.fixture(scope="session")

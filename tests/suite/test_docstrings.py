@@ -17,6 +17,13 @@ MODULES = [
     "tracks",
     "acceptance",
     "scenarios",
+    "scene_parts",
+    "quaternions",
+    "mocap",
+    "humanoid",
+    "actor",
+    "human_meta",
+    "scenarios_human",
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from void_eval.cli import main
 from void_eval.clip import Clip
-from void_eval.errors import InputError
+from void_eval.errors import InputError, OutputError
 from void_eval.suite.make import clip_seed, make_suite
 from void_eval.suite.scenarios import build_scene
 from void_eval.suite.spec import ObjectSpec
@@ -149,7 +149,7 @@ def test_suite_index_is_written_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", failing_replace)
     out = tmp_path / "out"
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputError, match=r"suite.json: cannot write \(No space left on device \[ENOSPC\]\)"):
         make_suite(out, seed=5, progress=False, workers=1, **options)
     [(temp_name, _)] = [pair for pair in renamed if pair[1] == "suite.json"]
     assert temp_name.startswith(".suite.json.") and temp_name.endswith(".part")

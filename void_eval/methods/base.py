@@ -32,6 +32,11 @@ from void_eval.video import VideoWriter, WriterKind, probe
 
 #: The levels the classic fill-in baselines rewrite: the object and its overlap with what it affected.
 HOLE_LEVELS = frozenset({QuadLevel.REMOVE, QuadLevel.OVERLAP})
+#: Named level sets a binary mask can be made of (recipes, ``composite=``): the object alone, or with its effects.
+LEVEL_SETS: dict[str, frozenset[QuadLevel]] = {
+    "remove": HOLE_LEVELS,
+    "remove+affected": HOLE_LEVELS | {QuadLevel.AFFECTED},
+}
 
 
 @runtime_checkable
@@ -75,9 +80,23 @@ def hole_masks(mask: Quadmask, *, dilation: int) -> np.ndarray:
     >>> int(hole_masks(Quadmask(levels), dilation=1).sum())
     9
     """
+    return level_mask(mask, "remove", dilation=dilation)
+
+
+def level_mask(mask: Quadmask, levels: str, *, dilation: int = 0) -> np.ndarray:
+    """The pixels at the levels of :data:`LEVEL_SETS` ``[levels]`` grown by ``dilation`` px (square kernel).
+
+    Examples
+    --------
+    >>> levels = np.array([[[0, 63, 127, 255]]], np.uint8)
+    >>> level_mask(Quadmask(levels), "remove").tolist(), level_mask(Quadmask(levels), "remove+affected").tolist()
+    ([[[True, True, False, False]]], [[[True, True, True, False]]])
+    """
+    if levels not in LEVEL_SETS:
+        raise ValueError(f"levels must be one of {', '.join(LEVEL_SETS)}, got {levels!r}")
     if dilation < 0:
         raise ValueError(f"dilation must be >= 0, got {dilation}")
-    hole = mask.region("remove_any")
+    hole = np.isin(mask.levels, np.array(sorted(LEVEL_SETS[levels]), np.uint8))
     if dilation == 0:
         return hole
     kernel = np.ones((2 * dilation + 1, 2 * dilation + 1), np.uint8)

@@ -19,7 +19,8 @@ other longer sources, only under a non-upstream file name. The source is resized
 (INTER_AREA when shrinking, INTER_LINEAR otherwise); trimming and resizing are recorded in
 :attr:`PrecomputedMethod.last_run`, which the runner stores with the cell. A source shorter than the input is an
 error (upstream reads at most 197 frames, so its outputs of longer inputs are too short). The output is written at
-the input's frame rate.
+the input's frame rate. ``composite="remove"`` (or ``"remove+affected"``) pastes the input back outside those
+quadmask levels. These steps are :mod:`void_eval.methods.align`'s, shared with the ``external`` method.
 
 Examples
 --------
@@ -34,12 +35,10 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 from void_eval.clip import Clip
 from void_eval.errors import InputError
-from void_eval.methods.base import FrameMethod
+from void_eval.methods.align import CHUNK_FRAMES, check_composite, check_length, write_aligned
+from void_eval.methods.base import LEVEL_SETS, FrameMethod
 from void_eval.quadmask import QuadLevel
 from void_eval.video import VideoReader, VideoWriter
 
@@ -101,6 +100,11 @@ class PrecomputedMethod(FrameMethod):
         makes any longer source an error.
     resize : bool, keyword-only
         Resize a source of another size to the input's. When False, another size is an error.
+    composite : {None, "remove", "remove+affected"}, keyword-only
+        Paste the input back outside these quadmask levels (grown by ``composite_dilation`` px); None (default)
+        keeps the source's pixels everywhere. Also sets the levels the method declares it rewrites.
+    composite_dilation : int, keyword-only
+        Growth of the composited region, in px (square kernel).
     output_kind : {"lossless", "h264"}, keyword-only
         Encoding of the aligned copy written to the run folder.
     """
@@ -117,6 +121,8 @@ class PrecomputedMethod(FrameMethod):
         pattern: str | None = None,
         trim: bool | str = True,
         resize: bool = True,
+        composite: str | None = None,
+        composite_dilation: int = 0,
         output_kind: str = "lossless",
     ) -> None:
         super().__init__(output_kind=output_kind)
@@ -128,9 +134,20 @@ class PrecomputedMethod(FrameMethod):
         self.pattern = pattern
         self.trim = _trim_mode(trim)
         self.resize = bool(resize)
+        self.composite = check_composite(composite, composite_dilation)
+        self.composite_dilation = int(composite_dilation)
+        if self.composite:
+            self.rewrites = LEVEL_SETS[self.composite]
 
     def _params(self) -> dict[str, Any]:
-        return {"folder": str(self.folder), "pattern": self.pattern, "trim": self.trim, "resize": self.resize}
+        return {
+            "folder": str(self.folder),
+            "pattern": self.pattern,
+            "trim": self.trim,
+            "resize": self.resize,
+            "composite": self.composite,
+            "composite_dilation": self.composite_dilation,
+        }
 
     def source_for(self, clip: Clip) -> Path:
         """The output file for ``clip``; raises :class:`InputError` when none or several match."""
@@ -152,57 +169,30 @@ class PrecomputedMethod(FrameMethod):
         source = self.source_for(clip)
         return {"source": source.name, "source_sha256": file_sha256(source)}
 
-    def _check_length(self, source: Path, source_frames: int, input_frames: int) -> None:
-        """Raise :class:`InputError` unless ``source_frames`` may be aligned to ``input_frames`` (module docstring)."""
-        from void_eval.void.padding import MAX_FRAMES, padded_length
-
-        if source_frames < input_frames:
-            if input_frames > MAX_FRAMES:
-                cap = (
-                    f"; upstream VOID reads at most {MAX_FRAMES} frames, so its output of a {input_frames}-frame "
-                    f"input is too short: cut the input to {MAX_FRAMES} frames or fewer"
-                )
-            else:
-                cap = f" (upstream VOID outputs at most {MAX_FRAMES} frames)"
-            raise InputError(source, f"has {source_frames} frames, fewer than the input's {input_frames}{cap}")
-        if source_frames == input_frames:
-            return
-        if self.trim == "none":
-            raise InputError(source, f"has {source_frames} frames, more than the input's {input_frames} (trim=False)")
-        padded = padded_length(input_frames)
-        if source_frames == padded:
-            return
-        if self.trim == "any" and not is_upstream_name(source.name):
-            return
-        hint = "" if is_upstream_name(source.name) else '; pass trim="any" to keep its first frames anyway'
-        raise InputError(
-            source,
-            f"has {source_frames} frames; upstream VOID pads a {input_frames}-frame input to exactly {padded}, so this "
-            f"is not its padded output of this input{hint}",
-        )
-
     def _write(self, clip: Clip, writer: VideoWriter) -> None:
         source = self.source_for(clip)
         reader = VideoReader(source)
         info = reader.info
-        self._check_length(source, info.frames, clip.frames)
-        size_differs = (info.height, info.width) != (clip.height, clip.width)
-        if size_differs and not self.resize:
+        upstream = is_upstream_name(source.name)
+        hint = "" if upstream else '; pass trim="any" to keep its first frames anyway'
+        check_length(source, info.frames, clip.frames, trim=self.trim, upstream_name=upstream, hint=hint)
+        if (info.height, info.width) != (clip.height, clip.width) and not self.resize:
             raise InputError(
                 source, f"is {info.width}x{info.height}, the input is {clip.width}x{clip.height} (resize=False)"
             )
-        shrinking = info.height >= clip.height and info.width >= clip.width
-        flag = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-        for chunk in reader.chunks(16, stop=clip.frames):
-            if size_differs:
-                chunk = np.stack([cv2.resize(frame, (clip.width, clip.height), interpolation=flag) for frame in chunk])
-            writer.write(chunk)
+        aligned = write_aligned(
+            reader.chunks(CHUNK_FRAMES, stop=clip.frames),
+            clip,
+            writer,
+            source_size=(info.height, info.width),
+            composite=self.composite,
+            composite_dilation=self.composite_dilation,
+        )
         self.last_run = {
             "source": str(source),
             "source_frames": info.frames,
             "source_size": [info.height, info.width],
             "source_fps": info.fps,
             "trimmed_frames": info.frames - clip.frames,
-            "resized_from": [info.height, info.width] if size_differs else None,
-            "resize_interpolation": ("area" if shrinking else "linear") if size_differs else None,
+            **aligned,
         }

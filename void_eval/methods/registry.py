@@ -28,6 +28,7 @@ METHODS.add("navier-stokes", "void_eval.methods.inpaint:NavierStokesMethod")
 METHODS.add("flowprop", "void_eval.methods.flowprop:FlowPropMethod")
 METHODS.add("median", "void_eval.methods.median:MedianMethod")
 METHODS.add("precomputed", "void_eval.methods.precomputed:PrecomputedMethod")
+METHODS.add("external", "void_eval.methods.external:ExternalMethod")
 # VOID pipeline (issue 6) entries go below this line.
 METHODS.add("void-pass1", "void_eval.void.method:VoidPass1Method")
 METHODS.add("void-pass2", "void_eval.void.method:VoidPass2Method")

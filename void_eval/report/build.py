@@ -18,6 +18,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,14 +111,30 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|!~])")
+
+
+def _md(value: Any) -> str:
+    """Text for report.md, inert: one line, HTML tags and entities escaped, Markdown punctuation backslashed.
+
+    Clip, method and metric names come from folder names and the command line; none may add markup.
+
+    Examples
+    --------
+    >>> print(_md("<img src=x onerror=alert(1)> *[x](y)*|"))
+    &lt;img src=x onerror=alert(1)&gt; \\*\\[x\\](y)\\*\\|
+    """
+    return html.escape(_MD_PUNCTUATION.sub(r"\\\1", " ".join(str(value).split())), quote=False)
+
+
 def _md_table(frame: pd.DataFrame, *, bold: dict[str, set[str]] | None = None) -> str:
     bold = bold or {}
-    lines = ["| " + " | ".join(str(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines = ["| " + " | ".join(_md(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     for row in frame.itertuples(index=False):
         method = str(row[0])
         cells = []
         for column, value in zip(frame.columns, row, strict=True):
-            text = _text(value).replace("|", "\\|")
+            text = _md(_text(value))
             cells.append(f"**{text}**" if method in bold.get(str(column), set()) else text)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -365,7 +383,7 @@ def _problems_html(record: dict[str, Any], notes: pd.DataFrame) -> list[str]:
 def _render_md(report: _Report) -> str:
     record, images, notes = report.record, report.images, report.notes
     lines = ["# void-eval benchmark report", ""]
-    lines += [f"- {line}" for line in _summary_lines(report.run_dir, record, report.results)]
+    lines += [f"- {_md(line)}" for line in _summary_lines(report.run_dir, record, report.results)]
     lines += [
         "",
         "## Leaderboard",
@@ -381,21 +399,25 @@ def _render_md(report: _Report) -> str:
         lines += ["## By quadmask region", "", "![per region](per_region.png)", ""]
     lines += ["## Frame strips", ""]
     for name, png, why in report.strips:
-        lines += [f"### {name}", "", f"![{name}](strip_{name}.png)" if png else f"*{why}*", ""]
+        image = f"![{_md(name)}]({urllib.parse.quote(f'strip_{name}.png')})"
+        lines += [f"### {_md(name)}", "", image if png else f"*{_md(why)}*", ""]
     lines += ["## Run times", ""]
     lines += [_md_table(report.times.round(4)) if not report.times.empty else "no timings", ""]
     if "run_times.png" in images:
         lines += ["![run times](run_times.png)", ""]
     lines += ["## Every metric", ""]
     for metric, table, bold in report.full:
-        lines += [f"### {metric}", "", _md_table(table, bold=bold), ""]
+        lines += [f"### {_md(metric)}", "", _md_table(table, bold=bold), ""]
     failed = [cell for cell in record.get("cells", []) if cell.get("status") != "done"]
     skipped = record.get("skipped_clips") or {}
     lines += ["## Problems and notes", ""]
     if not failed and not skipped:
         lines.append("Every clip loaded and every cell finished.")
-    lines += [f"- skipped clip {path}: {reason}" for path, reason in skipped.items()]
-    lines += [f"- {c['method']} on {c['clip']} failed at {c.get('stage')}: {c.get('error')}" for c in failed]
+    lines += [f"- skipped clip {_md(path)}: {_md(reason)}" for path, reason in skipped.items()]
+    lines += [
+        f"- {_md(c['method'])} on {_md(c['clip'])} failed at {_md(c.get('stage'))}: {_md(c.get('error'))}"
+        for c in failed
+    ]
     if not notes.empty:
         lines += ["", "Values that could not be computed (NaN) and why:", "", _md_table(notes)]
     lines.append("")

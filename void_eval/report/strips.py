@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import cv2
@@ -70,10 +70,29 @@ def _fit(image: np.ndarray, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=flag)
 
 
-def pick_frame(mask: Quadmask) -> int:
-    """Index of the frame with the most remove/overlap/affected pixels (the first on ties)."""
-    changed = (mask.levels != QuadLevel.KEEP).reshape(mask.frames, -1).sum(axis=1)
-    return int(np.argmax(changed))
+def busiest_frame(masks: Iterable[Quadmask]) -> tuple[int, np.ndarray]:
+    """Index and levels of the frame with the most remove/overlap/affected pixels (the first on ties).
+
+    Streams the chunks: memory holds one chunk and one frame, whatever the clip's length.
+
+    Examples
+    --------
+    >>> levels = np.full((3, 2, 2), 255, np.uint8)
+    >>> levels[1, 0, :] = 0
+    >>> index, frame = busiest_frame([Quadmask(levels[:2]), Quadmask(levels[2:])])
+    >>> index, frame.tolist()
+    (1, [[0, 0], [255, 255]])
+    """
+    best_index, best_count, best_levels, start = 0, -1, None, 0
+    for chunk in masks:
+        counts = (chunk.levels != QuadLevel.KEEP).reshape(chunk.frames, -1).sum(axis=1)
+        local = int(np.argmax(counts))
+        if counts[local] > best_count:
+            best_index, best_count, best_levels = start + local, int(counts[local]), chunk.levels[local].copy()
+        start += chunk.frames
+    if best_levels is None:
+        raise ValueError("no mask frames")
+    return best_index, best_levels
 
 
 def frame_strip(clip, outputs: Mapping[str, Path], *, tile_height: int = TILE_HEIGHT) -> np.ndarray:
@@ -88,15 +107,14 @@ def frame_strip(clip, outputs: Mapping[str, Path], *, tile_height: int = TILE_HE
     tile_height : int, keyword-only
         Height of each tile in pixels.
     """
-    mask = Quadmask.concatenate(list(clip.iter_masks(32)))
-    index = pick_frame(mask)
+    index, levels = busiest_frame(clip.iter_masks(16))
     frame = read_frame(clip.input_path, index)
     truth = read_frame(clip.counterfactual_path, index) if clip.counterfactual_path else None
     reference = truth if truth is not None else frame
     against = "gt" if truth is not None else "input"
     top = [
         label_tile(_fit(frame, tile_height), f"input (frame {index})"),
-        label_tile(_fit(mask_overlay(frame, mask.levels[index]), tile_height), "quadmask"),
+        label_tile(_fit(mask_overlay(frame, levels), tile_height), "quadmask"),
     ]
     blank = np.full_like(top[0], 255)
     bottom = [blank, blank]

@@ -2,11 +2,12 @@
 
 A key is the sha256 of the canonical JSON of its parts, and the parts are stored beside the value, so a cached
 output can always be traced to what made it. The output key covers the method (registry name, class, version,
-resolved parameters, weights sha256, seed, device, any extra files it declares through ``fingerprint``) and the
-clip (sha256 of the input, of each mask file, of the counterfactual and of ``prompt.json``, which VOID methods
-read). The score key covers the output key and the output's sha256, the metric preset, names and device, the toolkit
-version and a hash of the scoring code (the metrics package and the core modules that decode and align what it
-scores).
+resolved parameters, weights sha256, seed, device, any extra files it declares through ``fingerprint``; for the
+``external`` method that is the recipe file's sha256, the tool checkout's git revision and local changes, and the
+sha256 of each weight file and staged input) and the clip (sha256 of the input, of each mask file, of the
+counterfactual and of ``prompt.json``, which VOID methods read). The score key covers the output key and the
+output's sha256, the metric preset, names and device, the toolkit version and a hash of the scoring code (the
+metrics package and the core modules that decode and align what it scores).
 
 Layout of a run folder::
 
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from void_eval import atomic
-from void_eval.atomic import atomic_path
+from void_eval.atomic import atomic_path, write_errors
 from void_eval.paths import clip_output_path
 
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -171,7 +172,8 @@ def write_atomic(path: Path, write: Callable[[Path], Any]) -> Path:
     A thin adapter over :func:`void_eval.atomic.atomic_path` for writers that take a path (pandas, methods).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with write_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as temp:
         write(temp)
     return path
@@ -180,7 +182,8 @@ def write_atomic(path: Path, write: Callable[[Path], Any]) -> Path:
 def write_json_atomic(path: Path, value: Any) -> Path:
     """Write ``value`` as indented, key-sorted JSON (folders created), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with write_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     return atomic.write_json_atomic(path, value, indent=2, sort_keys=True, default=str)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from void_eval.errors import OutputError
 from void_eval.runner.cache import (
     CellStore,
     cache_key,
@@ -192,8 +193,6 @@ def execute_cell(cell: Cell, *, run_dir: str | Path, options: RunOptions, method
     result = CellResult(method=label, clip=cell.clip_name, status="failed")
     stage = "load"
     try:
-        if store.folder(label, cell.clip_name).is_dir():
-            _remove_stale_parts(store.folder(label, cell.clip_name))
         clip = Clip.load(cell.clip_path)
         stage = "method"
         if method is None:
@@ -227,17 +226,13 @@ def execute_cell(cell: Cell, *, run_dir: str | Path, options: RunOptions, method
             _score_cell(cell, clip, store, record, options, result)
         result.status = "done"
         result.stage = None
+    except OutputError:  # a full disk or unwritable folder is the run's problem, not this cell's: stop the run
+        raise
     except Exception as err:  # one bad clip or method must not stop the run: reported, logged, returned
         result.error = f"{type(err).__name__}: {err}"
         result.stage = stage
         result.traceback = traceback.format_exc()
     return result
-
-
-def _remove_stale_parts(folder: Path) -> None:
-    """Delete temporary ``.*.part`` files a killed run left in this cell's folder (one writer per cell)."""
-    for stale in folder.glob(".*.part"):
-        stale.unlink(missing_ok=True)
 
 
 def _run_method(method, clip, temp: Path) -> None:

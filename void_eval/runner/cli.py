@@ -2,7 +2,8 @@
 
 Exit codes of ``run`` and ``bench``: 0 every clip loaded and every cell finished; 3 the run finished but some clips
 were skipped or some cells failed (results of the others are written; see ``run.json`` and ``run.log``);
-1 bad input (no clips, unknown method, ...); 2 usage error.
+1 bad input (no clips, unknown method, ...), a run folder another process is writing (every command that writes
+one holds its lock, :mod:`void_eval.runlock`) or a file that could not be written (disk full, ...); 2 usage error.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ MetricsOption = Annotated[
     str | None, typer.Option("--metrics", help="Comma-separated metrics to compute (default: all).")
 ]
 RayAddressOption = Annotated[
-    str | None, typer.Option("--ray-address", help="Join this Ray cluster instead of starting a local one.")
+    str | None,
+    typer.Option("--ray-address", help="Ray head HOST:PORT to join (default: start a local Ray); see README."),
 ]
 ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
-JobsOption = Annotated[int, typer.Option("--jobs", min=1, help="Worker processes of the local engine.")]
+JobsOption = Annotated[
+    int, typer.Option("--jobs", min=1, help="Cells at once: worker processes (local) or Ray actors (ray).")
+]
 
 
 def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
@@ -65,14 +69,19 @@ def _execute(
     ray_address: str | None,
     progress: bool,
     jobs: int = 1,
+    command: str = "run",
 ):
+    """Validate the arguments, then run (and for ``bench`` report) holding the run folder's lock throughout."""
     from void_eval.errors import InputError
+    from void_eval.runlock import run_folder_lock
     from void_eval.runner.cell import RunOptions
     from void_eval.runner.plan import parse_method_specs
     from void_eval.runner.run import run_benchmark
 
     _check_choice(engine, ("local", "ray"), "--engine")
     _check_choice(preset, ("default", "propainter"), "--preset")
+    if ray_address and engine != "ray":
+        raise typer.BadParameter("needs --engine ray", param_hint="--ray-address")
     if not (device == "cpu" or device.startswith("cuda")):
         raise typer.BadParameter(f"must be cpu or cuda[:N], got {device!r}", param_hint="--device")
     if not clips:
@@ -84,18 +93,26 @@ def _execute(
         raise InputError("--methods", str(err.args[0]) if err.args else str(err)) from err
     metric_names = tuple(name.strip() for name in metrics.split(",") if name.strip()) if metrics else None
     options = RunOptions(force=force, device=device, preset=preset, score=score, metrics=metric_names)
-    summary = run_benchmark(
-        clips, specs, out, engine=engine, options=options, ray_address=ray_address, jobs=jobs, progress=progress
-    )
-    for path, reason in summary.skipped_clips.items():
-        typer.echo(f"skipped clip {path}: {reason}", err=True)
-    for cell in summary.failed:
-        typer.echo(f"failed: {cell.method} on {cell.clip} ({cell.stage}): {cell.error}", err=True)
-    done = len(summary.cells) - len(summary.failed)
-    cached = sum(cell.output_cached for cell in summary.cells)
-    typer.echo(f"{done}/{len(summary.cells)} cells done ({cached} outputs reused from cache) in {out}")
-    if summary.results_path:
-        typer.echo(f"results: {summary.results_path}")
+    with run_folder_lock(out, command=command, create=True):
+        summary = run_benchmark(
+            clips, specs, out, engine=engine, options=options, ray_address=ray_address, jobs=jobs, progress=progress
+        )
+        for path, reason in summary.skipped_clips.items():
+            typer.echo(f"skipped clip {path}: {reason}", err=True)
+        for cell in summary.failed:
+            typer.echo(f"failed: {cell.method} on {cell.clip} ({cell.stage}): {cell.error}", err=True)
+        done = len(summary.cells) - len(summary.failed)
+        cached = sum(cell.output_cached for cell in summary.cells)
+        typer.echo(f"{done}/{len(summary.cells)} cells done ({cached} outputs reused from cache) in {out}")
+        if summary.results_path:
+            typer.echo(f"results: {summary.results_path}")
+        if command == "bench":
+            from void_eval.report.build import build_report, print_leaderboard
+
+            report = build_report(out)
+            print_leaderboard(out)
+            _echo_small_samples(out)
+            typer.echo(f"report: {report}")
     return summary
 
 
@@ -196,14 +213,9 @@ def bench_command(
 
     Exit codes as `run`.
     """
-    from void_eval.report.build import build_report, print_leaderboard
-
     summary = _execute(
-        clips, methods, out, param, engine, device, force, preset, metrics, True, ray_address, progress, jobs
+        clips, methods, out, param, engine, device, force, preset, metrics, True, ray_address, progress, jobs, "bench"
     )
-    report = build_report(out)
-    print_leaderboard(out)
-    typer.echo(f"report: {report}")
     return 0 if summary.ok else EXIT_PARTIAL
 
 
@@ -213,11 +225,28 @@ def report_command(
 ) -> int:
     """Write RUN_DIR/report/index.html (self-contained) and report.md from a finished run."""
     from void_eval.report.build import build_report, print_leaderboard
+    from void_eval.runlock import run_folder_lock
 
-    report = build_report(run_dir, out=out)
-    print_leaderboard(run_dir)
+    with run_folder_lock(run_dir, command="report"):
+        report = build_report(run_dir, out=out)
+        print_leaderboard(run_dir)
+    _echo_small_samples(run_dir)
     typer.echo(f"report: {report}")
     return 0
+
+
+def _echo_small_samples(run_dir: Path) -> None:
+    """Say which methods rest on too few clips for a bootstrap CI (their means are printed without one)."""
+    from void_eval.runner.results import MIN_CLIPS_FOR_CI, read_results
+
+    clips = read_results(run_dir).groupby("method")["clip"].nunique()
+    few = clips[clips < MIN_CLIPS_FOR_CI]
+    if len(few):
+        counts = ", ".join(f"{method} {count}" for method, count in few.items())
+        typer.echo(
+            f"note: means over fewer than {MIN_CLIPS_FOR_CI} clips have no CI (too few clips to bootstrap); "
+            f"clips per method: {counts}"
+        )
 
 
 def register(app: typer.Typer) -> None:

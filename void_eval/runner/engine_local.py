@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from void_eval.errors import OutputError
 from void_eval.runner.cell import CellResult, RunOptions, build_method, execute_cell
 from void_eval.runner.plan import Cell, MethodSpec
 
@@ -218,6 +219,9 @@ def _pool_round(
                 unfinished.append(index)
                 broken = err
                 continue
+            except OutputError:  # the disk is full or the run folder unwritable: the run stops, as in-process
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
             except Exception as err:  # e.g. a result that could not be sent back: this cell fails, the run goes on
                 result = worker_failure(cells[index], err)
             finish(index, result)
@@ -242,6 +246,8 @@ def _isolated_cell(
             result = future.result()
         except BrokenProcessPool as err:
             result = worker_failure(cells[index], RuntimeError(f"the worker process running this cell died ({err})"))
+        except OutputError:
+            raise
         except Exception as err:
             result = worker_failure(cells[index], err)
     finish(index, result)

@@ -3,8 +3,9 @@
 ``results.parquet`` / ``results.csv`` hold one row per (method, clip, region, metric, reference) with columns
 ``method, clip, scenario, region, metric, reference, value, higher_is_better, note`` sorted by the first six, so
 two runs that computed the same numbers write identical tables. ``run.json`` records how they were made (see
-:func:`provenance`). :func:`aggregate` averages over clips and puts a percentile-bootstrap CI on each mean; the
-run writes it to ``aggregates.csv`` (per method) and ``aggregates_by_scenario.csv``, read back by
+:func:`provenance`). :func:`aggregate` averages over clips and puts a percentile-bootstrap CI on each mean that
+rests on at least :data:`MIN_CLIPS_FOR_CI` clips; below that the CI is NaN (the mean is still given). The run
+writes it to ``aggregates.csv`` (per method) and ``aggregates_by_scenario.csv``, read back by
 :func:`read_aggregates`. :func:`cell_outputs` says where each finished cell's output video is.
 
 Examples
@@ -13,10 +14,12 @@ Examples
 >>> rows = pd.DataFrame({"method": ["a"] * 4, "clip": list("wxyz"), "scenario": ["s"] * 4, "region": ["frame"] * 4,
 ...                      "metric": ["psnr"] * 4, "reference": ["counterfactual"] * 4, "value": [1.0, 2.0, 3.0, 4.0],
 ...                      "higher_is_better": [True] * 4, "note": [""] * 4})
->>> table = aggregate(rows, n_boot=1000, seed=0)
+>>> table = aggregate(rows, n_boot=1000, seed=0, min_clips=4)
 >>> table[["method", "mean", "n_clips"]].to_dict("records")
 [{'method': 'a', 'mean': 2.5, 'n_clips': 4}]
 >>> bool(1.0 <= table["ci_low"].iloc[0] < 2.5 < table["ci_high"].iloc[0] <= 4.0)
+True
+>>> bool(aggregate(rows, n_boot=1000, seed=0)["ci_low"].isna().all())   # 4 clips < MIN_CLIPS_FOR_CI
 True
 """
 
@@ -42,6 +45,9 @@ RESULTS_CSV = "results.csv"
 RUN_JSON = "run.json"
 AGGREGATES_CSV = "aggregates.csv"
 AGGREGATES_BY_SCENARIO_CSV = "aggregates_by_scenario.csv"
+#: Fewest clips behind a bootstrap CI of a mean. n clips give only C(2n-1, n) distinct resamples (3 for 2 clips,
+#: 35 for 4, 126 for 5), so below 5 the "95%" percentile interval is little more than the range of the values.
+MIN_CLIPS_FOR_CI = 5
 LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "opencv-python-headless", "av", "torch", "scikit-image", "ray")
 
 
@@ -164,12 +170,14 @@ def aggregate(
     n_boot: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    min_clips: int = MIN_CLIPS_FOR_CI,
 ) -> pd.DataFrame:
     """Mean over clips of each (``by``..., region, metric, reference), with a bootstrap CI across clips.
 
     NaN values (metrics that could not be computed on a clip) are left out and counted in ``n_nan``; infinite
     values (PSNR of identical frames) are kept, see :func:`bootstrap_mean_ci`. Each group's
     resampling is seeded from ``seed`` and the group's key, so a group's CI does not depend on the others.
+    A group with fewer than ``min_clips`` finite values gets its mean and a NaN CI (``n_clips`` says why).
 
     Returns
     -------
@@ -185,6 +193,8 @@ def aggregate(
         directions = set(group["higher_is_better"])
         if len(directions) != 1:
             raise ValueError(f"rows of {dict(zip(keys, key, strict=True))} disagree on higher_is_better")
+        if finite.size < min_clips:
+            low = high = float("nan")
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),

@@ -6,7 +6,7 @@ that cannot be loaded or a method that fails on it is reported (``run.json``, th
 skipped. Besides the per-cell files it writes::
 
     RUN_DIR/results.parquet, results.csv     tidy score rows (see :mod:`void_eval.runner.results`)
-    RUN_DIR/aggregates.csv                   per method: mean over clips and bootstrap 95% CI
+    RUN_DIR/aggregates.csv                   per method: mean over clips, bootstrap 95% CI (from 5 clips)
     RUN_DIR/aggregates_by_scenario.csv       per method and scenario family
     RUN_DIR/run.json                         provenance: versions, git, config, seeds, device, flow, timings
     RUN_DIR/run.log                          what happened, with tracebacks of failures
@@ -22,13 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from void_eval.errors import InputError
+from void_eval.atomic import os_error_cause, remove_stale_temp_files, write_errors
+from void_eval.errors import InputError, OutputError
+from void_eval.runlock import run_folder_lock
 from void_eval.runner.cache import write_atomic, write_json_atomic
 from void_eval.runner.cell import CellResult, RunOptions
 from void_eval.runner.plan import MethodSpec, discover_clips, make_plan
 from void_eval.runner.results import (
     AGGREGATES_BY_SCENARIO_CSV,
     AGGREGATES_CSV,
+    MIN_CLIPS_FOR_CI,
     RUN_JSON,
     aggregate,
     gather_results,
@@ -75,8 +78,24 @@ class RunSummary:
         return not self.failed and not self.skipped_clips
 
 
-def _attach_log(run_dir: Path) -> logging.Handler:
-    handler = logging.FileHandler(run_dir / LOG_NAME, encoding="utf-8")
+class _RunLog(logging.FileHandler):
+    """The run log's handler: a failed write is kept for the run to report once, not printed as a traceback."""
+
+    failure: OSError | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError) and self.failure is None:
+            self.failure = error
+        elif not isinstance(error, OSError):
+            super().handleError(record)
+
+
+def _attach_log(run_dir: Path) -> _RunLog:
+    with write_errors(run_dir / LOG_NAME):
+        handler = _RunLog(run_dir / LOG_NAME, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
@@ -112,7 +131,6 @@ def run_benchmark(
     engine: Engine = "local",
     options: RunOptions | None = None,
     ray_address: str | None = None,
-    ray_num_cpus: int | None = None,
     jobs: int = 1,
     progress: bool = True,
 ) -> RunSummary:
@@ -130,10 +148,10 @@ def run_benchmark(
         Where cells execute. ``ray`` needs the ``ray`` extra.
     options : RunOptions, keyword-only
         Force, device, metric preset, scoring on/off.
-    ray_address, ray_num_cpus : keyword-only
-        Passed to :func:`~void_eval.runner.engine_ray.execute_ray`.
+    ray_address : str, keyword-only
+        Ray cluster to join (None: a local Ray instance); see :mod:`~void_eval.runner.engine_ray`.
     jobs : int, keyword-only
-        Worker processes of the local engine (1: in this process).
+        Cells run at once: worker processes of the local engine (1: in this process) or Ray actors.
     progress : bool, keyword-only
         Show a progress bar on stderr.
 
@@ -152,90 +170,104 @@ def run_benchmark(
         raise ValueError("no methods given")
     options = options or RunOptions()
     run_dir = Path(out)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    handler = _attach_log(run_dir)
+    with run_folder_lock(run_dir, command="run", create=True):
+        removed = remove_stale_temp_files(run_dir)  # what a killed run left; no other writer can be here
+        handler = _attach_log(run_dir)
+        try:
+            for path in removed:
+                log.info("removed %s, a temporary file a killed run left behind", path)
+            summary = _run_cells(clips, methods, run_dir, engine, options, ray_address, jobs, progress)
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+        if handler.failure is not None:  # run.log could not be written (a full disk): said once, not per line
+            raise OutputError(run_dir / LOG_NAME, os_error_cause(handler.failure)) from handler.failure
+        return summary
+
+
+def _run_cells(clips, methods, run_dir, engine, options, ray_address, jobs, progress) -> RunSummary:
+    """The body of :func:`run_benchmark`, under the run folder's lock with the run log attached."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     summary = RunSummary(run_dir=run_dir)
+    clip_paths = discover_clips(clips)
+    loadable = _load_clips(clip_paths, summary.skipped_clips)
+    if not loadable:
+        raise InputError(str(clips), "no clip could be loaded: " + "; ".join(summary.skipped_clips.values()))
+    cells = make_plan(loadable, methods)
+    log.info("plan: %d method(s) x %d clip(s) = %d cells, engine %s", len(methods), len(loadable), len(cells), engine)
+    bar = _progress(len(cells), progress, "run+score" if options.score else "run")
+
+    def on_result(result: CellResult) -> None:
+        for level, message in result.log_lines():
+            log.log(level, message)
+        bar.set_postfix_str(f"{result.method}/{result.clip}", refresh=False)
+        bar.update(1)
+
     try:
-        clip_paths = discover_clips(clips)
-        loadable = _load_clips(clip_paths, summary.skipped_clips)
-        if not loadable:
-            raise InputError(str(clips), "no clip could be loaded: " + "; ".join(summary.skipped_clips.values()))
-        cells = make_plan(loadable, methods)
-        log.info(
-            "plan: %d method(s) x %d clip(s) = %d cells, engine %s", len(methods), len(loadable), len(cells), engine
-        )
-        bar = _progress(len(cells), progress, "run+score" if options.score else "run")
+        if engine == "ray":
+            from void_eval.runner.engine_ray import execute_ray
 
-        def on_result(result: CellResult) -> None:
-            for level, message in result.log_lines():
-                log.log(level, message)
-            bar.set_postfix_str(f"{result.method}/{result.clip}", refresh=False)
-            bar.update(1)
+            ray_run = execute_ray(
+                cells, run_dir=run_dir, options=options, address=ray_address, jobs=jobs, on_result=on_result
+            )
+            summary.cells, execution = ray_run.results, ray_run.usage
+        else:
+            from void_eval.runner.engine_local import execute_local
 
-        try:
-            if engine == "ray":
-                from void_eval.runner.engine_ray import execute_ray
-
-                summary.cells = execute_ray(
-                    cells,
-                    run_dir=run_dir,
-                    options=options,
-                    address=ray_address,
-                    num_cpus=ray_num_cpus,
-                    on_result=on_result,
-                )
-            else:
-                from void_eval.runner.engine_local import execute_local
-
-                summary.cells = execute_local(cells, run_dir=run_dir, options=options, jobs=jobs, on_result=on_result)
-        finally:
-            bar.close()
-        results = None
-        if options.score:
-            results = gather_results(run_dir, summary.cells)
-            summary.results_path, _ = write_results(run_dir, results)
-            by_method = aggregate(results, by=("method",), n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
-            by_scenario = aggregate(results, by=("method", "scenario"), n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
-            write_atomic(run_dir / AGGREGATES_CSV, lambda temp: by_method.to_csv(temp, index=False))
-            write_atomic(run_dir / AGGREGATES_BY_SCENARIO_CSV, lambda temp: by_scenario.to_csv(temp, index=False))
-        record = provenance(
-            started_at=started_at,
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            wall_s=time.perf_counter() - started,
-            config={
-                "clips": [str(path) for path in ([clips] if isinstance(clips, str | Path) else clips)],
-                "clip_folders": [str(Path(path).resolve()) for path in loadable],
-                "methods": [spec.to_json() for spec in methods],
-                "engine": engine,
-                "jobs": jobs,
-                "options": asdict(options),
-            },
-            device=options.device,
-            seeds={
-                "bootstrap": BOOTSTRAP_SEED,
-                "bootstrap_resamples": BOOTSTRAP_RESAMPLES,
-                "methods": _method_seeds(summary.cells),
-            },
-            flow_sources=_flow_sources(summary.cells),
-            metric_info=_metric_info(summary.cells),
-            methods=_method_records(summary.cells),
-            skipped_clips=summary.skipped_clips,
-            cells=[cell.to_json() for cell in summary.cells],
-            rows=0 if results is None else len(results),
-        )
-        write_json_atomic(run_dir / RUN_JSON, record)
-        log.info(
-            "finished: %d cells done, %d failed, %d clips skipped",
-            len(summary.cells) - len(summary.failed),
-            len(summary.failed),
-            len(summary.skipped_clips),
-        )
-        return summary
+            summary.cells = execute_local(cells, run_dir=run_dir, options=options, jobs=jobs, on_result=on_result)
+            workers = min(jobs, len(cells)) if jobs > 1 and len(cells) > 1 else 0
+            execution = {"jobs": jobs, "worker_processes": workers}
     finally:
-        log.removeHandler(handler)
-        handler.close()
+        bar.close()
+    results = None
+    if options.score:
+        results = gather_results(run_dir, summary.cells)
+        summary.results_path, _ = write_results(run_dir, results)
+        by_method = aggregate(results, by=("method",), n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
+        by_scenario = aggregate(results, by=("method", "scenario"), n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
+        write_atomic(run_dir / AGGREGATES_CSV, lambda temp: by_method.to_csv(temp, index=False))
+        write_atomic(run_dir / AGGREGATES_BY_SCENARIO_CSV, lambda temp: by_scenario.to_csv(temp, index=False))
+    config = {
+        "clips": [str(path) for path in ([clips] if isinstance(clips, str | Path) else clips)],
+        "clip_folders": [str(Path(path).resolve()) for path in loadable],
+        "methods": [spec.to_json() for spec in methods],
+        "engine": engine,
+        "jobs": jobs,
+        "execution": execution,
+        "options": asdict(options),
+    }
+    _write_provenance(run_dir, summary, results, config, options, started_at, started)
+    return summary
+
+
+def _write_provenance(run_dir, summary, results, config, options, started_at, started) -> None:
+    record = provenance(
+        started_at=started_at,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        wall_s=time.perf_counter() - started,
+        config=config,
+        device=options.device,
+        seeds={
+            "bootstrap": BOOTSTRAP_SEED,
+            "bootstrap_resamples": BOOTSTRAP_RESAMPLES,
+            "bootstrap_min_clips": MIN_CLIPS_FOR_CI,
+            "methods": _method_seeds(summary.cells),
+        },
+        flow_sources=_flow_sources(summary.cells),
+        metric_info=_metric_info(summary.cells),
+        methods=_method_records(summary.cells),
+        skipped_clips=summary.skipped_clips,
+        cells=[cell.to_json() for cell in summary.cells],
+        rows=0 if results is None else len(results),
+    )
+    write_json_atomic(run_dir / RUN_JSON, record)
+    log.info(
+        "finished: %d cells done, %d failed, %d clips skipped",
+        len(summary.cells) - len(summary.failed),
+        len(summary.failed),
+        len(summary.skipped_clips),
+    )
 
 
 def _method_records(cells: Sequence[CellResult]) -> dict[str, Any]:

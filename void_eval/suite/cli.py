@@ -22,13 +22,19 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 @suite_app.command("make")
 def make(
     out_dir: Annotated[Path, typer.Argument(help="Output folder (empty or absent unless --force).")],
-    preset: Annotated[str, typer.Option(help="demo (8 clips, 48 frames, 192x336), tiny or full.")] = "demo",
+    preset: Annotated[
+        str, typer.Option(help="demo (8 clips, 48 frames, 192x336), tiny or full (32 clips, 85 frames, 384x672).")
+    ] = "demo",
     clips: Annotated[int | None, typer.Option(help="Number of clips (default: the preset's).", min=1)] = None,
     seed: Annotated[int, typer.Option(help="Suite seed; same arguments and seed -> identical folders.", min=0)] = 0,
     frames: Annotated[int | None, typer.Option(help="Frames per clip (default: the preset's).", min=2)] = None,
     size: Annotated[str | None, typer.Option(help="Frame size HxW, e.g. 192x336 (default: the preset's).")] = None,
     scenarios: Annotated[
-        str | None, typer.Option(help="Comma-separated families: occlusion,shadow,support,collision,chain.")
+        str | None,
+        typer.Option(
+            help="Comma-separated families: occlusion,shadow,support,collision,chain,human_kick,human_push,"
+            "human_carry, or the groups rigid and human (default all)."
+        ),
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default up to 2).", min=1)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite earlier suite output in OUT_DIR.")] = False,

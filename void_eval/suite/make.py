@@ -31,7 +31,21 @@ from void_eval.atomic import write_json_atomic
 from void_eval.errors import InputError
 from void_eval.suite.quadmask_from_render import DEFAULT_DILATION, DEFAULT_THRESHOLD
 
-FAMILIES: tuple[str, ...] = ("occlusion", "shadow", "support", "collision", "chain")
+FAMILIES: tuple[str, ...] = (
+    "occlusion",
+    "shadow",
+    "support",
+    "collision",
+    "chain",
+    "human_kick",
+    "human_push",
+    "human_carry",
+)
+#: Names that stand for several families in ``scenarios``.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "rigid": FAMILIES[:5],
+    "human": tuple(family for family in FAMILIES if family.startswith("human_")),
+}
 MAX_ATTEMPTS = 40
 SUITE_INDEX = "suite.json"
 _CLIP_NAME = re.compile(r"^\d{3}_(" + "|".join(FAMILIES) + r")$")
@@ -50,8 +64,8 @@ class SuitePreset:
 
 PRESETS: dict[str, SuitePreset] = {
     "demo": SuitePreset(clips=8, frames=48, size=(192, 336)),
-    "tiny": SuitePreset(clips=5, frames=24, size=(72, 128)),
-    "full": SuitePreset(clips=25, frames=85, size=(384, 672)),
+    "tiny": SuitePreset(clips=8, frames=24, size=(72, 128)),
+    "full": SuitePreset(clips=32, frames=85, size=(384, 672)),
 }
 
 
@@ -94,7 +108,7 @@ def accepted_scene(scenario: str, suite_seed: int, index: int, *, frames: int, f
         spec = build_scene(scenario, seed)
         factual = simulate(spec, include_removed=True, frames=frames, fps=fps)
         counterfactual = simulate(spec, include_removed=False, frames=frames, fps=fps)
-        problems = scene_problems(spec, factual, counterfactual, size=size)
+        problems = scene_problems(spec, factual, counterfactual, size=size, fps=fps)
         if not problems:
             return spec, factual, counterfactual, seed, attempt
     raise ValueError(
@@ -171,12 +185,14 @@ def _parse_scenarios(scenarios: Sequence[str] | str | None) -> tuple[str, ...]:
         return FAMILIES
     if isinstance(scenarios, str):
         scenarios = [name.strip() for name in scenarios.split(",") if name.strip()]
-    names = tuple(scenarios)
+    names = tuple(family for name in scenarios for family in GROUPS.get(name, (name,)))
     if not names:
         raise ValueError("scenarios must name at least one family")
     unknown = [name for name in names if name not in FAMILIES]
     if unknown:
-        raise ValueError(f"unknown scenario(s) {unknown}; expected some of {', '.join(FAMILIES)}")
+        raise ValueError(
+            f"unknown scenario(s) {unknown}; expected some of {', '.join(FAMILIES)} or a group ({', '.join(GROUPS)})"
+        )
     return names
 
 
@@ -217,8 +233,8 @@ def make_suite(
     out_dir : str or Path
         Output folder; must be empty or absent unless ``force``.
     preset : {"demo", "tiny", "full"}, keyword-only
-        Defaults for clips, frames and size: demo 8 clips x 48 frames at 192x336; tiny 5 x 24 at 72x128;
-        full 25 x 85 at 384x672 (VOID's working size). All at 12 fps.
+        Defaults for clips, frames and size: demo 8 clips x 48 frames at 192x336 (one per family); tiny 8 x 24 at
+        72x128; full 32 x 85 at 384x672 (VOID's working size, four clips per family). All at 12 fps.
     clips, frames : int, optional, keyword-only
         Override the preset (clips >= 1, frames >= 2).
     seed : int, keyword-only
@@ -226,7 +242,8 @@ def make_suite(
     size : tuple of int, optional, keyword-only
         ``(height, width)``, each 16-2048.
     scenarios : sequence of str or comma-separated str, optional, keyword-only
-        Families to cycle through (default all five: occlusion, shadow, support, collision, chain).
+        Families to cycle through (default all eight: occlusion, shadow, support, collision, chain and the human
+        families human_kick, human_push, human_carry); ``"rigid"`` and ``"human"`` name the two groups.
     force : bool, keyword-only
         Overwrite earlier suite output in a non-empty ``out_dir``.
     progress : bool, keyword-only

@@ -20,11 +20,16 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from void_eval.suite.mocap import JOINT_VALUES
 from void_eval.suite.spec import ObjectSpec, SceneSpec
+
+if TYPE_CHECKING:
+    from void_eval.suite.actor import ContactLog
 
 GRAVITY = 9.81
 #: Physics steps per second (pybullet's default time step is 1/240 s).
@@ -43,11 +48,18 @@ class WorldStates:
         ``(T, N, 4)`` float64 quaternions ``(x, y, z, w)``; NaN for an absent object.
     present : np.ndarray
         ``(N,)`` bool, which objects exist in this world.
+    joints : dict
+        Object index -> ``(T, 36)`` joint values of an articulated object present in this world (the person:
+        see :data:`void_eval.suite.mocap.JOINTS`); its base pose is in ``positions`` and ``orientations``.
+    contacts : ContactLog or None
+        What the person touched, when a person acts in this world (see :mod:`void_eval.suite.actor`).
     """
 
     positions: np.ndarray
     orientations: np.ndarray
     present: np.ndarray
+    joints: dict[int, np.ndarray] = field(default_factory=dict)
+    contacts: ContactLog | None = None
 
     @property
     def frames(self) -> int:
@@ -55,7 +67,7 @@ class WorldStates:
 
 
 @contextlib.contextmanager
-def _quiet_fds() -> Iterator[None]:
+def quiet_fds() -> Iterator[None]:
     """Silence C-level stdout and stderr (pybullet prints its build time and ``argv[0]=`` there)."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -75,7 +87,7 @@ def _quiet_fds() -> Iterator[None]:
 def pybullet_module():
     """``import pybullet`` without its build-time banner on stderr."""
     if "pybullet" not in sys.modules:
-        with _quiet_fds():
+        with quiet_fds():
             import pybullet  # noqa: F401
     return sys.modules["pybullet"]
 
@@ -83,7 +95,7 @@ def pybullet_module():
 def new_client():
     """A fresh pybullet DIRECT client (``BulletClient``), created without pybullet's console chatter."""
     p = pybullet_module()
-    with _quiet_fds():
+    with quiet_fds():
         from pybullet_utils.bullet_client import BulletClient
 
         return BulletClient(connection_mode=p.DIRECT)
@@ -106,11 +118,50 @@ def collision_shape(client, obj: ObjectSpec) -> int:
     return client.createCollisionShape(p.GEOM_CYLINDER, radius=obj.size[0], height=2 * obj.size[1])
 
 
+def _add_object(client, obj: ObjectSpec) -> int:
+    body = client.createMultiBody(
+        obj.mass,
+        collision_shape(client, obj),
+        basePosition=list(obj.position),
+        baseOrientation=list(obj.orientation),
+    )
+    client.changeDynamics(
+        body,
+        -1,
+        lateralFriction=obj.friction,
+        restitution=obj.restitution,
+        rollingFriction=obj.rolling_friction,
+        spinningFriction=obj.rolling_friction,
+        linearDamping=0.0,
+        angularDamping=0.02,
+    )
+    if obj.mass > 0:
+        client.resetBaseVelocity(body, list(obj.velocity), list(obj.angular_velocity))
+    return body
+
+
+def _stage(client, spec: SceneSpec) -> tuple[int, int]:
+    """Gravity, the floor plane and the backdrop wall; returns their body ids."""
+    p = pybullet_module()
+
+    client.setPhysicsEngineParameter(
+        fixedTimeStep=1.0 / PHYSICS_RATE, deterministicOverlappingPairs=1, numSolverIterations=50
+    )
+    client.setGravity(0, 0, -GRAVITY)
+    floor = client.createMultiBody(0, client.createCollisionShape(p.GEOM_PLANE))
+    client.changeDynamics(floor, -1, lateralFriction=0.6, restitution=0.1)
+    wall_shape = client.createCollisionShape(p.GEOM_BOX, halfExtents=[0.05, 8.0 * spec.stage, 3.0 * spec.stage])
+    wall = client.createMultiBody(0, wall_shape, basePosition=[-spec.backdrop_distance - 0.05, 0.0, 3.0 * spec.stage])
+    return floor, wall
+
+
 def simulate(spec: SceneSpec, *, include_removed: bool, frames: int, fps: float) -> WorldStates:
     """Run one world for ``frames`` frames at ``fps`` and record every object's pose per frame.
 
     Frame 0 is the initial placement; frame ``t`` is the state after ``t / fps`` seconds. The time step is
-    ``1 / 240`` s, so ``240 / fps`` must be a whole number.
+    ``1 / 240`` s, so ``240 / fps`` must be a whole number. A person (a humanoid removed object) is posed from
+    its motion clip before every step (:class:`void_eval.suite.actor.HumanActor`); its base pose goes to
+    ``positions``/``orientations``, its joints to ``joints`` and what it touched to ``contacts``.
 
     Parameters
     ----------
@@ -123,8 +174,6 @@ def simulate(spec: SceneSpec, *, include_removed: bool, frames: int, fps: float)
     fps : float, keyword-only
         Frame rate; ``PHYSICS_RATE / fps`` must be an integer.
     """
-    p = pybullet_module()
-
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
     substeps = PHYSICS_RATE / fps
@@ -133,51 +182,52 @@ def simulate(spec: SceneSpec, *, include_removed: bool, frames: int, fps: float)
     substeps = round(substeps)
     client = new_client()
     try:
-        client.setPhysicsEngineParameter(
-            fixedTimeStep=1.0 / PHYSICS_RATE, deterministicOverlappingPairs=1, numSolverIterations=50
-        )
-        client.setGravity(0, 0, -GRAVITY)
-        floor = client.createMultiBody(0, client.createCollisionShape(p.GEOM_PLANE))
-        client.changeDynamics(floor, -1, lateralFriction=0.6, restitution=0.1)
-        wall_shape = client.createCollisionShape(p.GEOM_BOX, halfExtents=[0.05, 8.0, 3.0])
-        client.createMultiBody(0, wall_shape, basePosition=[-spec.backdrop_distance - 0.05, 0.0, 3.0])
+        fixed = _stage(client, spec)
         count = len(spec.objects)
         bodies: dict[int, int] = {}
         for index in creation_order(spec):
-            if index == spec.removed_index and not include_removed:
-                continue
-            obj = spec.objects[index]
-            body = client.createMultiBody(
-                obj.mass,
-                collision_shape(client, obj),
-                basePosition=list(obj.position),
-                baseOrientation=list(obj.orientation),
+            if index != spec.removed_index:
+                bodies[index] = _add_object(client, spec.objects[index])
+        actor = None
+        if include_removed and spec.human is not None:
+            from void_eval.suite.actor import HumanActor
+
+            actor = HumanActor(
+                client, spec, bodies, fixed=fixed, steps=(frames - 1) * substeps, physics_rate=PHYSICS_RATE
             )
-            client.changeDynamics(
-                body,
-                -1,
-                lateralFriction=obj.friction,
-                restitution=obj.restitution,
-                rollingFriction=obj.rolling_friction,
-                spinningFriction=obj.rolling_friction,
-                linearDamping=0.0,
-                angularDamping=0.02,
-            )
-            if obj.mass > 0:
-                client.resetBaseVelocity(body, list(obj.velocity), list(obj.angular_velocity))
-            bodies[index] = body
-        positions = np.full((frames, count, 3), np.nan)
-        orientations = np.full((frames, count, 4), np.nan)
-        for frame in range(frames):
-            if frame > 0:
-                for _ in range(substeps):
-                    client.stepSimulation()
-            for index, body in bodies.items():
-                position, orientation = client.getBasePositionAndOrientation(body)
-                positions[frame, index] = position
-                orientations[frame, index] = orientation
-        present = np.zeros(count, dtype=bool)
-        present[list(bodies)] = True
-        return WorldStates(positions=positions, orientations=orientations, present=present)
+        elif include_removed:
+            bodies[spec.removed_index] = _add_object(client, spec.objects[spec.removed_index])
+        return _run(client, bodies, actor, count=count, frames=frames, substeps=substeps, removed=spec.removed_index)
     finally:
         client.disconnect()
+
+
+def _run(client, bodies: dict[int, int], actor, *, count: int, frames: int, substeps: int, removed: int) -> WorldStates:
+    positions = np.full((frames, count, 3), np.nan)
+    orientations = np.full((frames, count, 4), np.nan)
+    joints = np.full((frames, JOINT_VALUES), np.nan) if actor is not None else None
+    step = 0
+    for frame in range(frames):
+        for _ in range(substeps if frame > 0 else 0):
+            if actor is not None:
+                actor.pose(step)
+            client.stepSimulation()
+            step += 1
+            if actor is not None:
+                actor.record_step()
+        for index, body in bodies.items():
+            position, orientation = client.getBasePositionAndOrientation(body)
+            positions[frame, index] = position
+            orientations[frame, index] = orientation
+        if actor is not None:
+            if frame == 0:
+                actor.pose(0)  # the first frame shows the clip's first pose (and a hand already holding)
+                actor.check_overlap()
+            positions[frame, removed], orientations[frame, removed], joints[frame] = actor.frame_state(step)
+            actor.end_frame()
+    present = np.zeros(count, dtype=bool)
+    present[list(bodies)] = True
+    if actor is None:
+        return WorldStates(positions=positions, orientations=orientations, present=present)
+    present[removed] = True
+    return WorldStates(positions, orientations, present, joints={removed: joints}, contacts=actor.log())

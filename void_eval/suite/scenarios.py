@@ -1,4 +1,5 @@
-"""The five scenario families, each a function from a seeded RNG to a :class:`SceneSpec`.
+"""The scenario families, each a function from a seeded RNG to a :class:`SceneSpec`: five tabletop rigid-body
+families here and three human-object families in :mod:`void_eval.suite.scenarios_human`.
 
 =============  =======================================================================================
 family         what the removed object does
@@ -9,6 +10,9 @@ support        holds something up (a block under a plank, a column under a ball 
                that thing falls
 collision      is launched into one to three light blocks and knocks them; without it they stay put
 chain          strikes the first of a row of dominoes; without it nothing falls
+human_kick     a motion-captured person kicks a ball or a row of tall dominoes
+human_push     a walking person shoves or topples a box, a bin or a stack of crates in its way
+human_carry    a walking person carries a bag and drops it, or picks it up from a stand
 =============  =======================================================================================
 
 Everything is randomised by the seed: sizes, colours, masses, positions, speeds, textures, camera and light.
@@ -20,7 +24,7 @@ Examples
 >>> spec.scenario, spec.objects[spec.removed_index].intended_role
 ('chain', 'removed')
 >>> sorted(SCENARIOS)
-['chain', 'collision', 'occlusion', 'shadow', 'support']
+['chain', 'collision', 'human_carry', 'human_kick', 'human_push', 'occlusion', 'shadow', 'support']
 """
 
 from __future__ import annotations
@@ -31,166 +35,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-from void_eval.suite.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec
-from void_eval.suite.textures import BACKDROP_IMAGES, FLOOR_IMAGES
-
-#: Saturated colours that stand out from the textured floor and backdrop, with their names for prompts.
-PALETTE: tuple[tuple[str, tuple[int, int, int]], ...] = (
-    ("red", (214, 40, 40)),
-    ("orange", (244, 140, 30)),
-    ("yellow", (240, 210, 40)),
-    ("green", (60, 180, 75)),
-    ("teal", (30, 160, 160)),
-    ("blue", (40, 90, 220)),
-    ("purple", (140, 60, 190)),
-    ("pink", (235, 110, 170)),
-    ("white", (235, 235, 235)),
-)
-
-
-def _colours(rng: np.random.Generator, count: int) -> list[tuple[str, tuple[int, int, int]]]:
-    order = rng.permutation(len(PALETTE))
-    return [PALETTE[int(order[index % len(PALETTE)])] for index in range(count)]
-
-
-def _yaw(angle: float) -> tuple[float, float, float, float]:
-    return (0.0, 0.0, math.sin(angle / 2), math.cos(angle / 2))
-
-
-def _camera(rng: np.random.Generator, *, distance: tuple[float, float] = (1.25, 1.45)) -> CameraSpec:
-    azimuth = math.radians(rng.uniform(-12, 12))
-    elevation = math.radians(rng.uniform(18, 25))
-    radius = rng.uniform(*distance)
-    target = (rng.uniform(-0.14, -0.08), rng.uniform(-0.04, 0.04), 0.1)
-    eye = (
-        target[0] + radius * math.cos(elevation) * math.cos(azimuth),
-        target[1] + radius * math.cos(elevation) * math.sin(azimuth),
-        target[2] + radius * math.sin(elevation),
-    )
-    return CameraSpec(eye=_round(eye), target=_round(target), fov=float(round(rng.uniform(40, 46), 2)))
-
-
-def _light(rng: np.random.Generator, *, azimuth_deg: float, elevation_deg: float) -> LightSpec:
-    azimuth, elevation = math.radians(azimuth_deg), math.radians(elevation_deg)
-    direction = (
-        math.cos(elevation) * math.cos(azimuth),
-        math.cos(elevation) * math.sin(azimuth),
-        math.sin(elevation),
-    )
-    return LightSpec(direction=_round(direction), ambient=float(round(rng.uniform(0.1, 0.14), 3)), diffuse=1.3)
-
-
-def _textures(rng: np.random.Generator) -> tuple[dict, dict]:
-    floor = {
-        "image": str(rng.choice(FLOOR_IMAGES)),
-        "tint": [int(v) for v in rng.integers(170, 256, 3)],
-        "contrast": float(round(rng.uniform(0.25, 0.35), 3)),
-        "brightness": float(round(rng.uniform(0.8, 0.9), 3)),
-    }
-    backdrop = {
-        "image": str(rng.choice(BACKDROP_IMAGES)),
-        "tint": [235, 235, 235],
-        "contrast": float(round(rng.uniform(0.6, 0.9), 3)),
-        "brightness": 0.9,
-    }
-    return floor, backdrop
-
-
-def _round(values) -> tuple[float, ...]:
-    return tuple(float(round(v, 5)) for v in values)
-
-
-def _resting_block(
-    name: str,
-    colour: tuple[int, int, int],
-    x: float,
-    y: float,
-    half: tuple[float, float, float],
-    *,
-    mass: float,
-    role: str = "static",
-    yaw: float = 0.0,
-) -> ObjectSpec:
-    return ObjectSpec(
-        name=name,
-        shape="box",
-        size=_round(half),
-        position=_round((x, y, half[2])),
-        color=colour,
-        mass=mass,
-        intended_role=role,
-        orientation=_round(_yaw(yaw)),
-    )
-
-
-def _distractors(
-    rng: np.random.Generator, colours: list, slots: list[tuple[float, float]], *, prefix: str = "static"
-) -> list[ObjectSpec]:
-    """Resting objects (boxes, upright cylinders, spheres) at the given ``(x, y)`` slots."""
-    objects = []
-    for (x, y), (colour_name, colour) in zip(slots, colours, strict=False):
-        kind = str(rng.choice(["box", "cylinder", "sphere"]))
-        if kind == "box":
-            half = (rng.uniform(0.06, 0.1), rng.uniform(0.06, 0.1), rng.uniform(0.06, 0.13))
-            objects.append(_resting_block(f"{colour_name} box", colour, x, y, half, mass=1.0, yaw=rng.uniform(0, 1.5)))
-        elif kind == "cylinder":
-            radius, half_length = rng.uniform(0.05, 0.08), rng.uniform(0.07, 0.14)
-            objects.append(
-                ObjectSpec(
-                    name=f"{colour_name} cylinder",
-                    shape="cylinder",
-                    size=_round((radius, half_length)),
-                    position=_round((x, y, half_length)),
-                    color=colour,
-                    mass=1.0,
-                    intended_role="static",
-                )
-            )
-        else:
-            radius = rng.uniform(0.06, 0.09)
-            objects.append(
-                ObjectSpec(
-                    name=f"{colour_name} ball",
-                    shape="sphere",
-                    size=(float(round(radius, 5)),),
-                    position=_round((x, y, radius)),
-                    color=colour,
-                    mass=1.0,
-                    intended_role="static",
-                    rolling_friction=0.05,
-                )
-            )
-    return objects
-
-
-def _article(text: str) -> str:
-    return f"{'an' if text[0] in 'aeiou' else 'a'} {text}"
-
-
-_FLOOR_WORDS = {"grass": "a grassy", "gravel": "a gravel", "brick": "a brick"}
-
-
-def _describe(objects: list[ObjectSpec], floor: dict, tail: str = "") -> str:
-    names = [_article(obj.name) for obj in objects if obj.intended_role != "removed"]
-    if not names:
-        listing = "nothing"
-    elif len(names) == 1:
-        listing = names[0]
-    else:
-        listing = ", ".join(names[:-1]) + " and " + names[-1]
-    return (
-        f"{listing[0].upper() + listing[1:]} on {_FLOOR_WORDS[floor['image']]} floor in front of a picture wall{tail}."
-    )
+from void_eval.suite import scene_parts as parts
+from void_eval.suite.scenarios_human import build_human_carry, build_human_kick, build_human_push
+from void_eval.suite.spec import ObjectSpec, SceneSpec
 
 
 def build_occlusion(rng: np.random.Generator) -> SceneSpec:
     """A ball rolls (or a box slides) across the view in front of resting objects, touching none."""
-    colours = _colours(rng, 5)
+    colours = parts.colours(rng, 5)
     count = int(rng.integers(2, 4))
     ys = np.sort(rng.uniform(-0.55, 0.55, count))
     ys = ys + np.arange(count) * 0.05 - (count - 1) * 0.025
     slots = [(float(rng.uniform(-0.45, -0.25)), float(y)) for y in ys]
-    objects = _distractors(rng, colours[1:], slots)
+    objects = parts.distractors(rng, colours[1:], slots)
     direction = 1.0 if rng.random() < 0.5 else -1.0
     x_path = float(rng.uniform(0.15, 0.35))
     colour_name, colour = colours[0]
@@ -201,12 +58,12 @@ def build_occlusion(rng: np.random.Generator) -> SceneSpec:
             name=f"{colour_name} ball",
             shape="sphere",
             size=(round(radius, 5),),
-            position=_round((x_path, -direction * 0.95, radius)),
+            position=parts.rounded((x_path, -direction * 0.95, radius)),
             color=colour,
             mass=0.5,
             intended_role="removed",
-            velocity=_round((0.0, direction * speed, 0.0)),
-            angular_velocity=_round((-direction * speed / radius, 0, 0)),
+            velocity=parts.rounded((0.0, direction * speed, 0.0)),
+            angular_velocity=parts.rounded((-direction * speed / radius, 0, 0)),
             rolling_friction=0.0005,
         )
     else:
@@ -215,26 +72,26 @@ def build_occlusion(rng: np.random.Generator) -> SceneSpec:
         removed = ObjectSpec(
             name=f"{colour_name} box",
             shape="box",
-            size=_round(half),
-            position=_round((x_path, -direction * 0.95, half[2])),
+            size=parts.rounded(half),
+            position=parts.rounded((x_path, -direction * 0.95, half[2])),
             color=colour,
             mass=0.5,
             intended_role="removed",
-            velocity=_round((0.0, direction * speed, 0.0)),
+            velocity=parts.rounded((0.0, direction * speed, 0.0)),
             friction=0.06,
         )
     objects.append(removed)
-    floor, backdrop = _textures(rng)
-    light = _light(rng, azimuth_deg=float(rng.uniform(-40, 40)), elevation_deg=float(rng.uniform(42, 55)))
+    floor, backdrop = parts.textures(rng)
+    light = parts.light(rng, azimuth_deg=float(rng.uniform(-40, 40)), elevation_deg=float(rng.uniform(42, 55)))
     return SceneSpec(
         scenario="occlusion",
         objects=tuple(objects),
-        camera=_camera(rng),
+        camera=parts.camera(rng),
         light=light,
         floor_texture=floor,
         backdrop_texture=backdrop,
         backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=_describe(objects, floor),
+        prompt=parts.describe(objects, floor),
     )
 
 
@@ -244,56 +101,56 @@ def build_shadow(rng: np.random.Generator) -> SceneSpec:
     The objects stand 2-6 cm beside the ball's path (measured from their widest extent), on the side away from
     the light.
     """
-    colours = _colours(rng, 5)
+    colours = parts.colours(rng, 5)
     side = 1.0 if rng.random() < 0.5 else -1.0
     colour_name, colour = colours[0]
     radius = float(rng.uniform(0.1, 0.12))
     y_path = side * float(rng.uniform(0.12, 0.18))
     count = int(rng.integers(2, 4))
     xs = np.linspace(-0.35, 0.2, count) + rng.uniform(-0.04, 0.04, count)
-    objects = _distractors(rng, colours[1:], [(float(x), 0.0) for x in xs])
+    objects = parts.distractors(rng, colours[1:], [(float(x), 0.0) for x in xs])
     for index, obj in enumerate(objects):
         if obj.shape == "box":  # tall enough to catch the shadow
             half = (obj.size[0], obj.size[1], max(obj.size[2], 0.12))
-            obj = _resting_block(obj.name, obj.color, obj.position[0], 0.0, half, mass=1.0)
+            obj = parts.resting_block(obj.name, obj.color, obj.position[0], 0.0, half, mass=1.0)
             extent = math.hypot(half[0], half[1])
         else:
             extent = obj.size[0]
         y = y_path - side * (radius + extent + float(rng.uniform(0.02, 0.06)))
-        objects[index] = dataclasses.replace(obj, position=_round((obj.position[0], y, obj.position[2])))
+        objects[index] = dataclasses.replace(obj, position=parts.rounded((obj.position[0], y, obj.position[2])))
     heading = 1.0 if rng.random() < 0.5 else -1.0
     speed = float(rng.uniform(0.22, 0.3))
     removed = ObjectSpec(
         name=f"{colour_name} ball",
         shape="sphere",
         size=(round(radius, 5),),
-        position=_round((-heading * 0.55, y_path, radius)),
+        position=parts.rounded((-heading * 0.55, y_path, radius)),
         color=colour,
         mass=0.5,
         intended_role="removed",
-        velocity=_round((heading * speed, 0.0, 0.0)),
-        angular_velocity=_round((0.0, heading * speed / radius, 0.0)),
+        velocity=parts.rounded((heading * speed, 0.0, 0.0)),
+        angular_velocity=parts.rounded((0.0, heading * speed / radius, 0.0)),
         rolling_friction=0.0005,
     )
     objects.append(removed)
-    floor, backdrop = _textures(rng)
+    floor, backdrop = parts.textures(rng)
     # Light low on the ball's side: the shadow points from the ball across the objects.
-    light = _light(rng, azimuth_deg=side * float(rng.uniform(65, 85)), elevation_deg=float(rng.uniform(26, 30)))
+    light = parts.light(rng, azimuth_deg=side * float(rng.uniform(65, 85)), elevation_deg=float(rng.uniform(26, 30)))
     return SceneSpec(
         scenario="shadow",
         objects=tuple(objects),
-        camera=_camera(rng),
+        camera=parts.camera(rng),
         light=light,
         floor_texture=floor,
         backdrop_texture=backdrop,
         backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=_describe(objects, floor, " in low sunlight"),
+        prompt=parts.describe(objects, floor, " in low sunlight"),
     )
 
 
 def build_support(rng: np.random.Generator) -> SceneSpec:
     """The removed block or column holds something up: a plank end, a ball or a box on top."""
-    colours = _colours(rng, 6)
+    colours = parts.colours(rng, 6)
     variant = str(rng.choice(["plank", "column"]))
     objects: list[ObjectSpec] = []
     y0 = float(rng.uniform(-0.15, 0.15))
@@ -304,17 +161,17 @@ def build_support(rng: np.random.Generator) -> SceneSpec:
         block = (0.07, 0.07, height)
         sign = 1.0 if rng.random() < 0.5 else -1.0
         objects.append(
-            _resting_block(f"{colours[1][0]} block", colours[1][1], x0, y0 - sign * span / 2, block, mass=2.0)
+            parts.resting_block(f"{colours[1][0]} block", colours[1][1], x0, y0 - sign * span / 2, block, mass=2.0)
         )
-        removed = _resting_block(
+        removed = parts.resting_block(
             f"{colours[0][0]} block", colours[0][1], x0, y0 + sign * span / 2, block, mass=2.0, role="removed"
         )
         plank_half = (0.09, span / 2 + 0.06, 0.02)
         plank = ObjectSpec(
             name=f"{colours[2][0]} plank",
             shape="box",
-            size=_round(plank_half),
-            position=_round((x0, y0, 2 * height + plank_half[2])),
+            size=parts.rounded(plank_half),
+            position=parts.rounded((x0, y0, 2 * height + plank_half[2])),
             color=colours[2][1],
             mass=0.6,
             intended_role="affected",
@@ -327,23 +184,23 @@ def build_support(rng: np.random.Generator) -> SceneSpec:
                     name=f"{colours[3][0]} cube",
                     shape="box",
                     size=(cube, cube, cube),
-                    position=_round((x0, y0 + sign * span * 0.3, 2 * height + 2 * plank_half[2] + cube)),
+                    position=parts.rounded((x0, y0 + sign * span * 0.3, 2 * height + 2 * plank_half[2] + cube)),
                     color=colours[3][1],
                     mass=0.3,
                     intended_role="affected",
                 )
             )
-        description = f"{_article(plank.name)} leaning from {_article(objects[0].name)} down to the floor"
+        description = f"{parts.article(plank.name)} leaning from {parts.article(objects[0].name)} down to the floor"
         if len(objects) > 2:
-            description += f", {_article(objects[2].name)} tumbled off it"
+            description += f", {parts.article(objects[2].name)} tumbled off it"
     else:
         column_height = float(rng.uniform(0.14, 0.2))
         radius = float(rng.uniform(0.05, 0.065))
         removed = ObjectSpec(
             name=f"{colours[0][0]} column",
             shape="cylinder",
-            size=_round((radius, column_height)),
-            position=_round((x0, y0, column_height)),
+            size=parts.rounded((radius, column_height)),
+            position=parts.rounded((x0, y0, column_height)),
             color=colours[0][1],
             mass=3.0,
             intended_role="removed",
@@ -354,7 +211,7 @@ def build_support(rng: np.random.Generator) -> SceneSpec:
                 name=f"{colours[2][0]} ball",
                 shape="sphere",
                 size=(round(ball, 5),),
-                position=_round((x0, y0, 2 * column_height + ball)),
+                position=parts.rounded((x0, y0, 2 * column_height + ball)),
                 color=colours[2][1],
                 mass=0.4,
                 intended_role="affected",
@@ -366,31 +223,31 @@ def build_support(rng: np.random.Generator) -> SceneSpec:
                 name=f"{colours[2][0]} box",
                 shape="box",
                 size=(round(cube, 5),) * 3,
-                position=_round((x0, y0, 2 * column_height + cube)),
+                position=parts.rounded((x0, y0, 2 * column_height + cube)),
                 color=colours[2][1],
                 mass=0.4,
                 intended_role="affected",
-                orientation=_round(_yaw(float(rng.uniform(0, 1.5)))),
+                orientation=parts.rounded(parts.yaw_quaternion(float(rng.uniform(0, 1.5)))),
             )
         objects.append(top)
-        description = f"{_article(top.name)} lying on the floor"
+        description = f"{parts.article(top.name)} lying on the floor"
     side_slots = [(float(rng.uniform(-0.5, -0.35)), float(y)) for y in rng.choice([-0.7, 0.7], 1)]
-    objects.extend(_distractors(rng, colours[4:], side_slots))
+    objects.extend(parts.distractors(rng, colours[4:], side_slots))
     objects.append(removed)
-    floor, backdrop = _textures(rng)
-    light = _light(rng, azimuth_deg=float(rng.uniform(-60, 60)), elevation_deg=float(rng.uniform(38, 50)))
-    statics = [_article(obj.name) for obj in objects if obj.intended_role == "static" and obj is not objects[0]]
+    floor, backdrop = parts.textures(rng)
+    light = parts.light(rng, azimuth_deg=float(rng.uniform(-60, 60)), elevation_deg=float(rng.uniform(38, 50)))
+    statics = [parts.article(obj.name) for obj in objects if obj.intended_role == "static" and obj is not objects[0]]
     if variant == "column":
-        statics = [_article(obj.name) for obj in objects if obj.intended_role == "static"]
+        statics = [parts.article(obj.name) for obj in objects if obj.intended_role == "static"]
     tail = f", and {' and '.join(statics)} nearby" if statics else ""
     prompt = (
-        f"{description[0].upper()}{description[1:]}{tail}, on {_FLOOR_WORDS[floor['image']]} floor in front of a "
+        f"{description[0].upper()}{description[1:]}{tail}, on {parts.FLOOR_WORDS[floor['image']]} floor in front of a "
         "picture wall."
     )
     return SceneSpec(
         scenario="support",
         objects=tuple(objects),
-        camera=_camera(rng),
+        camera=parts.camera(rng),
         light=light,
         floor_texture=floor,
         backdrop_texture=backdrop,
@@ -402,7 +259,7 @@ def build_support(rng: np.random.Generator) -> SceneSpec:
 
 def build_collision(rng: np.random.Generator) -> SceneSpec:
     """A ball (or a sliding box) is launched into one to three light blocks."""
-    colours = _colours(rng, 6)
+    colours = parts.colours(rng, 6)
     direction = 1.0 if rng.random() < 0.5 else -1.0
     x_line = float(rng.uniform(-0.15, 0.1))
     count = int(rng.integers(1, 4))
@@ -414,7 +271,9 @@ def build_collision(rng: np.random.Generator) -> SceneSpec:
         x = x_line + float(rng.uniform(-0.03, 0.03))
         name, colour = colours[index + 1]
         objects.append(
-            _resting_block(f"{name} block", colour, x, y, half, mass=float(rng.uniform(0.25, 0.45)), role="affected")
+            parts.resting_block(
+                f"{name} block", colour, x, y, half, mass=float(rng.uniform(0.25, 0.45)), role="affected"
+            )
         )
     colour_name, colour = colours[0]
     speed = float(rng.uniform(1.8, 2.3))
@@ -425,12 +284,12 @@ def build_collision(rng: np.random.Generator) -> SceneSpec:
             name=f"{colour_name} ball",
             shape="sphere",
             size=(round(radius, 5),),
-            position=_round((x_line, start_y, radius)),
+            position=parts.rounded((x_line, start_y, radius)),
             color=colour,
             mass=1.0,
             intended_role="removed",
-            velocity=_round((0.0, direction * speed, 0.0)),
-            angular_velocity=_round((-direction * speed / radius, 0.0, 0.0)),
+            velocity=parts.rounded((0.0, direction * speed, 0.0)),
+            angular_velocity=parts.rounded((-direction * speed / radius, 0.0, 0.0)),
             rolling_friction=0.01,
         )
     else:
@@ -439,27 +298,27 @@ def build_collision(rng: np.random.Generator) -> SceneSpec:
             name=f"{colour_name} pusher box",
             shape="box",
             size=half,
-            position=_round((x_line, start_y, half[2])),
+            position=parts.rounded((x_line, start_y, half[2])),
             color=colour,
             mass=1.5,
             intended_role="removed",
-            velocity=_round((0.0, direction * speed * 1.1, 0.0)),
+            velocity=parts.rounded((0.0, direction * speed * 1.1, 0.0)),
             friction=0.15,
         )
     side_slots = [(float(rng.uniform(-0.5, -0.4)), float(-direction * rng.uniform(0.55, 0.7)))]
-    objects.extend(_distractors(rng, colours[4:], side_slots))
+    objects.extend(parts.distractors(rng, colours[4:], side_slots))
     objects.append(removed)
-    floor, backdrop = _textures(rng)
-    light = _light(rng, azimuth_deg=float(rng.uniform(-60, 60)), elevation_deg=float(rng.uniform(38, 50)))
+    floor, backdrop = parts.textures(rng)
+    light = parts.light(rng, azimuth_deg=float(rng.uniform(-60, 60)), elevation_deg=float(rng.uniform(38, 50)))
     return SceneSpec(
         scenario="collision",
         objects=tuple(objects),
-        camera=_camera(rng),
+        camera=parts.camera(rng),
         light=light,
         floor_texture=floor,
         backdrop_texture=backdrop,
         backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=_describe(objects, floor, ", standing still"),
+        prompt=parts.describe(objects, floor, ", standing still"),
     )
 
 
@@ -468,7 +327,7 @@ def build_chain(rng: np.random.Generator) -> SceneSpec:
 
     The row runs at 20-35 degrees to the image plane so the camera sees the dominoes' faces, not their edges.
     """
-    colours = _colours(rng, 3)
+    colours = parts.colours(rng, 3)
     direction = 1.0 if rng.random() < 0.5 else -1.0
     count = int(rng.integers(5, 8))
     height = float(rng.uniform(0.1, 0.12))
@@ -486,7 +345,7 @@ def build_chain(rng: np.random.Generator) -> SceneSpec:
         x, y = centre + along * offset * spacing + across * curve * (4 * (fraction - 0.5) ** 2 - 1)
         name, colour = colours[1] if index % 2 == 0 else colours[2]
         objects.append(
-            _resting_block(
+            parts.resting_block(
                 f"{name} domino {index + 1}",
                 colour,
                 float(x),
@@ -506,26 +365,26 @@ def build_chain(rng: np.random.Generator) -> SceneSpec:
         name=f"{colour_name} ball",
         shape="sphere",
         size=(round(radius, 5),),
-        position=_round((start[0], start[1], 1.6 * height)),
+        position=parts.rounded((start[0], start[1], 1.6 * height)),
         color=colour,
         mass=0.4,
         intended_role="removed",
-        velocity=_round((along[0] * speed, along[1] * speed, 0.6)),
+        velocity=parts.rounded((along[0] * speed, along[1] * speed, 0.6)),
     )
     objects.append(removed)
-    floor, backdrop = _textures(rng)
-    light = _light(rng, azimuth_deg=float(rng.uniform(-50, 50)), elevation_deg=float(rng.uniform(40, 52)))
+    floor, backdrop = parts.textures(rng)
+    light = parts.light(rng, azimuth_deg=float(rng.uniform(-50, 50)), elevation_deg=float(rng.uniform(40, 52)))
     return SceneSpec(
         scenario="chain",
         objects=tuple(objects),
-        camera=_camera(rng),
+        camera=parts.camera(rng),
         light=light,
         floor_texture=floor,
         backdrop_texture=backdrop,
         backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
         prompt=(
-            f"A row of {count} standing dominoes on {_FLOOR_WORDS[floor['image']]} floor in front of a picture wall, "
-            "none of them falling."
+            f"A row of {count} standing dominoes on {parts.FLOOR_WORDS[floor['image']]} floor in front of a picture "
+            "wall, none of them falling."
         ),
         notes={"dominoes": count},
     )
@@ -537,6 +396,9 @@ SCENARIOS: dict[str, Callable[[np.random.Generator], SceneSpec]] = {
     "support": build_support,
     "collision": build_collision,
     "chain": build_chain,
+    "human_kick": build_human_kick,
+    "human_push": build_human_push,
+    "human_carry": build_human_carry,
 }
 
 

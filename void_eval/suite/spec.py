@@ -10,6 +10,11 @@ Examples
 ...                   color=(200, 40, 40), mass=1.0, intended_role="removed")
 >>> cube.half_height
 0.1
+>>> walker = HumanSpec(motion="walk", start=0.0, position=(0.0, -1.5), yaw=1.57)
+>>> person = ObjectSpec(name="person", shape="humanoid", size=(walker.height,), position=(0.0, -1.5, 0.85),
+...                     color=(200, 160, 130), mass=0.0, intended_role="removed", human=walker)
+>>> person.half_height
+0.8
 """
 
 from __future__ import annotations
@@ -17,11 +22,88 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Shape = Literal["box", "sphere", "cylinder"]
+Shape = Literal["box", "sphere", "cylinder", "humanoid"]
 Role = Literal["removed", "affected", "static"]
 
 #: Roles an object can have in meta.json: the one removed, those whose motion it changes, and the rest.
 ROLES: tuple[str, ...] = ("removed", "affected", "static")
+
+
+#: Standing height (metres, sole to crown) of pybullet's DeepMimic humanoid at the loader's base scale.
+HUMANOID_HEIGHT = 1.6
+#: Body parts of the humanoid that get one plain colour each (see :data:`void_eval.suite.humanoid.LINK_PARTS`).
+BODY_PARTS: tuple[str, ...] = ("skin", "shirt", "sleeves", "trousers", "shoes")
+
+
+@dataclass(frozen=True)
+class HoldSpec:
+    """An object carried in one hand: attached to the hand link from ``start`` to ``end`` (clip seconds).
+
+    Parameters
+    ----------
+    object : str
+        Name of the held object (an :class:`ObjectSpec` of the same scene).
+    start : float
+        Clip time (seconds) at which the hand takes the object; 0 means it is held from the first frame.
+    end : float or None
+        Clip time at which the hand lets go; None keeps it to the end.
+    link : str
+        The hand link, ``"right_wrist"`` or ``"left_wrist"``.
+    """
+
+    object: str
+    start: float = 0.0
+    end: float | None = None
+    link: str = "right_wrist"
+
+    def __post_init__(self) -> None:
+        if self.link not in ("right_wrist", "left_wrist"):
+            raise ValueError(f"hold link must be right_wrist or left_wrist, got {self.link!r}")
+        if self.start < 0 or (self.end is not None and self.end <= self.start):
+            raise ValueError(f"hold needs 0 <= start < end, got start={self.start}, end={self.end}")
+
+
+@dataclass(frozen=True)
+class HumanSpec:
+    """A motion-captured person played kinematically (see :mod:`void_eval.suite.mocap`).
+
+    Parameters
+    ----------
+    motion : str
+        Clip name from pybullet_data (``"walk"``, ``"kick"``, ...).
+    start : float
+        Clip time (seconds) shown at the first frame; negative values hold the first pose that long.
+    position : tuple of float
+        Where the clip's origin lands on the floor, ``(x, y)`` metres.
+    yaw : float
+        Turn of the clip about the vertical, radians (0: the clip's forward direction is +x).
+    scale : float
+        Body size relative to :data:`HUMANOID_HEIGHT`.
+    colors : dict
+        RGB per body part (:data:`BODY_PARTS`).
+    hold : HoldSpec, optional
+        An object carried in a hand.
+    """
+
+    motion: str
+    start: float
+    position: tuple[float, float]
+    yaw: float
+    scale: float = 1.0
+    colors: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    hold: HoldSpec | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.3 <= self.scale <= 3.0:
+            raise ValueError(f"human scale must be in 0.3..3, got {self.scale}")
+        unknown = sorted(set(self.colors) - set(BODY_PARTS))
+        if unknown:
+            raise ValueError(f"unknown body parts {unknown}; expected some of {BODY_PARTS}")
+
+    @property
+    def height(self) -> float:
+        """Standing height in metres."""
+        return round(HUMANOID_HEIGHT * self.scale, 5)
 
 
 @dataclass(frozen=True)
@@ -32,10 +114,11 @@ class ObjectSpec:
     ----------
     name : str
         Short name used in meta.json and prompts (``"red ball"``).
-    shape : {"box", "sphere", "cylinder"}
-        Collision and visual shape.
+    shape : {"box", "sphere", "cylinder", "humanoid"}
+        Collision and visual shape; ``"humanoid"`` is pybullet's articulated DeepMimic humanoid, driven by ``human``.
     size : tuple of float
-        Box: half extents ``(x, y, z)`` in metres; sphere: ``(radius,)``; cylinder: ``(radius, half_length)``.
+        Box: half extents ``(x, y, z)`` in metres; sphere: ``(radius,)``; cylinder: ``(radius, half_length)``;
+        humanoid: ``(height,)``.
     position : tuple of float
         Initial centre ``(x, y, z)`` in metres (z up, floor at z = 0).
     color : tuple of int
@@ -52,6 +135,8 @@ class ObjectSpec:
         Initial angular velocity, rad/s.
     friction, restitution, rolling_friction : float
         Contact parameters (pybullet's lateral friction, restitution and rolling friction).
+    human : HumanSpec, optional
+        The motion of a ``"humanoid"`` (required for that shape, refused for the others).
     """
 
     name: str
@@ -67,11 +152,14 @@ class ObjectSpec:
     friction: float = 0.6
     restitution: float = 0.1
     rolling_friction: float = 0.0
+    human: HumanSpec | None = None
 
     def __post_init__(self) -> None:
-        expected = {"box": 3, "sphere": 1, "cylinder": 2}
+        expected = {"box": 3, "sphere": 1, "cylinder": 2, "humanoid": 1}
         if self.shape not in expected:
-            raise ValueError(f"{self.name}: shape must be box, sphere or cylinder, got {self.shape!r}")
+            raise ValueError(f"{self.name}: shape must be box, sphere, cylinder or humanoid, got {self.shape!r}")
+        if (self.shape == "humanoid") != (self.human is not None):
+            raise ValueError(f"{self.name}: a humanoid needs a HumanSpec and only a humanoid takes one")
         if len(self.size) != expected[self.shape] or min(self.size) <= 0:
             raise ValueError(
                 f"{self.name}: a {self.shape} needs {expected[self.shape]} positive sizes, got {self.size}"
@@ -90,18 +178,26 @@ class ObjectSpec:
             return self.size[2]
         if self.shape == "sphere":
             return self.size[0]
+        if self.shape == "humanoid":
+            return self.size[0] / 2
         return self.size[1]
 
 
 @dataclass(frozen=True)
 class CameraSpec:
-    """A pinhole camera looking from ``eye`` at ``target``; ``fov`` is vertical, in degrees."""
+    """A pinhole camera looking from ``eye`` at ``target``; ``fov`` is vertical, in degrees.
+
+    The near plane is very close on purpose: TinyRenderer's shadow test compares depths with a fixed margin of
+    0.05 of which a term of about ``near`` is lost (its light pass reuses this projection), so a near plane of
+    5 cm left almost no margin and the floor shadowed itself in stripes (shadow acne). TinyRenderer's depth buffer
+    is linear in distance, so a close near plane costs no depth precision.
+    """
 
     eye: tuple[float, float, float]
     target: tuple[float, float, float]
     up: tuple[float, float, float] = (0.0, 0.0, 1.0)
     fov: float = 45.0
-    near: float = 0.05
+    near: float = 0.002
     far: float = 20.0
 
 
@@ -134,6 +230,11 @@ class SceneSpec:
         The textured wall stands this far behind the scene origin, facing the camera.
     prompt : str
         One sentence describing the counterfactual scene (the world without the removed object).
+    notes : dict
+        Family-specific facts (variant, counts) recorded in meta.json.
+    stage : float
+        Size of the set relative to the tabletop families: floor, backdrop and texture tiles scale by it (a person
+        needs a room, not a tabletop).
     """
 
     scenario: str
@@ -145,6 +246,7 @@ class SceneSpec:
     backdrop_distance: float
     prompt: str
     notes: dict[str, Any] = field(default_factory=dict)
+    stage: float = 1.0
 
     def __post_init__(self) -> None:
         removed = [obj.name for obj in self.objects if obj.intended_role == "removed"]
@@ -153,6 +255,16 @@ class SceneSpec:
         names = [obj.name for obj in self.objects]
         if len(set(names)) != len(names):
             raise ValueError(f"object names must be unique, got {names}")
+        for obj in self.objects:
+            if obj.shape == "humanoid" and obj.intended_role != "removed":
+                raise ValueError(f"{obj.name}: a humanoid can only be the removed object")
+            if obj.human is not None and obj.human.hold is not None and obj.human.hold.object not in names:
+                raise ValueError(f"{obj.name} holds {obj.human.hold.object!r}, which is not in the scene")
+
+    @property
+    def human(self) -> HumanSpec | None:
+        """The removed object's motion when it is a person, else None."""
+        return self.objects[self.removed_index].human
 
     @property
     def removed_index(self) -> int:

@@ -64,6 +64,16 @@ def measured_roles(factual: WorldStates, counterfactual: WorldStates, removed_in
     return roles
 
 
+def divergence_frames(factual: WorldStates, counterfactual: WorldStates) -> np.ndarray:
+    """``(N,)`` int: first frame at which each object's pose differs between the worlds by more than
+    :data:`MOVED_METRES` or :data:`TURNED_DEGREES`; -1 where it never does (or the object is absent from one)."""
+    moved = np.linalg.norm(factual.positions - counterfactual.positions, axis=-1) > MOVED_METRES
+    turned = rotation_degrees(factual.orientations, counterfactual.orientations) > TURNED_DEGREES
+    differs = moved | turned  # NaN (absent) compares False
+    both = factual.present & counterfactual.present
+    return np.where(differs.any(axis=0) & both, differs.argmax(axis=0), -1)
+
+
 def object_tracks(ids: np.ndarray, states: WorldStates, index: int) -> list[dict[str, Any]]:
     """2D track plus 3D ``position`` ``[x, y, z]`` and ``orientation`` ``[x, y, z, w]`` (``None`` when the object
     does not exist in this world)."""

@@ -108,8 +108,9 @@ def simulate_pair(
         SceneRenderer(spec, include_removed=False, size=size, texture_dir=texture_dir) as without_object,
     ):
         for frame in range(frames):
+            joints = {index: values[frame] for index, values in factual.joints.items()}
             out["factual_rgb"][frame], out["factual_ids"][frame] = with_object.render(
-                factual.positions[frame], factual.orientations[frame]
+                factual.positions[frame], factual.orientations[frame], joints=joints
             )
             out["counterfactual_rgb"][frame], out["counterfactual_ids"][frame] = without_object.render(
                 counterfactual.positions[frame], counterfactual.orientations[frame]

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from void_eval.atomic import write_json_atomic
+from void_eval.suite.human_meta import human_meta, object_contact
 from void_eval.suite.quadmask_from_render import SceneMasks
 from void_eval.suite.spec import SceneSpec
-from void_eval.suite.tracks import measured_roles, motion_summary, object_tracks
+from void_eval.suite.tracks import divergence_frames, measured_roles, motion_summary, object_tracks
 from void_eval.suite.world import WorldPair
 from void_eval.video import VideoWriter
 
@@ -83,42 +84,48 @@ def clip_meta(
     threshold: int,
     dilation: int,
 ) -> dict[str, Any]:
-    """The meta.json content.
+    """The meta.json content (every field is described in :mod:`void_eval.suite`).
 
     Keys: ``scenario``, ``seed`` (the clip's own seed: ``build_scene(scenario, seed)`` rebuilds the scene),
-    ``suite_seed``, ``index``, ``attempt``, ``generator`` {name, version, pybullet, physics_rate}, ``fps``,
-    ``frames``, ``size`` [h, w], ``camera``, ``light``, ``textures``, ``quadmask`` {threshold, dilation, levels},
-    ``segmentation`` {factual, counterfactual, encoding, scale, background}, ``shadow`` {file, pixels, ...},
-    ``objects`` (id, name, shape, size, mass, color, role, intended_role, motion {factual, counterfactual},
-    tracks {factual, counterfactual}: per frame ``frame, pixels, centroid [x, y] | null, bbox [x0, y0, x1, y1] | null,
-    position [x, y, z] | null, orientation [x, y, z, w] | null``), ``prompt``, ``notes``.
+    ``suite_seed``, ``index``, ``attempt``, ``generator``, ``fps``, ``frames``, ``size`` [h, w], ``camera``,
+    ``light``, ``textures``, ``quadmask``, ``segmentation``, ``shadow``, ``objects`` (id, name, shape, size, mass,
+    color, role, intended_role, diverges_from_frame, motion, tracks, and contact in human scenes), ``human``,
+    ``stage``, ``prompt``, ``notes``.
     """
     from void_eval.suite.physics import PHYSICS_RATE
 
     frames, height, width = masks.removed.shape
     roles = measured_roles(pair.factual, pair.counterfactual, spec.removed_index)
+    diverges = divergence_frames(pair.factual, pair.counterfactual)
     objects = []
     for index_, obj in enumerate(spec.objects):
-        objects.append(
-            {
-                "id": index_,
-                "name": obj.name,
-                "shape": obj.shape,
-                "size": list(obj.size),
-                "mass": obj.mass,
-                "color": list(obj.color),
-                "role": roles[index_],
-                "intended_role": obj.intended_role,
-                "motion": {
-                    "factual": motion_summary(pair.factual, index_),
-                    "counterfactual": motion_summary(pair.counterfactual, index_),
-                },
-                "tracks": {
-                    "factual": object_tracks(pair.factual_ids, pair.factual, index_),
-                    "counterfactual": object_tracks(pair.counterfactual_ids, pair.counterfactual, index_),
-                },
-            }
-        )
+        entry = {
+            "id": index_,
+            "name": obj.name,
+            "shape": obj.shape,
+            "size": list(obj.size),
+            "mass": obj.mass,
+            "color": list(obj.color),
+            "role": roles[index_],
+            "intended_role": obj.intended_role,
+            "diverges_from_frame": None if diverges[index_] < 0 else int(diverges[index_]),
+            "motion": {
+                "factual": motion_summary(pair.factual, index_),
+                "counterfactual": motion_summary(pair.counterfactual, index_),
+            },
+            "tracks": {
+                "factual": object_tracks(pair.factual_ids, pair.factual, index_),
+                "counterfactual": object_tracks(pair.counterfactual_ids, pair.counterfactual, index_),
+            },
+        }
+        if pair.factual.contacts is not None and index_ != spec.removed_index:
+            entry["contact"] = object_contact(pair.factual.contacts, index_)
+        for world in ("factual", "counterfactual"):
+            states = getattr(pair, world)
+            if index_ in states.joints:
+                for frame_entry, values in zip(entry["tracks"][world], states.joints[index_], strict=True):
+                    frame_entry["joints"] = [round(float(v), 5) for v in values]
+        objects.append(entry)
     fractions = masks.quadmask.fractions()
     spec_json = spec.to_json()
     return {
@@ -169,6 +176,8 @@ def clip_meta(
             "frames_with_shadow": int(masks.shadow.any(axis=(1, 2)).sum()),
         },
         "objects": objects,
+        "human": human_meta(spec, pair.factual.contacts),
+        "stage": spec.stage,
         "prompt": spec.prompt,
         "notes": spec.notes,
     }
