@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from void_eval.cli_options import QuietOption, json_safe
+from void_eval.cli_options import QuietOption, json_option, json_safe
 
 
 def score_to_json(table, clip: Path, output: Path) -> dict[str, Any]:
@@ -30,11 +30,7 @@ def register(app: typer.Typer) -> None:
         output_video: Annotated[Path, typer.Argument(help="The method's output video.", show_default=False)],
         as_json: Annotated[
             bool,
-            typer.Option(
-                "--json",
-                help='Print {"clip","output","rows":[{region,metric,reference,value,higher_is_better,note}],'
-                '"meta":{...}}; NaN is null, infinities are "inf"/"-inf".',
-            ),
+            json_option('{"clip", "output", "rows", "meta"}, a row per value (NaN null, infinities "inf")'),
         ] = False,
         preset: Annotated[
             str, typer.Option(help="default, or propainter (classic 432x240 composited PSNR/SSIM protocol).")
