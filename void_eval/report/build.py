@@ -29,7 +29,7 @@ import pandas as pd
 
 from void_eval.errors import InputError
 from void_eval.report import plots, strips
-from void_eval.report.board import leaderboard_json, leaderboard_parts, print_leaderboard
+from void_eval.report.board import ci_phrase, leaderboard_json, leaderboard_parts, print_leaderboard
 from void_eval.report.tables import (
     Column,
     all_columns,
@@ -166,10 +166,20 @@ class _Report:
     times: pd.DataFrame
     full: list[tuple[str, pd.DataFrame, dict]]
     notes: pd.DataFrame
+    with_ci: str  # ci_phrase of the leaderboard's aggregates: what its brackets hold
 
     @property
-    def resamples(self) -> Any:
-        return (self.record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+    def leaderboard_note(self) -> str:
+        """How to read a cell: the CI sentence only when some cell has a CI."""
+        resamples = (self.record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+        if self.with_ci.startswith("(no CI"):
+            cell = f"Each cell: mean over clips, with no CI: fewer than {MIN_CLIPS_FOR_CI} clips back every mean. "
+        else:
+            cell = (
+                f"Each cell: mean over clips [95% percentile-bootstrap CI across clips, {resamples} resamples; "
+                f"no CI where fewer than {MIN_CLIPS_FOR_CI} clips back the mean]. "
+            )
+        return cell + _LEADERBOARD_NOTE
 
 
 _CSS = """
@@ -228,7 +238,7 @@ def build_report(run_dir: str | Path, *, out: str | Path | None = None) -> Path:
 
     report = _Report(
         run_dir, record, results, board, best, columns, images, strip_images, times, _full_tables(by_method, info),
-        _notes(results),
+        _notes(results), ci_phrase(by_method),
     )  # fmt: skip
     html_text, md_text = _render_html(report), _render_md(report)
     index = write_atomic(out_dir / "index.html", lambda temp: temp.write_text(html_text, encoding="utf-8"))
@@ -263,8 +273,6 @@ def _summary_lines(run_dir: Path, record: dict[str, Any], results: pd.DataFrame)
 
 
 _LEADERBOARD_NOTE = (
-    "Each cell: mean over clips [95% percentile-bootstrap CI across clips, {n} resamples; no CI where fewer than "
-    "{min_clips} clips back the mean]. "
     "↑ higher is better, ↓ lower is better (each metric's MetricSpec); the best mean per column is bold. "
     "Methods are ordered by the first column."
 )
@@ -281,7 +289,7 @@ def _render_html(report: _Report) -> str:
         + "</p>",
         "<h2>Leaderboard</h2>",
         _html_table(report.board, bold=report.best),
-        f"<p class='note'>{html.escape(_LEADERBOARD_NOTE.format(n=report.resamples, min_clips=MIN_CLIPS_FOR_CI))} "
+        f"<p class='note'>{html.escape(report.leaderboard_note)} "
         + html.escape(
             "Columns without '(vs ...)' compare with the counterfactual (ground truth); "
             + "; ".join(c.full_title for c in report.columns)
@@ -365,7 +373,7 @@ def _render_md(report: _Report) -> str:
         "",
         _md_table(report.board, bold=report.best),
         "",
-        _LEADERBOARD_NOTE.format(n=report.resamples, min_clips=MIN_CLIPS_FOR_CI),
+        report.leaderboard_note,
         "",
     ]
     if "per_scenario.png" in images:
