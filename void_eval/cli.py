@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Annotated
@@ -142,8 +143,6 @@ def demo(
     Reruns reuse the suite and cached cells. Exit 0 when every step worked, every sanity bar held and every
     signed file verified as Trusted.
     """
-    import time
-
     from forensics.provenance.demo_step import sign_and_verify_run  # the one place void_eval may import it
     from void_eval.demo import run_demo
     from void_eval.runlock import run_folder_lock

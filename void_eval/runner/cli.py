@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from void_eval.cli_options import ClipsOption, QuietOption, clip_sources, json_option
+from void_eval.cli_options import ClipsOption, QuietOption, clip_sources, json_option, json_safe
 
 EXIT_PARTIAL = 3
 
@@ -146,8 +146,6 @@ def _echo_summary(summary, out: Path, as_json: bool) -> dict:
 def _echo_json(document: dict) -> None:
     import json
 
-    from void_eval.cli_options import json_safe
-
     typer.echo(json.dumps(json_safe(document), indent=2, allow_nan=False))
 
 
@@ -226,22 +224,9 @@ def run_command(
     written; see RUN_DIR/run.json and run.log), 1 on bad input.
     """
     summary = _execute(
-        clips,
-        methods,
-        out,
-        param,
-        engine,
-        device,
-        force,
-        preset,
-        metrics,
-        score,
-        ray_address,
-        quiet,
-        jobs,
-        "run",
-        as_json,
-    )
+        clips, methods, out, param, engine, device, force, preset, metrics, score, ray_address, quiet,
+        jobs=jobs, command="run", as_json=as_json,
+    )  # fmt: skip
     return 0 if summary.ok else EXIT_PARTIAL
 
 
@@ -265,22 +250,9 @@ def bench_command(
     Exit codes as `run`.
     """
     summary = _execute(
-        clips,
-        methods,
-        out,
-        param,
-        engine,
-        device,
-        force,
-        preset,
-        metrics,
-        True,
-        ray_address,
-        quiet,
-        jobs,
-        "bench",
-        as_json,
-    )
+        clips, methods, out, param, engine, device, force, preset, metrics, True, ray_address, quiet,
+        jobs=jobs, command="bench", as_json=as_json,
+    )  # fmt: skip
     return 0 if summary.ok else EXIT_PARTIAL
 
 
