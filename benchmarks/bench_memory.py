@@ -71,7 +71,7 @@ def run_case(clips: Path, out: Path) -> dict:
 
     started = time.perf_counter()
     args = ["bench", "--clips", str(clips), "--methods", "copy", "--metrics", "psnr", "--out", str(out)]
-    code = main([*args, "--no-progress", "--force"])
+    code = main([*args, "--quiet", "--force"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {"exit": code, "peak_rss_mb": round(peak / 1024, 1), "seconds": round(time.perf_counter() - started, 1)}
 

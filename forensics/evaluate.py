@@ -41,6 +41,8 @@ from forensics.detectors.scoring import heatmap_frame, video_score
 from void_eval.atomic import atomic_path
 from void_eval.errors import InputError
 
+#: Fewest distinct clips behind an AUC worth reading as a figure; below it ``detect-eval`` prints a warning.
+MIN_CLIPS_FOR_AUC = 5
 PIXEL_METRICS: tuple[str, ...] = ("auc", "f1", "f1_best", "iou", "mcc", "f1_inverted_max")
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "pixel_auc",
@@ -117,15 +119,26 @@ def evaluate_examples(
     return pd.DataFrame(frame_rows), pd.DataFrame(video_rows)
 
 
-def _video_figures(videos: pd.DataFrame, generator: str | None) -> tuple[float, float, int]:
+def _video_figures(videos: pd.DataFrame, generator: str | None) -> dict[str, float | int]:
+    """Video AUC and balanced accuracy, with the counts behind them (videos per side, distinct clips)."""
     untouched = videos[~videos["processed"]]
     processed = videos[videos["processed"]] if generator is None else videos[videos["generator"] == generator]
     chosen = pd.concat([untouched, processed])
+    counts = {
+        "videos": len(chosen),
+        "processed_videos": len(processed),
+        "untouched_videos": len(untouched),
+        "clips": int(chosen["clip"].nunique()) if len(chosen) else 0,
+    }
     if chosen.empty:
-        return math.nan, math.nan, 0
+        return {"video_auc": math.nan, "video_balanced_accuracy": math.nan, **counts}
     scores = chosen["video_score"].to_numpy()
     labels = chosen["processed"].to_numpy(bool)
-    return binary_auc(scores, labels), balanced_accuracy(scores, labels), len(chosen)
+    return {
+        "video_auc": binary_auc(scores, labels),
+        "video_balanced_accuracy": balanced_accuracy(scores, labels),
+        **counts,
+    }
 
 
 def summarise(frames: pd.DataFrame, videos: pd.DataFrame) -> pd.DataFrame:
@@ -133,7 +146,9 @@ def summarise(frames: pd.DataFrame, videos: pd.DataFrame) -> pd.DataFrame:
 
     Rows: one per (generator, degradation) plus ``degradation == "all"`` rows and a ``generator == "all"`` row.
     Video AUC/balanced accuracy compare the generator's videos with the untouched videos of the same
-    degradation(s).
+    degradation(s); ``processed_videos``, ``untouched_videos`` and ``clips`` (distinct clips among them) are the
+    counts behind them, ``frames`` the count behind the pixel figures. Below :data:`MIN_CLIPS_FOR_AUC` clips an
+    AUC is an anecdote (one clip's videos are one scene under several degradations): readers say so.
     """
     rows = []
     generators = sorted(set(frames["generator"]) - {UNTOUCHED})
@@ -153,8 +168,7 @@ def summarise(frames: pd.DataFrame, videos: pd.DataFrame) -> pd.DataFrame:
                 values = positive_frames[column].dropna()
                 row[column] = float(values.mean()) if len(values) else math.nan
             row["untouched_fpr"] = float(untouched["false_positive_rate"].mean()) if len(untouched) else math.nan
-            auc, accuracy, count = _video_figures(chosen_videos, None if generator == "all" else generator)
-            row.update({"video_auc": auc, "video_balanced_accuracy": accuracy, "videos": count})
+            row.update(_video_figures(chosen_videos, None if generator == "all" else generator))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -304,20 +318,32 @@ def plot_summary(summary: pd.DataFrame, logo: pd.DataFrame, videos: pd.DataFrame
     left.set_xticks(x, seen["generator"], rotation=20)
     left.set_ylim(0, 1.25)
     left.set_yticks(np.linspace(0, 1, 6))
-    left.set_title("held-out clips, all degradations (dashed 0.85, dotted 0.75)")
+    clips = int(videos["clip"].nunique()) if len(videos) else 0
+    few = f" - too few for AUCs (< {MIN_CLIPS_FOR_AUC})" if clips < MIN_CLIPS_FOR_AUC else ""
+    left.set_title(f"{clips} held-out clip(s){few}, all degradations\n(dashed 0.85, dotted 0.75)", fontsize=10)
     left.legend(fontsize=7, loc="upper center", ncol=2)
     bins = np.linspace(0, 1, 26)
     for processed, name in ((False, "untouched"), (True, "processed")):
         right.hist(videos.loc[videos["processed"] == processed, "video_score"], bins=bins, alpha=0.6, label=name)
     right.set_xlabel("video score")
     right.set_ylabel("videos")
-    right.set_title("video-level separation (seen-generator model)")
+    counts = videos["processed"].value_counts()
+    right.set_title(
+        f"video-level separation (seen-generator model)\n{int(counts.get(True, 0))} processed vs "
+        f"{int(counts.get(False, 0))} untouched videos from {clips} clip(s)",
+        fontsize=10,
+    )
     right.legend()
     figure.tight_layout()
     with atomic_path(path) as temp:
         figure.savefig(temp, dpi=110, format="png")
     plt.close(figure)
     return path
+
+
+def _name(clips: str | Path | list[Path]) -> str:
+    """How the clips were given, for messages and run.json: the folder, or the clip folders comma-separated."""
+    return str(clips) if isinstance(clips, str | Path) else ",".join(str(path) for path in clips)
 
 
 def find_clip_folders(root: str | Path) -> list[Path]:
@@ -351,7 +377,7 @@ def unseen_examples(examples: list[Example], card: dict) -> list[Example]:
 
 
 def run_detect_eval(
-    clips_dir: str | Path,
+    clips_dir: str | Path | list[Path],
     methods: tuple[str, ...],
     out_dir: str | Path,
     *,
@@ -366,8 +392,8 @@ def run_detect_eval(
 
     Parameters
     ----------
-    clips_dir : str or Path
-        Folder of clip folders (input video + quadmask).
+    clips_dir : str or Path or list of Path
+        Folder of clip folders (input video + quadmask), or the clip folders themselves.
     methods : tuple of str
         Registered removal methods to test (at least one).
     out_dir : str or Path
@@ -384,6 +410,8 @@ def run_detect_eval(
         Model file to score as well (default: the shipped model), on the held-out clips whose name and group
         (the footage they were cut from) are not in its card's training set (rows ``model == "shipped"``; none when
         it saw all of them).
+    progress : bool, keyword-only
+        Say each stage on stderr as it starts.
     """
     from forensics.detectors.fusion import DEFAULT_MODEL_PATH, load_card, load_model
     from forensics.detectors.train import TrainingConfig, build_examples, fit_model, split_clips
@@ -398,15 +426,23 @@ def run_detect_eval(
             raise InputError("--methods", str(err).strip("'\"")) from err
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    clips = find_clip_folders(clips_dir)
+    clips = find_clip_folders(clips_dir) if isinstance(clips_dir, str | Path) else list(clips_dir)
     if len(clips) < 2:
-        raise InputError(clips_dir, f"needs at least 2 clips to hold some out, found {len(clips)}")
+        raise InputError(_name(clips_dir), f"needs at least 2 clips to hold some out, found {len(clips)}")
+
+    def stage(text: str) -> None:
+        if progress:
+            print(f"detect-eval: {text}", file=sys.stderr, flush=True)
+
     config = replace(TrainingConfig(seed=seed), methods=tuple(methods), degradations=degradations)
     train_clips, test_clips = split_clips({"given": clips}, test_share=test_share, seed=seed)
     cache = out_dir / "cache"
     generators = config.generators
+    per_clip = len(generators) * len(degradations)
+    stage(f"features of {len(train_clips)} training and {len(test_clips)} held-out clips ({per_clip} videos each)")
     train_examples = build_examples(train_clips, generators, degradations, cache, block=config.block, progress=progress)
     test_examples = build_examples(test_clips, generators, degradations, cache, block=config.block, progress=progress)
+    stage("training the fusion on every method (seen)")
     seen_model = fit_model(train_examples, config)
     frames, videos = evaluate_examples(seen_model, test_examples, label="seen")
     summary = summarise(frames, videos).assign(model="seen")
@@ -424,6 +460,7 @@ def run_detect_eval(
                 shipped_summary = summarise(shipped_frames, shipped_videos).assign(model="shipped")
     logo_table = pd.DataFrame()
     if logo:
+        stage(f"leave-one-generator-out: {len(methods)} more trainings" if len(methods) > 1 else "no leave-one-out")
         logo_table, logo_frames, logo_videos = leave_one_generator_out(train_examples, test_examples, config)
         frames = pd.concat([frames, logo_frames])
         videos = pd.concat([videos, logo_videos])
@@ -437,7 +474,7 @@ def run_detect_eval(
     seen_videos = videos[videos["model"] == "seen"]
     written["plot"] = plot_summary(summary, logo_table, seen_videos, out_dir / "detection_summary.png")
     run = {
-        "clips_dir": str(clips_dir),
+        "clips_dir": _name(clips_dir),
         "train_clips": [path.name for path in train_clips],
         "test_clips": [path.name for path in test_clips],
         "methods": list(methods),

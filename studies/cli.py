@@ -5,11 +5,14 @@ Only ``typer`` and light stdlib at module level; the work is imported inside the
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from void_eval.cli_options import clip_sources, json_option, json_safe
 
 study_app = typer.Typer(
     help="Preference studies: balanced designs, participant pages, honest statistics.", no_args_is_help=True
@@ -33,9 +36,12 @@ def design_command(
     participants: Annotated[int, typer.Option(min=1, help="Number of participants (one packet each).")],
     out: Annotated[Path, typer.Option(help="Output folder (must be empty unless --force).")],
     clips: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="Clips folder (CLIPS/<clip>/<method>.mp4) or comma-separated names (with --from-run: which clips)."
+            metavar="DIR|NAME[,NAME...]",
+            help="Clips folder (CLIPS/<clip>/<method>.mp4), or clip names (with --from-run: which clips); "
+            "repeatable or comma-separated, as everywhere.",
+            show_default=False,
         ),
     ] = None,
     from_run: Annotated[
@@ -72,24 +78,26 @@ def design_command(
 
     method_list = _split(methods)
     clips_folder, media = None, None
+    items = [str(path) for path in clip_sources(clips or [])]
     if from_run is not None:
         from studies.from_run import run_media
 
-        found = run_media(
-            from_run, method_list, clips=_split(clips) if clips else None, with_input=copy_input_checks > 0
-        )
+        found = run_media(from_run, method_list, clips=items or None, with_input=copy_input_checks > 0)
         for note in found.notes:
             typer.echo(note, err=True)
         clip_list, media = found.clips, found.sources
-    elif clips is None:
+    elif not items:
         raise typer.BadParameter("give --clips or --from-run", param_hint="--clips")
-    elif Path(clips).is_dir():
-        clips_folder = Path(clips)
+    elif any(Path(item).is_dir() for item in items):
+        if len(items) != 1:
+            raise InputError(", ".join(items), "give one clips folder, or clip names only")
+        clips_folder = Path(items[0])
         clip_list = discover_clips(clips_folder, method_list)
     else:
-        if Path(clips).suffix or os.sep in clips:
-            raise InputError(clips, "clips folder not found (give a folder or comma-separated clip names)")
-        clip_list = _split(clips)
+        for item in items:
+            if Path(item).suffix or os.sep in item:
+                raise InputError(item, "clips folder not found (give a folder or comma-separated clip names)")
+        clip_list = items
     try:
         design = make_design(
             method_list,
@@ -150,6 +158,7 @@ def analyze_command(
     design: Annotated[
         Path | None, typer.Option(help="Design folder (or its trials.csv): every answer must match its screen.")
     ] = None,
+    as_json: Annotated[bool, json_option("summary.json's content and the files written")] = False,
 ) -> int:
     """Analyse responses: exclusions, pairwise (Wilson, exact binomial, Holm), best-of-N (simultaneous),
     Bradley-Terry (participant bootstrap), mixed model, position bias, agreement, power.
@@ -210,17 +219,22 @@ def analyze_command(
     if design_trials is not None:
         result.summary["design_check"] = check_against_design(data, design_trials)
     paths = result.write(out, plots=plots)
+    if as_json:
+        document = {**result.summary, "files": [str(path) for path in paths]}
+        typer.echo(json.dumps(json_safe(document), indent=2, default=str, allow_nan=False))
     if not result.analysed:
-        _print_exclusions(result)
-        typer.echo(f"wrote {len(paths)} files to {out}")
+        if not as_json:
+            _print_exclusions(result)
+            typer.echo(f"wrote {len(paths)} files to {out}")
         counts = result.summary["exclusions"]
         raise InputError(
             ", ".join(str(f) for f in files),
             f"no answers left after exclusions ({counts['participants_excluded']} of {counts['participants']} "
             f"participants excluded; why: {out / 'participants.csv'})",
         )
-    _print_report(result)
-    typer.echo(f"wrote {len(paths)} files to {out}")
+    if not as_json:
+        _print_report(result)
+        typer.echo(f"wrote {len(paths)} files to {out}")
     return 0
 
 
@@ -233,6 +247,7 @@ def power_command(
     pairs: Annotated[int, typer.Option(min=1, help="Pairs tested (Holm-safe level alpha / pairs).")] = 1,
     per_participant: Annotated[int, typer.Option(min=1, help="Judgments each participant gives per pair.")] = 1,
     icc: Annotated[float, typer.Option(min=0.0, max=1.0, help="Intra-participant correlation.")] = 0.0,
+    as_json: Annotated[bool, json_option("the inputs and the judgments needed")] = False,
 ) -> int:
     """Judgments per pair needed for a margin (Wilson) and for a power target (exact binomial test)."""
     import math
@@ -241,9 +256,20 @@ def power_command(
 
     inflation = design_effect(per_participant, icc)
     for_margin = judgments_for_margin(margin, win_rate=win_rate)
+    for_power = judgments_for_power(win_rate, power=power, alpha=alpha, pairs=pairs) if win_rate != 0.5 else None
+    if as_json:
+        document = {
+            "inputs": {"margin": margin, "win_rate": win_rate, "power": power, "alpha": alpha, "pairs": pairs,
+                       "per_participant": per_participant, "icc": icc},
+            "judgments_for_margin": for_margin,
+            "judgments_for_power": for_power,  # null at win rate 0.5: no effect to detect
+            "design_effect": inflation,
+            "judgments_for_margin_with_design_effect": math.ceil(for_margin * inflation),
+        }  # fmt: skip
+        typer.echo(json.dumps(document, indent=2))
+        return 0
     typer.echo(f"+-{margin:g} at win rate {win_rate:g}: {for_margin} decided judgments per pair")
-    if win_rate != 0.5:
-        for_power = judgments_for_power(win_rate, power=power, alpha=alpha, pairs=pairs)
+    if for_power is not None:
         typer.echo(
             f"power {power:g} against 50:50 at alpha {alpha:g} over {pairs} pair(s): {for_power} decided judgments"
         )

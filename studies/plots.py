@@ -79,10 +79,10 @@ def forest_plot(analysis, path: Path) -> Path:
     ax.set_xlabel(xlabel + ("  (* Holm p < 0.05)" if len(pairwise) else ""))
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # outside: covers no point
     fig.tight_layout()
     with atomic_path(path) as temp:
-        fig.savefig(temp, dpi=110, format="png")
+        fig.savefig(temp, dpi=110, format="png", bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -120,10 +120,10 @@ def bt_ladder(analysis, path: Path) -> Path:
     ax.set_xlabel("Bradley-Terry log-strength (mean 0); 95% participant bootstrap")
     ax.set_title(f"Bradley-Terry ladder (ordered by {questions[0]})", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # outside: covers no point
     fig.tight_layout()
     with atomic_path(path) as temp:
-        fig.savefig(temp, dpi=110, format="png")
+        fig.savefig(temp, dpi=110, format="png", bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +21,8 @@ from typing import Annotated
 import typer
 
 from void_eval import __version__
-from void_eval.errors import VoidEvalError
+from void_eval.cli_options import QuietOption, json_option, tidy_help
+from void_eval.errors import InputError, VoidEvalError
 
 app = typer.Typer(
     name="void-eval",
@@ -28,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 clip_app = typer.Typer(help="Inspect clip folders.", no_args_is_help=True)
 app.add_typer(clip_app, name="clip")
@@ -66,8 +69,11 @@ def _root(
 
 @clip_app.command("check")
 def clip_check(
-    dirs: Annotated[list[Path], typer.Argument(help="Clip folders.", show_default=False)],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array, one object per folder.")] = False,
+    dirs: Annotated[
+        list[Path],
+        typer.Argument(help="Clip folders (files that a glob matched are skipped).", show_default=False),
+    ],
+    as_json: Annotated[bool, json_option("one array (an object per folder)")] = False,
     allow_resize: Annotated[
         bool,
         typer.Option("--allow-resize", help="Resize a mask of another size (nearest) instead of failing."),
@@ -75,11 +81,20 @@ def clip_check(
 ) -> int:
     """Validate clip folders: files, frame counts and sizes, mask levels and fractions.
 
-    Exit 0 when every clip is valid, 1 when any is not.
+    Files among the arguments (a README a glob matched) are skipped with a note on stderr. Exit 0 when every
+    folder is a valid clip, 1 when any is not, a path does not exist, or no folder was given.
     """
     from void_eval.clip_check import check_clip
 
-    reports = [check_clip(path, allow_resize=allow_resize) for path in dirs]
+    folders = []
+    for path in dirs:
+        if path.is_file():
+            typer.echo(f"note: skipped {path}: a file, not a clip folder", err=True)
+        else:
+            folders.append(path)
+    if not folders:
+        raise InputError(", ".join(map(str, dirs)), "no clip folder among the arguments")
+    reports = [check_clip(path, allow_resize=allow_resize) for path in folders]
     if as_json:
         typer.echo(json.dumps([report.to_json() for report in reports], indent=2))
     else:
@@ -120,20 +135,26 @@ def _print_clip_table(reports) -> None:
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("demo_out"),
+    quiet: QuietOption = False,
 ) -> int:
-    """The built-in default job: sample-clip check, physics suite, bench of every CPU method, report, signing.
+    """The built-in default job: check the sample clips, generate the physics suite, bench every CPU method on
+    it, write the report, then sign and verify the outputs (C2PA, a development key).
 
-    The signing step lives in ``forensics`` and is mounted here, the one place ``void_eval`` may import it.
-    Exit 0 when every step worked, every sanity bar held and every signed file verified as Trusted.
+    Reruns reuse the suite and cached cells. Exit 0 when every step worked, every sanity bar held and every
+    signed file verified as Trusted.
     """
-    from forensics.provenance.demo_step import sign_and_verify_run
+    from forensics.provenance.demo_step import sign_and_verify_run  # the one place void_eval may import it
     from void_eval.demo import run_demo
     from void_eval.runlock import run_folder_lock
 
+    started = time.perf_counter()
     with run_folder_lock(out / "run", command="demo", create=True):
-        bench_code = run_demo(out)
+        bench_code = run_demo(out, progress=not quiet)
         sign_code = sign_and_verify_run(out / "run", echo=typer.echo)
-    return bench_code or (0 if sign_code == 0 else 1)
+    code = bench_code or (0 if sign_code == 0 else 1)
+    status = "finished" if code == 0 else f"finished with problems (exit {code})"
+    typer.echo(f"demo {status} in {time.perf_counter() - started:.1f} s")
+    return code
 
 
 for _module in COMMAND_MODULES:
@@ -144,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``void-eval`` console script; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="void-eval", standalone_mode=False)
+        result = tidy_help(typer.main.get_command(app)).main(args=args, prog_name="void-eval", standalone_mode=False)
     except typer.Exit as err:
         return err.exit_code
     except typer.Abort:

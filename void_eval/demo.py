@@ -68,7 +68,7 @@ def check_samples(out: Path) -> bool:
     return all(report.valid for report in reports)
 
 
-def _suite(out: Path) -> Path:
+def _suite(out: Path, progress: bool) -> Path:
     from void_eval.clip import Clip
     from void_eval.suite import make_suite
 
@@ -83,7 +83,8 @@ def _suite(out: Path) -> Path:
             typer.echo(f"[2/4] suite: reusing {len(clips)} clips in {folder}")
             return folder
     started = time.perf_counter()
-    paths = make_suite(folder, preset="demo", force=True, progress=False)
+    typer.echo(f"[2/4] suite: simulating and rendering the demo preset into {folder}")
+    paths = make_suite(folder, preset="demo", force=True, progress=progress)
     stamp.write_text(str(len(paths)))
     typer.echo(f"[2/4] suite: {len(paths)} clips in {folder} ({time.perf_counter() - started:.1f} s)")
     return folder
@@ -132,8 +133,12 @@ def bar_checks(results, cells: list[dict]) -> list[tuple[str, bool]]:
     return checks
 
 
-def run_demo(out: Path) -> int:
-    """Run the demo into ``out``; returns the exit code (0 when everything worked and every bar holds)."""
+def run_demo(out: Path, *, progress: bool = True) -> int:
+    """Run the demo into ``out``; returns the exit code (0 when everything worked and every bar holds).
+
+    ``progress`` shows the suite's and the bench's progress bars (stderr). The caller prints the finishing line
+    (signing comes after this).
+    """
     from void_eval.methods.registry import CPU_METHODS
     from void_eval.report.build import build_report, print_leaderboard
     from void_eval.runner.cell import RunOptions
@@ -141,11 +146,10 @@ def run_demo(out: Path) -> int:
     from void_eval.runner.results import read_results
     from void_eval.runner.run import run_benchmark
 
-    started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples_ok = check_samples(out)
-    suite = _suite(out)
+    suite = _suite(out, progress)
     run_dir = out / "run"
     bench_started = time.perf_counter()
     summary = run_benchmark(
@@ -154,7 +158,7 @@ def run_demo(out: Path) -> int:
         run_dir,
         options=RunOptions(metrics=DEMO_METRICS),
         jobs=DEMO_JOBS,
-        progress=True,
+        progress=progress,
     )
     cached = sum(cell.output_cached for cell in summary.cells)
     typer.echo(
@@ -171,5 +175,4 @@ def run_demo(out: Path) -> int:
     for description, passed in checks:
         typer.echo(f"  {'ok  ' if passed else 'FAIL'} {description}")
     typer.echo(f"report: {report}")
-    typer.echo(f"demo finished in {time.perf_counter() - started:.1f} s")
     return 0 if samples_ok and summary.ok and all(passed for _, passed in checks) else 1

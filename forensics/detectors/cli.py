@@ -16,30 +16,34 @@ from typing import Annotated
 
 import typer
 
+from void_eval.cli_options import ClipsOption, QuietOption, clip_sources, json_option, json_safe
+
 
 def detect(
     videos: Annotated[list[Path], typer.Argument(help="Video files.", show_default=False)],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for <stem>_heatmap.mp4 and <stem>_strip.png.")
+        Path | None,
+        typer.Option("--out", help="Folder for NAME_heatmap.mp4 and NAME_strip.png (NAME: see below)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per file.")] = False,
+    as_json: Annotated[bool, json_option("one array (an object per file)")] = False,
     model_path: Annotated[Path | None, typer.Option("--model", help="Fusion model JSON (default: shipped).")] = None,
+    quiet: QuietOption = False,
 ) -> int:
-    """Score videos for filled-in (AI-deleted) regions: a video score in [0, 1], per-frame scores, heatmaps."""
+    """Score videos for filled-in (AI-deleted) regions: a video score in [0, 1], per-frame scores, heatmaps.
+
+    NAME is the video's file stem; where two videos share a stem (two runs' output.mp4), it is prefixed with
+    their parent folders until the names differ (telea_000_output), or numbered when the paths cannot tell.
+    """
     from forensics.detectors.detect import detect_video
     from forensics.detectors.fusion import load_model
-    from void_eval.errors import InputError
 
-    if out is not None:
-        stems: dict[str, Path] = {}
-        for video in videos:
-            if video.stem in stems:
-                raise InputError(video, f"has the same name stem as {stems[video.stem]}: their heatmaps would collide")
-            stems[video.stem] = video
+    names = output_names(videos)
     model = load_model(model_path)
     results = []
-    for video in videos:
-        results.append(detect_video(video, model=model, out_dir=out))
+    for number, video in enumerate(videos, start=1):
+        if not quiet:
+            typer.echo(f"detect {number}/{len(videos)}: {video}", err=True)
+        results.append(detect_video(video, model=model, out_dir=out, name=names[number - 1]))
     if as_json:
         payload = [
             {
@@ -47,15 +51,49 @@ def detect(
                 "video_score": result.video_score,
                 "frame_scores": result.frame_scores,
                 "heatmap": str(result.heatmap) if result.heatmap else None,
+                "strip": str(result.strip) if result.strip else None,
             }
             for result in results
         ]
-        typer.echo(json.dumps(payload))
+        typer.echo(json.dumps(json_safe(payload)))
         return 0
+    _print_detections(results, model.version)
+    return 0
+
+
+def output_names(videos: list[Path]) -> list[str]:
+    """A distinct file name per video: its stem, prefixed with parent folders where stems collide, else numbered.
+
+    Examples
+    --------
+    >>> output_names([Path("a/telea/output.mp4"), Path("a/flow/output.mp4"), Path("b/clip.mp4")])
+    ['telea_output', 'flow_output', 'clip']
+    >>> output_names([Path("x.mp4"), Path("x.mp4")])
+    ['x_1', 'x_2']
+    """
+    resolved = [Path(video).absolute() for video in videos]
+    names = [video.stem for video in resolved]
+    for stem in sorted({name for name in names if names.count(name) > 1}):
+        group = [index for index, name in enumerate(names) if name == stem]
+        paths = [resolved[index] for index in group]
+        labels = [f"{stem}_{number}" for number in range(1, len(group) + 1)]  # when no folder tells them apart
+        for depth in range(1, min(len(path.parts) for path in paths) - 1):
+            prefixed = ["_".join([*path.parts[-1 - depth : -1], stem]) for path in paths]
+            if len(set(prefixed)) == len(prefixed):
+                labels = prefixed
+                break
+        for index, label in zip(group, labels, strict=True):
+            names[index] = label
+    if len(set(names)) < len(names):  # a prefixed name met another video's stem
+        names = [f"{name}_{number}" for number, name in enumerate(names, start=1)]
+    return names
+
+
+def _print_detections(results, version: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"detect (model {model.version})")
+    table = Table(title=f"detect (model {version})")
     for column in ("file", "video score", "frames", "max frame", "frames >= 0.5", "heatmap"):
         table.add_column(column)
     for result in results:
@@ -69,11 +107,10 @@ def detect(
             str(result.heatmap or "-"),
         )
     Console(width=160).print(table)
-    return 0
 
 
 def detect_eval(
-    clips: Annotated[Path, typer.Option("--clips", help="Folder of clip folders.", show_default=False)],
+    clips: ClipsOption,
     methods: Annotated[str, typer.Option("--methods", help="Comma-separated method names.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="Output folder (CSV, plots, cache).", show_default=False)],
     seed: Annotated[int, typer.Option(help="Seed of the clip split and retrained models.")] = 0,
@@ -84,13 +121,20 @@ def detect_eval(
         str, typer.Option(help="Comma-separated degradations: lossless, crf18, crf28, crf23-x0.75.")
     ] = "lossless,crf18,crf28,crf23-x0.75",
     logo: Annotated[bool, typer.Option("--logo/--no-logo", help="Leave-one-generator-out runs.")] = True,
+    as_json: Annotated[bool, json_option("the summary rows (every count behind each AUC) and the files")] = False,
+    quiet: QuietOption = False,
 ) -> int:
-    """Evaluate detection on clips: pixel AUC/F1/IoU/MCC, video AUC, leave-one-generator-out; CSV + plots."""
+    """Evaluate detection on clips: pixel AUC/F1/IoU/MCC, video AUC, leave-one-generator-out; CSV + plots.
+
+    Every AUC is printed with the counts behind it (held-out clips, processed vs untouched videos, frames); below
+    5 held-out clips a warning says the AUCs are anecdotes.
+    """
     import pandas as pd
 
     from forensics.detectors.dataset import DEFAULT_DEGRADATIONS
     from forensics.evaluate import run_detect_eval
     from void_eval.errors import InputError
+    from void_eval.runner.plan import discover_clips
 
     known = {item.name: item for item in DEFAULT_DEGRADATIONS}
     chosen = tuple(name.strip() for name in degradations.split(",") if name.strip())
@@ -102,28 +146,72 @@ def detect_eval(
         raise InputError("--methods", "give at least one method name")
     if not 0 < test_share < 1:
         raise InputError("--test-share", f"must be in (0, 1), got {test_share}")
+    sources = clip_sources(clips)
+    if not sources:
+        raise typer.BadParameter("give at least one --clips folder", param_hint="--clips")
     written = run_detect_eval(
-        clips,
+        discover_clips(sources),
         names,
         out,
         seed=seed,
         test_share=test_share,
         degradations=tuple(known[name] for name in chosen),
         logo=logo,
-        progress=True,
+        progress=not quiet,
     )
     summary = pd.read_csv(written["summary"])
-    columns = ["model", "generator", "degradation", "frames", "pixel_auc", "f1", "f1_best", "iou", "mcc", "video_auc"]
+    logo_table = pd.read_csv(written["logo"]) if written["logo"].stat().st_size > 1 else pd.DataFrame()
+    if as_json:
+        document = {
+            "summary": summary.to_dict(orient="records"),
+            "leave_one_generator_out": logo_table.to_dict(orient="records"),
+            "notes": small_sample_notes(summary),
+            "files": {name: str(path) for name, path in written.items()},
+        }
+        typer.echo(json.dumps(json_safe(document), indent=2, allow_nan=False))
+        return 0
+    _print_detect_eval(summary, logo_table, written)
+    return 0
+
+
+_COUNTED = ["clips", "processed_videos", "untouched_videos"]
+
+
+def small_sample_notes(summary) -> list[str]:
+    """One line per model whose held-out clips are too few for its AUCs to mean much.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> small_sample_notes(pd.DataFrame({"model": ["seen"], "degradation": ["all"], "clips": [1]}))
+    ['seen: only 1 held-out clip(s) behind its AUCs (fewer than 5): read them as anecdotes, not figures']
+    """
+    from forensics.evaluate import MIN_CLIPS_FOR_AUC
+
+    notes = []
+    rows = summary[summary["degradation"] == "all"]
+    for model, group in rows.groupby("model", sort=False):
+        clips = int(group["clips"].max()) if len(group) else 0
+        if clips < MIN_CLIPS_FOR_AUC:
+            notes.append(
+                f"{model}: only {clips} held-out clip(s) behind its AUCs (fewer than {MIN_CLIPS_FOR_AUC}): "
+                "read them as anecdotes, not figures"
+            )
+    return notes
+
+
+def _print_detect_eval(summary, logo_table, written: dict[str, Path]) -> None:
+    columns = ["model", "generator", "frames", "pixel_auc", "f1", "f1_best", "iou", "mcc", "video_auc", *_COUNTED]
+    typer.echo("held-out clips, all degradations (frames: behind the pixel figures; clips and videos: video AUC)")
     typer.echo(summary[summary["degradation"] == "all"][columns].to_string(index=False, float_format="%.3f"))
-    if written["logo"].stat().st_size > 1:
-        logo_table = pd.read_csv(written["logo"])
-        if not logo_table.empty:
-            typer.echo("\nleave-one-generator-out:")
-            shown = ["held_out_generator", "frames", "pixel_auc", "f1_best", "iou", "video_auc"]
-            typer.echo(logo_table[shown].to_string(index=False, float_format="%.3f"))
+    if not logo_table.empty:
+        typer.echo("\nleave-one-generator-out:")
+        shown = ["held_out_generator", "frames", "pixel_auc", "f1_best", "iou", "video_auc", *_COUNTED]
+        typer.echo(logo_table[shown].to_string(index=False, float_format="%.3f"))
+    for note in small_sample_notes(summary):
+        typer.echo(f"warning: {note}")
     for name, path in written.items():
         typer.echo(f"{name}: {path}")
-    return 0
 
 
 def check(
@@ -131,7 +219,7 @@ def check(
     trust: Annotated[Path | None, typer.Option("--trust", help="PEM trust anchor(s) for the manifest.")] = None,
     threshold: Annotated[float, typer.Option(help="Video score from which the detector fires (0-1).")] = 0.5,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the heatmap video and strip.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    as_json: Annotated[bool, json_option("the verdict")] = False,
 ) -> int:
     """Verdict from provenance first, then detection (see forensics.check for the table).
 

@@ -86,6 +86,7 @@ def detect_video(
     out_dir: str | Path | None = None,
     chunk_size: int = 16,
     keep_blocks: bool = False,
+    name: str | None = None,
 ) -> DetectionResult:
     """Score one video.
 
@@ -101,6 +102,8 @@ def detect_video(
         Frames decoded at a time.
     keep_blocks : bool, keyword-only
         Return the block probabilities too.
+    name : str, optional, keyword-only
+        Name of the files in ``out_dir`` in place of the video's stem (``<name>_heatmap.mp4``).
 
     Raises
     ------
@@ -123,7 +126,7 @@ def detect_video(
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        heatmap_path = out_dir / f"{path.stem}_heatmap.mp4"
+        heatmap_path = out_dir / f"{name or path.stem}_heatmap.mp4"
         fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
         writer = VideoWriter(heatmap_path, fps, kind="lossless", preset="ultrafast")  # qp 0: still bit-exact
     try:
@@ -149,7 +152,7 @@ def detect_video(
         raise
     if writer is not None:
         writer.close()
-        strip_path = write_overlay_strip(kept, out_dir / f"{path.stem}_strip.png")
+        strip_path = write_overlay_strip(kept, out_dir / f"{name or path.stem}_strip.png")
     stacked = np.stack(probabilities)
     scores = frame_scores(stacked)
     return DetectionResult(

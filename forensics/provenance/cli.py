@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from void_eval.cli_options import QuietOption, json_option, json_safe
+
 _ALGORITHMS = ("es256", "es384", "ps256", "ed25519")
 
 
@@ -167,7 +169,8 @@ def sign_run_command(
         Path | None, typer.Option("--out", help="Folder for signed copies (default RUN_DIR/signed).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace signed copies that exist.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    quiet: QuietOption = False,
+    as_json: Annotated[bool, json_option("the signed files and notes")] = False,
     key_password_env: Annotated[str | None, typer.Option("--key-password-env", help=_PASSWORD_HELP)] = None,
 ) -> int:
     """Sign every method output (parent = the clip's input) and report image of RUN_DIR into RUN_DIR/signed."""
@@ -183,9 +186,13 @@ def sign_run_command(
             signer_cmd=signer_cmd,
             out_dir=out,
             force=force,
-            progress=progress,
+            progress=not quiet,
             key_password=password,
         )
+    if as_json:
+        document = {"out_dir": str(summary.out_dir), "signed": summary.signed, "notes": list(summary.notes)}
+        typer.echo(json.dumps(json_safe(document), indent=2, default=str))
+        return 0
     outputs = sum(1 for item in summary.signed if item["kind"] == "output")
     typer.echo(f"signed {outputs} output(s) and {len(summary.signed) - outputs} report image(s) into {summary.out_dir}")
     for note in summary.notes:
@@ -196,7 +203,7 @@ def sign_run_command(
 def verify(
     files: Annotated[list[Path], typer.Argument(help="Files to verify.", show_default=False)],
     trust: Annotated[Path | None, typer.Option("--trust", help="PEM trust anchors (root certificates).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array, one object per file.")] = False,
+    as_json: Annotated[bool, json_option("one array (an object per file)")] = False,
     sidecar: Annotated[
         Path | None,
         typer.Option("--sidecar", help="Manifest store for a single FILE (signed --sidecar, or a remote one fetched)."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,7 +60,8 @@ def test_detect_cli_json_and_errors(telea_fill, tmp_path, capsys):
     _, output = telea_fill
     assert main(["detect", str(output), "--json", "--out", str(tmp_path)]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload[0]["file"] == str(output) and set(payload[0]) == {"file", "video_score", "frame_scores", "heatmap"}
+    assert payload[0]["file"] == str(output)
+    assert set(payload[0]) == {"file", "video_score", "frame_scores", "heatmap", "strip"}
     assert payload[0]["heatmap"] == str(tmp_path / "telea_heatmap.mp4")
     assert (tmp_path / "telea_strip.png").is_file()
     assert main(["detect", str(tmp_path / "missing.mp4")]) == 1
@@ -78,3 +80,25 @@ def test_heatmap_of_an_odd_sized_video_covers_every_pixel(tmp_path):
         expected = heatmap_frame(detection.block_probabilities[index], 67, 101, block)
         np.testing.assert_array_equal(heat[index, ..., 0], expected)
         np.testing.assert_array_equal(heat[index, ..., 1], expected)
+
+
+def test_detect_names_two_outputs_of_one_name_by_their_folders(telea_fill, tmp_path, capsys):
+    _, output = telea_fill
+    videos = []
+    for method in ("telea", "copy"):
+        folder = tmp_path / "run" / "cells" / method / "clip"
+        folder.mkdir(parents=True)
+        videos.append(folder / "output.mp4")
+        videos[-1].write_bytes(output.read_bytes())
+    heatmaps = tmp_path / "heatmaps"
+    assert main(["detect", *map(str, videos), "--out", str(heatmaps), "--json", "--quiet"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [Path(item["heatmap"]).name for item in payload] == [
+        "telea_clip_output_heatmap.mp4",
+        "copy_clip_output_heatmap.mp4",
+    ]
+    assert payload[0]["video_score"] == payload[1]["video_score"]  # the same bytes, the same score
+    assert sorted(path.name for path in heatmaps.glob("*_strip.png")) == [
+        "copy_clip_output_strip.png",
+        "telea_clip_output_strip.png",
+    ]

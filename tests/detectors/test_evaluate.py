@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from forensics.detectors.cli import small_sample_notes
 from forensics.detectors.localisation import binary_auc
+from forensics.evaluate import MIN_CLIPS_FOR_AUC
 from void_eval.cli import main
 
 
 @pytest.fixture(scope="module")
 def evaluation(tiny_footage, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval")
-    code = main(
-        [
-            "detect-eval",
-            "--clips",
-            str(tiny_footage[0].parent),
-            "--methods",
-            "telea,median",
-            "--out",
-            str(out),
-            "--degradations",
-            "lossless",
-            "--test-share",
-            "0.34",
-        ]
-    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(
+            [
+                "detect-eval",
+                "--clips",
+                ",".join(str(path) for path in tiny_footage),  # the clip folders themselves, comma-separated
+                "--methods",
+                "telea,median",
+                "--out",
+                str(out),
+                "--degradations",
+                "lossless",
+                "--test-share",
+                "0.34",
+                "--json",
+                "--quiet",
+            ]
+        )
     assert code == 0
+    (out / "printed.json").write_text(printed.getvalue())
     return out
 
 
@@ -63,3 +73,26 @@ def test_bad_arguments_fail_cleanly(tiny_footage, tmp_path, capsys):
     assert (
         main(["detect-eval", "--clips", root, "--methods", "telea", "--out", str(tmp_path), "--degradations", "x"]) == 1
     )
+
+
+def test_every_auc_comes_with_its_counts_and_a_warning_when_too_few(evaluation):
+    videos = pd.read_csv(evaluation / "videos.csv")
+    summary = pd.read_csv(evaluation / "summary.csv")
+    seen_videos = videos[videos["model"] == "seen"]
+    row = summary[(summary["model"] == "seen") & (summary["degradation"] == "all") & (summary["generator"] == "telea")]
+    row = row.iloc[0]
+    assert row["processed_videos"] == (seen_videos["generator"] == "telea").sum()
+    assert row["untouched_videos"] == (~seen_videos["processed"]).sum()
+    assert row["clips"] == seen_videos["clip"].nunique() < MIN_CLIPS_FOR_AUC
+    printed = json.loads((evaluation / "printed.json").read_text())  # --json: the one document on stdout
+    assert {"clips", "processed_videos", "untouched_videos", "frames"} <= set(printed["summary"][0])
+    assert printed["notes"] and "held-out clip(s) behind its AUCs" in printed["notes"][0]
+    assert set(printed["files"]) >= {"summary", "plot"}
+
+
+def test_small_sample_notes_only_below_the_minimum():
+    summary = pd.DataFrame(
+        {"model": ["seen", "seen", "shipped"], "degradation": ["all", "crf18", "all"], "clips": [7, 1, 2]}
+    )
+    notes = small_sample_notes(summary)
+    assert len(notes) == 1 and notes[0].startswith("shipped: only 2 held-out clip(s)")

@@ -35,7 +35,7 @@ TOOL_FRAMES = {"diffueraser": 22, "minimax-remover": 81, "rose": 17, "void-pass1
 
 
 def _bench_args(suite, run, repos: dict[str, str], raw) -> list[str]:
-    args = ["bench", "--clips", str(suite), "--out", str(run), "--metrics", "psnr", "--no-progress"]
+    args = ["bench", "--clips", str(suite), "--out", str(run), "--metrics", "psnr", "--quiet"]
     args += ["--methods", "copy"]
     for recipe in shipped_recipes():
         args += ["--methods", f"{recipe}=external"]
@@ -100,7 +100,7 @@ def test_user_recipe_file_runs_like_a_shipped_one(make_clip, fake_checkout, tmp_
     code = main(
         ["run", "--clips", str(tmp_path), "--methods", "mine=external", "--param", f"mine.recipe={user}",
          "--param", f"mine.repo={repo}", "--param", f"mine.python={sys.executable}", "--out", str(run),
-         "--metrics", "psnr", "--no-progress"]
+         "--metrics", "psnr", "--quiet"]
     )  # fmt: skip
     assert code == 0
     cell = json.loads((run / "run.json").read_text())["cells"][0]

@@ -62,7 +62,7 @@ def test_runway_and_upstream_void_examples(make_clip, tmp_path, monkeypatch):
     assert len(commands) == 2
     for command in commands:
         command = [arg.replace("../shared", str(tmp_path / "shared")) for arg in command]
-        assert main([*command, "--metrics", "psnr", "--no-progress"]) == 0, command
+        assert main([*command, "--metrics", "psnr", "--quiet"]) == 0, command
     runway = _cells(cwd / "RUN_RUNWAY")
     assert runway["runway/BigBen"]["method_run"]["resized_from"] == [48, 64]
     assert runway["runway_keep/BigBen"]["method_run"]["composite"] == "remove"

@@ -129,7 +129,7 @@ def run_folder(media, tmp_path):
 
 
 def test_sign_run(capsys, run_folder, pki, media):
-    code, out, err = _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--no-progress")
+    code, out, err = _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--quiet")
     assert code == 0, err
     assert "signed 2 output(s) and 1 report image(s)" in out
     signed = run_folder / "signed"
@@ -148,18 +148,16 @@ def test_sign_run(capsys, run_folder, pki, media):
     index = json.loads((signed / "index.json").read_text())
     assert len(index["signed"]) == 3
     # a second run refuses to replace signed copies unless --force
-    assert _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--no-progress")[0] == 1
-    assert (
-        _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--no-progress", "--force")[0] == 0
-    )
+    assert _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--quiet")[0] == 1
+    assert _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--quiet", "--force")[0] == 0
 
 
 def test_sign_run_reports_missing_pieces(capsys, run_folder, pki):
     (run_folder / "run.json").write_text(json.dumps({"clips_dir": "/nonexistent"}))
-    code, _, err = _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--no-progress")
+    code, _, err = _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--quiet")
     assert code == 1 and "clips_dir" in err
     (run_folder / "run.json").unlink()
-    code, _, err = _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--no-progress")
+    code, _, err = _run(capsys, "sign-run", run_folder, "--chain", pki.chain, "--key", pki.key, "--quiet")
     assert code == 1 and "run.json not found" in err
 
 
@@ -197,7 +195,7 @@ def test_sign_run_reads_the_runner_cache_layout_and_checks_inputs(capsys, media,
         "cells": [{"method": "telea", "clip": "square", "input_sha256": "0" * 64}],
     }
     (run / "run.json").write_text(json.dumps(record))
-    args = ("sign-run", run, "--chain", pki.chain, "--key", pki.key, "--no-progress")
+    args = ("sign-run", run, "--chain", pki.chain, "--key", pki.key, "--quiet")
     code, _, err = _run(capsys, *args)
     assert code == 1 and "not the input the run used" in err
     record["cells"][0]["input_sha256"] = good

@@ -16,7 +16,7 @@ def test_report_md_and_html_escape_clip_and_method_names(make_clip, tmp_path, ca
     clip = make_clip(HOSTILE_CLIP, frames=6)
     out = tmp_path / "run"
     args = ["bench", "--clips", str(clip), "--methods", f"{HOSTILE_LABEL}=copy", "--out", str(out)]
-    assert main([*args, "--metrics", "psnr", "--no-progress"]) == 0, capsys.readouterr().err
+    assert main([*args, "--metrics", "psnr", "--quiet"]) == 0, capsys.readouterr().err
     markdown = (out / "report" / "report.md").read_text()
     assert "<img src=x" not in markdown and "<b>" not in markdown and "<i>" not in markdown
     assert "&lt;img src=x onerror=alert(1)&gt;" in markdown

@@ -121,7 +121,7 @@ def test_jobs_bound_the_actors_and_each_method_is_built_once_per_actor(
     out = tmp_path_factory.mktemp("jobs")
     logs = {label: out.parent / f"{out.name}-{label}.log" for label in ("a", "b")}
     arguments = ["run", "--clips", str(clips), "--methods", "a=test-logging-copy,b=test-logging-copy", "--out"]
-    arguments += [str(out), "--no-score", "--no-progress", "--engine", "ray", "--ray-address", ray_address]
+    arguments += [str(out), "--no-score", "--quiet", "--engine", "ray", "--ray-address", ray_address]
     arguments += ["--jobs", str(jobs)]
     for label, log in logs.items():
         arguments += ["--param", f"{label}.log={log}"]

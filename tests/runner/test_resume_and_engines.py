@@ -39,7 +39,7 @@ def _bench_command(clips: Path, run_dir: Path) -> list[str]:
         str(run_dir),
         "--metrics",
         ",".join(FAST_METRICS),
-        "--no-progress",
+        "--quiet",
     ]
 
 

@@ -113,7 +113,7 @@ def test_bad_clip_and_failing_cell_are_reported_and_skipped(make_clip, tmp_path,
     from void_eval.cli import main
 
     args = ["run", "--clips", str(tmp_path), "--methods", "copy,oracle", "--out", str(run_dir)]
-    args += ["--metrics", ",".join(FAST_METRICS), "--no-progress"]
+    args += ["--metrics", ",".join(FAST_METRICS), "--quiet"]
     code = main(args)
     printed = capsys.readouterr()
     assert code == 3, printed
@@ -251,7 +251,7 @@ def test_two_clip_bench_prints_means_without_intervals_and_says_why(clips_root, 
 
     run_dir = tmp_path_factory.mktemp("bench")
     args = ["bench", "--clips", str(clips_root(2, frames=6)), "--methods", "copy,telea", "--out", str(run_dir)]
-    assert main([*args, "--metrics", ",".join(FAST_METRICS), "--no-progress"]) == 0
+    assert main([*args, "--metrics", ",".join(FAST_METRICS), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "note: means over fewer than 5 clips have no CI" in printed and "copy 2, telea 2" in printed
     rows = [line for line in printed.splitlines() if line.startswith("│ copy") or line.startswith("│ telea")]

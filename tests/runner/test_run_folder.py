@@ -26,7 +26,7 @@ ENOSPC = "cannot write (No space left on device [ENOSPC])"
 
 def _bench_args(clips: Path, out: Path) -> list[str]:
     args = ["bench", "--clips", str(clips), "--methods", "copy", "--out", str(out)]
-    return [*args, "--metrics", "psnr", "--no-progress"]
+    return [*args, "--metrics", "psnr", "--quiet"]
 
 
 def _temporaries(folder: Path) -> list[Path]:
@@ -58,9 +58,9 @@ def test_every_writing_command_refuses_a_folder_another_process_writes(held_else
     clips = clips_root(1)
     commands = {
         "bench": _bench_args(clips, folder),
-        "run": ["run", "--clips", str(clips), "--methods", "copy", "--out", str(folder), "--no-progress"],
+        "run": ["run", "--clips", str(clips), "--methods", "copy", "--out", str(folder), "--quiet"],
         "report": ["report", str(folder)],
-        "sign-run": ["sign-run", str(folder), "--chain", "chain.pem", "--key", "key.pem", "--no-progress"],
+        "sign-run": ["sign-run", str(folder), "--chain", "chain.pem", "--key", "key.pem", "--quiet"],
     }
     for name, args in commands.items():
         capsys.readouterr()

@@ -215,3 +215,30 @@ def test_analyze_cli_reports_only_validation_errors_as_input_errors(tmp_path, ca
     monkeypatch.setattr(studies.analysis, "position_bias", broken)
     with pytest.raises(ValueError, match="internal fault"):  # a bug is not blamed on the responses file
         main(args)
+
+
+def test_power_and_analyze_print_json(tiny_csv, tmp_path, capsys):
+    arguments = ["study", "power", "--margin", "0.09", "--win-rate", "0.65", "--per-participant", "5", "--icc", "0.1"]
+    assert main([*arguments, "--json"]) == 0
+    power = json.loads(capsys.readouterr().out)
+    assert power["judgments_for_margin"] == 104 and power["judgments_for_margin_with_design_effect"] == 146
+    assert power["design_effect"] == 1.4 and power["judgments_for_power"] > 0
+    out = tmp_path / "analysis"
+    assert (
+        main(["study", "analyze", str(tiny_csv), "--out", str(out), "--bootstrap", "50", "--no-plots", "--json"]) == 0
+    )
+    printed = capsys.readouterr().out
+    summary = json.loads(printed)  # the one document, nothing else on stdout
+    assert summary["exclusions"]["participants"] == 4 and str(out / "summary.json") in summary["files"]
+
+
+def test_design_clips_take_the_shared_list_form(tmp_path, capsys):
+    common = ["study", "design", "--methods", "a,b", "--participants", "2"]
+    assert main([*common, "--clips", "c1,c2", "--clips", "c3", "--out", str(tmp_path / "s1")]) == 0
+    design = json.loads((tmp_path / "s1" / "design.json").read_text())
+    assert sorted(design["clips"]) == ["c1", "c2", "c3"]
+    capsys.readouterr()
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert main([*common, "--clips", f"{folder},c1", "--out", str(tmp_path / "s2")]) == 1
+    assert "give one clips folder" in capsys.readouterr().err

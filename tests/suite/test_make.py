@@ -117,7 +117,7 @@ def test_textures_come_from_skimage_images():
 
 def test_cli_make_and_preview(tmp_path, capsys):
     out = tmp_path / "suite"
-    args = ["suite", "make", str(out), "--preset", "tiny", "--clips", "2", "--frames", "6", "--size", "48x80"]
+    args = ["suite", "make", str(out), "--preset", "tiny", "--count", "2", "--frames", "6", "--size", "48x80"]
     assert main([*args, "--quiet", "--scenarios", "support,chain", "--workers", "1"]) == 0
     assert "wrote 2 clips" in capsys.readouterr().out
     assert main([*args, "--quiet"]) == 1  # not empty
@@ -129,7 +129,7 @@ def test_cli_make_and_preview(tmp_path, capsys):
     sheet = cv2.imread(str(sheets[0]))
     assert sheet.shape[1] == 4 * 80 + 3 * 2 and sheet.shape[0] == 4 * 48 + 3 * 2
     assert Clip.load(out / "000_support").scenario == "support"
-    assert main([*args, "--quiet", "--force", "--clips", "1", "--scenarios", "chain"]) == 0
+    assert main([*args, "--quiet", "--force", "--count", "1", "--scenarios", "chain"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["000_chain", "suite.json"]  # earlier output cleared
     assert main(["suite", "preview", str(tmp_path / "missing")]) == 1
 

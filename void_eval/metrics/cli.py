@@ -5,28 +5,12 @@ Mounted by :mod:`void_eval.cli` through ``register(app)``; heavy imports happen 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-
-def _json_safe(value: Any) -> Any:
-    """NaN -> None (JSON null); +-inf -> "inf" / "-inf" (JSON has no infinities); recurse into containers."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return value
-    if isinstance(value, dict):
-        return {str(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        return _json_safe(value.item())
-    return value
+from void_eval.cli_options import QuietOption, json_option, json_safe
 
 
 def score_to_json(table, clip: Path, output: Path) -> dict[str, Any]:
@@ -34,7 +18,7 @@ def score_to_json(table, clip: Path, output: Path) -> dict[str, Any]:
     from void_eval.metrics.score import ROW_COLUMNS
 
     rows = [{name: row[name] for name in ROW_COLUMNS} for row in table.to_dict(orient="records")]
-    return _json_safe({"clip": str(clip), "output": str(output), "rows": rows, "meta": table.attrs.get("meta", {})})
+    return json_safe({"clip": str(clip), "output": str(output), "rows": rows, "meta": table.attrs.get("meta", {})})
 
 
 def register(app: typer.Typer) -> None:
@@ -46,11 +30,7 @@ def register(app: typer.Typer) -> None:
         output_video: Annotated[Path, typer.Argument(help="The method's output video.", show_default=False)],
         as_json: Annotated[
             bool,
-            typer.Option(
-                "--json",
-                help='Print {"clip","output","rows":[{region,metric,reference,value,higher_is_better,note}],'
-                '"meta":{...}}; NaN is null, infinities are "inf"/"-inf".',
-            ),
+            json_option('{"clip", "output", "rows", "meta"}, a row per value (NaN null, infinities "inf")'),
         ] = False,
         preset: Annotated[
             str, typer.Option(help="default, or propainter (classic 432x240 composited PSNR/SSIM protocol).")
@@ -70,6 +50,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(help="Comma-separated metric names, e.g. psnr,lpips (default: every built-in metric)."),
         ] = None,
+        quiet: QuietOption = False,
     ) -> int:
         """Score OUTPUT_VIDEO against CLIP_DIR: fidelity per quadmask region, temporal, physics, no-reference.
 
@@ -92,21 +73,38 @@ def register(app: typer.Typer) -> None:
                 raise typer.BadParameter(str(err), param_hint="--metrics") from err
         if names == []:
             raise typer.BadParameter("names no metric", param_hint="--metrics")
-        table = score_clip(
-            clip_dir,
-            output_video,
-            preset=preset,  # type: ignore[arg-type]
-            device=device,
-            trim_to_input=trim_to_input,
-            resize_to_input=resize_to_input,
-            chunk_size=chunk_size,
-            metrics=names,
-        )
+        with _frames_bar(clip_dir, enabled=not quiet) as bar:
+            table = score_clip(
+                clip_dir,
+                output_video,
+                preset=preset,  # type: ignore[arg-type]
+                device=device,
+                trim_to_input=trim_to_input,
+                resize_to_input=resize_to_input,
+                chunk_size=chunk_size,
+                metrics=names,
+                on_chunk=bar.update,
+            )
         if as_json:
             typer.echo(json.dumps(score_to_json(table, clip_dir, output_video), indent=2, allow_nan=False))
             return 0
         _print_table(table, clip_dir, output_video)
         return 0
+
+
+def _frames_bar(clip_dir: Path, *, enabled: bool):
+    """A tqdm bar over the clip's frames on stderr (its total read from the input video's header)."""
+    from tqdm.auto import tqdm
+
+    from void_eval.video import VideoReader
+
+    total = None
+    if enabled:
+        try:
+            total = VideoReader(clip_dir / "input_video.mp4").info.frames
+        except Exception:  # score_clip reports a bad clip with its own message; the bar just has no total
+            total = None
+    return tqdm(total=total, desc="score", unit="frame", disable=not enabled)
 
 
 def _print_table(table, clip: Path, output: Path) -> None:

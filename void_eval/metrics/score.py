@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -142,8 +142,15 @@ def _build(
     return accumulators, skipped
 
 
-def _stream(clip: Clip, reader: VideoReader, accumulators: dict[str, Accumulator], chunk_size: int) -> dict:
-    """Feed every aligned chunk to every accumulator: frames scored and seconds per step."""
+def _stream(
+    clip: Clip,
+    reader: VideoReader,
+    accumulators: dict[str, Accumulator],
+    chunk_size: int,
+    on_chunk: Callable[[int], None] | None = None,
+) -> dict:
+    """Feed every aligned chunk to every accumulator: frames scored and seconds per step; ``on_chunk(frames)``
+    after each chunk."""
     seconds = {"decode": 0.0, **dict.fromkeys(accumulators, 0.0)}
     frames = 0
     started = time.perf_counter()
@@ -157,6 +164,8 @@ def _stream(clip: Clip, reader: VideoReader, accumulators: dict[str, Accumulator
             accumulator.update(chunk)
             seconds[name] += time.perf_counter() - started
         frames += len(output)
+        if on_chunk is not None:
+            on_chunk(len(output))
         # drop this chunk before the next one decodes (at 4K a chunk of every stream holds ~90 MB)
         del chunk, clip_chunk, output
         started = time.perf_counter()
@@ -214,6 +223,7 @@ def score_clip(
     chunk_size: int = 16,
     metrics: Sequence[str] | None = None,
     metric_options: dict[str, dict[str, Any]] | None = None,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Score an output video against its clip with every metric in one streaming pass.
 
@@ -242,6 +252,8 @@ def score_clip(
     metric_options : dict, optional, keyword-only
         Per metric, keyword arguments for its accumulator, e.g. ``{"ewarp": {"flow_source": "input",
         "flow": "farneback"}, "lpips": {"net": "vgg"}}``; recorded in ``meta["metric_options"]``.
+    on_chunk : callable, optional, keyword-only
+        Called with the number of frames of each chunk once every metric has taken it (progress bars).
 
     Returns
     -------
@@ -263,7 +275,7 @@ def score_clip(
     reader, plan = _plan_output(clip, Path(output), trim_to_input, resize_to_input)
     accumulators, skipped = _build(specs, clip, options, preset=preset, device=device)
     effective_chunk = max(1, min(chunk_size, CHUNK_PIXEL_BUDGET // (clip.height * clip.width)))
-    streamed = _stream(clip, reader, accumulators, effective_chunk)
+    streamed = _stream(clip, reader, accumulators, effective_chunk, on_chunk)
     rows = _rows(specs, accumulators, skipped, streamed["seconds"], preset, options)
     if plan["fps_mismatch"] is not None:
         fps_note = plan["fps_mismatch"]["note"]

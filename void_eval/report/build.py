@@ -2,10 +2,10 @@
 
 The HTML embeds every image as a data URI, so the one file can be mailed or archived. The Markdown version links
 the same images, written beside it as PNG files. Both show: the leaderboard (means over clips with bootstrap 95%
-CIs, arrows from each row's ``higher_is_better``), per-scenario and per-region breakdown plots, a frame strip
-per clip, method run times, every metric in full, what failed or was skipped, and the run's provenance. The
-numbers are the run's own ``aggregates.csv`` and ``aggregates_by_scenario.csv``
-(:func:`void_eval.runner.results.read_aggregates`), never recomputed here.
+CIs where at least ``MIN_CLIPS_FOR_CI`` clips back them, arrows from each row's ``higher_is_better``),
+per-scenario and per-region breakdown plots, a frame strip per clip, method run times, every metric in full, what
+failed or was skipped, and the run's provenance. The numbers are the run's own ``aggregates.csv`` and
+``aggregates_by_scenario.csv`` (:func:`void_eval.runner.results.read_aggregates`), never recomputed here.
 
 Examples
 --------
@@ -29,17 +29,17 @@ import pandas as pd
 
 from void_eval.errors import InputError
 from void_eval.report import plots, strips
+from void_eval.report.board import ci_phrase, leaderboard_json, leaderboard_parts, print_leaderboard
 from void_eval.report.tables import (
     Column,
     all_columns,
     best_methods,
-    headline_columns,
     leaderboard,
     leaderboard_values,
     run_times,
 )
 from void_eval.runner.cache import write_atomic
-from void_eval.runner.results import RUN_JSON, cell_outputs, read_aggregates, read_results
+from void_eval.runner.results import MIN_CLIPS_FOR_CI, RUN_JSON, cell_outputs, read_results
 
 MAX_STRIPS = 24
 REPORT_DIR = "report"
@@ -57,32 +57,6 @@ def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     except ValueError as err:
         raise InputError(record_path, f"not valid JSON ({err})") from err
     return results, record
-
-
-def _leaderboard_parts(run_dir: Path):
-    """The run's aggregates (per method, per scenario), each metric's direction, and the headline columns."""
-    by_method = read_aggregates(run_dir)
-    by_scenario = read_aggregates(run_dir, by_scenario=True)
-    directions = by_method.groupby("metric", sort=True)["higher_is_better"].first()
-    info = {metric: {"higher_is_better": bool(higher)} for metric, higher in directions.items()}
-    return info, by_method, by_scenario, headline_columns(by_method, info)
-
-
-def print_leaderboard(run_dir: str | Path) -> None:
-    """Print the run's headline leaderboard to the terminal (rich table)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    info, by_method, _, columns = _leaderboard_parts(Path(run_dir))
-    board = leaderboard(by_method, info, columns=columns)
-    from rich.markup import escape
-
-    table = Table(title=escape(f"leaderboard: mean over clips [bootstrap 95% CI] ({Path(run_dir)})"))
-    for name in board.columns:
-        table.add_column(name)
-    for row in board.itertuples(index=False):
-        table.add_row(*(escape(str(value)) for value in row))
-    Console(width=max(120, 26 * len(board.columns))).print(table)
 
 
 def _data_uri(png: bytes) -> str:
@@ -192,10 +166,20 @@ class _Report:
     times: pd.DataFrame
     full: list[tuple[str, pd.DataFrame, dict]]
     notes: pd.DataFrame
+    with_ci: str  # ci_phrase of the leaderboard's aggregates: what its brackets hold
 
     @property
-    def resamples(self) -> Any:
-        return (self.record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+    def leaderboard_note(self) -> str:
+        """How to read a cell: the CI sentence only when some cell has a CI."""
+        resamples = (self.record.get("seeds") or {}).get("bootstrap_resamples", 2000)
+        if self.with_ci.startswith("(no CI"):
+            cell = f"Each cell: mean over clips, with no CI: fewer than {MIN_CLIPS_FOR_CI} clips back every mean. "
+        else:
+            cell = (
+                f"Each cell: mean over clips [95% percentile-bootstrap CI across clips, {resamples} resamples; "
+                f"no CI where fewer than {MIN_CLIPS_FOR_CI} clips back the mean]. "
+            )
+        return cell + _LEADERBOARD_NOTE
 
 
 _CSS = """
@@ -228,7 +212,7 @@ def build_report(run_dir: str | Path, *, out: str | Path | None = None) -> Path:
     results, record = load_run(run_dir)
     out_dir = Path(out) if out is not None else run_dir / REPORT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
-    info, by_method, by_scenario, columns = _leaderboard_parts(run_dir)
+    info, by_method, by_scenario, columns = leaderboard_parts(run_dir)
     board = leaderboard(by_method, info, columns=columns)
     best = best_methods(leaderboard_values(by_method, columns), columns)
     methods = list(board["method"]) if not board.empty else sorted(set(results["method"]))
@@ -254,7 +238,7 @@ def build_report(run_dir: str | Path, *, out: str | Path | None = None) -> Path:
 
     report = _Report(
         run_dir, record, results, board, best, columns, images, strip_images, times, _full_tables(by_method, info),
-        _notes(results),
+        _notes(results), ci_phrase(by_method),
     )  # fmt: skip
     html_text, md_text = _render_html(report), _render_md(report)
     index = write_atomic(out_dir / "index.html", lambda temp: temp.write_text(html_text, encoding="utf-8"))
@@ -289,7 +273,6 @@ def _summary_lines(run_dir: Path, record: dict[str, Any], results: pd.DataFrame)
 
 
 _LEADERBOARD_NOTE = (
-    "Each cell: mean over clips [95% percentile-bootstrap CI across clips, {n} resamples]. "
     "↑ higher is better, ↓ lower is better (each metric's MetricSpec); the best mean per column is bold. "
     "Methods are ordered by the first column."
 )
@@ -306,7 +289,7 @@ def _render_html(report: _Report) -> str:
         + "</p>",
         "<h2>Leaderboard</h2>",
         _html_table(report.board, bold=report.best),
-        f"<p class='note'>{html.escape(_LEADERBOARD_NOTE.format(n=report.resamples))} "
+        f"<p class='note'>{html.escape(report.leaderboard_note)} "
         + html.escape(
             "Columns without '(vs ...)' compare with the counterfactual (ground truth); "
             + "; ".join(c.full_title for c in report.columns)
@@ -390,7 +373,7 @@ def _render_md(report: _Report) -> str:
         "",
         _md_table(report.board, bold=report.best),
         "",
-        _LEADERBOARD_NOTE.format(n=report.resamples),
+        report.leaderboard_note,
         "",
     ]
     if "per_scenario.png" in images:
@@ -424,4 +407,4 @@ def _render_md(report: _Report) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Column", "build_report", "load_run", "print_leaderboard"]
+__all__ = ["Column", "build_report", "leaderboard_json", "load_run", "print_leaderboard"]

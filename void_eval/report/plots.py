@@ -31,9 +31,19 @@ def _png(fig) -> bytes:
 
     buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", bbox_inches="tight")  # "tight" keeps a legend placed outside the axes
     plt.close(fig)
     return buffer.getvalue()
+
+
+def _legend_above(fig, ax) -> None:
+    """One legend for the whole figure, above every panel, so it never covers a bar."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(
+            handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(labels), 6), fontsize=8,
+            frameon=False,
+        )  # fmt: skip
 
 
 def _grouped_bars(ax, table: pd.DataFrame, groups: Sequence[str], group_column: str, methods: Sequence[str]) -> None:
@@ -80,7 +90,8 @@ def scenario_plot(by_scenario: pd.DataFrame, columns: Sequence[Column], methods:
         ax.set_title(column.full_title, fontsize=9)
     for index in range(len(panels), nrows * ncols):
         axes[index // ncols][index % ncols].axis("off")
-    axes[0][0].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    _legend_above(fig, axes[0][0])
     return _png(fig)
 
 
@@ -110,7 +121,8 @@ def region_plot(
         ax.set_title(f"{metric} {arrow} by region (vs {reference})", fontsize=9)
     for index in range(len(panels), nrows * ncols):
         axes[index // ncols][index % ncols].axis("off")
-    axes[0][0].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    _legend_above(fig, axes[0][0])
     return _png(fig)
 
 

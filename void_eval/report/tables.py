@@ -176,10 +176,26 @@ def format_value(mean: float, low: float, high: float, *, digits: int | None = N
 
 
 def column_digits(values: pd.Series) -> int:
-    """Decimals for a column: enough for its largest finite magnitude (2 for >= 10 ... 6 for < 0.001)."""
+    """Decimals for a set of values: enough for the largest finite magnitude (2 for >= 10 ... 6 for < 0.001).
+
+    Values that are all zero (or none finite) get 3, as a value near 1 would: ``0.000``, not ``0.000000``.
+
+    Examples
+    --------
+    >>> column_digits(pd.Series([0.0, 0.0])), column_digits(pd.Series([0.0004, 0.0])), column_digits(pd.Series([12.0]))
+    (3, 6, 2)
+    """
     finite = values[values.notna() & (values.abs() != float("inf"))].abs()
-    magnitude = float(finite.max()) if not finite.empty else 1.0
+    magnitude = float(finite.max()) if not finite.empty and finite.max() > 0 else 1.0
     return 2 if magnitude >= 10 else 3 if magnitude >= 0.1 else 4 if magnitude >= 0.001 else 6
+
+
+def metric_digits(aggregates: pd.DataFrame) -> dict[str, int]:
+    """Decimals per metric, from its means in every region and reference of ``aggregates``.
+
+    One precision per metric, so a metric reads alike in the headline leaderboard and in its own full table.
+    """
+    return {str(metric): column_digits(group["mean"]) for metric, group in aggregates.groupby("metric")}
 
 
 def _cell(aggregates: pd.DataFrame, method: str, column: Column) -> pd.Series | None:
@@ -253,6 +269,9 @@ def leaderboard(
 ) -> pd.DataFrame:
     """Formatted leaderboard: ``method`` then one ``mean [CI low, CI high]`` text column per headline column.
 
+    Each metric has one precision (:func:`metric_digits` over all its rows in ``aggregates``), whichever columns
+    are shown.
+
     Parameters
     ----------
     aggregates : pandas.DataFrame
@@ -265,7 +284,7 @@ def leaderboard(
     columns = _unique_columns(columns) if columns is not None else headline_columns(aggregates, metric_info)
     values = leaderboard_values(aggregates, columns)
     order = sort_methods(values, columns)
-    digits = {column.title: column_digits(values[column.title]) for column in columns}
+    digits = metric_digits(aggregates)
     rows = []
     for method in order:
         row: dict[str, Any] = {"method": method}
@@ -274,7 +293,7 @@ def leaderboard(
             row[column.title] = (
                 "n/a"
                 if cell is None
-                else format_value(cell["mean"], cell["ci_low"], cell["ci_high"], digits=digits[column.title])
+                else format_value(cell["mean"], cell["ci_low"], cell["ci_high"], digits=digits[column.metric])
             )
         rows.append(row)
     return pd.DataFrame(rows, columns=["method", *(column.title for column in columns)])

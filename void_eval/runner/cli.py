@@ -13,12 +13,10 @@ from typing import Annotated
 
 import typer
 
+from void_eval.cli_options import ClipsOption, QuietOption, clip_sources, json_option, json_safe
+
 EXIT_PARTIAL = 3
 
-ClipsOption = Annotated[
-    list[Path],
-    typer.Option("--clips", help="A clip folder or a folder of clip folders (repeatable).", show_default=False),
-]
 MethodsOption = Annotated[
     list[str],
     typer.Option(
@@ -43,7 +41,9 @@ RayAddressOption = Annotated[
     str | None,
     typer.Option("--ray-address", help="Ray head HOST:PORT to join (default: start a local Ray); see README."),
 ]
-ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+RunJsonOption = Annotated[
+    bool, json_option("the run's summary (cells done, failed, skipped clips, files; bench: the leaderboard)")
+]
 JobsOption = Annotated[
     int, typer.Option("--jobs", min=1, help="Cells at once: worker processes (local) or Ray actors (ray).")
 ]
@@ -56,7 +56,7 @@ def _check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
 
 
 def _execute(
-    clips: list[Path],
+    clips: list[str],
     methods: list[str],
     out: Path,
     params: list[str] | None,
@@ -67,11 +67,15 @@ def _execute(
     metrics: str | None,
     score: bool,
     ray_address: str | None,
-    progress: bool,
+    quiet: bool,
     jobs: int = 1,
     command: str = "run",
+    as_json: bool = False,
 ):
-    """Validate the arguments, then run (and for ``bench`` report) holding the run folder's lock throughout."""
+    """Validate the arguments, then run (and for ``bench`` report) holding the run folder's lock throughout.
+
+    With ``as_json`` the one JSON document is the only thing on stdout; every other line goes to stderr.
+    """
     from void_eval.errors import InputError
     from void_eval.runlock import run_folder_lock
     from void_eval.runner.cell import RunOptions
@@ -84,7 +88,8 @@ def _execute(
         raise typer.BadParameter("needs --engine ray", param_hint="--ray-address")
     if not (device == "cpu" or device.startswith("cuda")):
         raise typer.BadParameter(f"must be cpu or cuda[:N], got {device!r}", param_hint="--device")
-    if not clips:
+    sources = clip_sources(clips)
+    if not sources:
         raise typer.BadParameter("give at least one --clips folder", param_hint="--clips")
     try:
         specs = parse_method_specs(methods, params or [])
@@ -95,25 +100,53 @@ def _execute(
     options = RunOptions(force=force, device=device, preset=preset, score=score, metrics=metric_names)
     with run_folder_lock(out, command=command, create=True):
         summary = run_benchmark(
-            clips, specs, out, engine=engine, options=options, ray_address=ray_address, jobs=jobs, progress=progress
+            sources, specs, out, engine=engine, options=options, ray_address=ray_address, jobs=jobs, progress=not quiet
         )
-        for path, reason in summary.skipped_clips.items():
-            typer.echo(f"skipped clip {path}: {reason}", err=True)
-        for cell in summary.failed:
-            typer.echo(f"failed: {cell.method} on {cell.clip} ({cell.stage}): {cell.error}", err=True)
-        done = len(summary.cells) - len(summary.failed)
-        cached = sum(cell.output_cached for cell in summary.cells)
-        typer.echo(f"{done}/{len(summary.cells)} cells done ({cached} outputs reused from cache) in {out}")
-        if summary.results_path:
-            typer.echo(f"results: {summary.results_path}")
+        document = _echo_summary(summary, out, as_json)
         if command == "bench":
-            from void_eval.report.build import build_report, print_leaderboard
+            from void_eval.report.build import build_report, leaderboard_json, print_leaderboard
 
             report = build_report(out)
-            print_leaderboard(out)
-            _echo_small_samples(out)
-            typer.echo(f"report: {report}")
+            if as_json:
+                document.update(report=str(report), leaderboard=leaderboard_json(out))
+            else:
+                print_leaderboard(out)
+                _echo_small_samples(out)
+                typer.echo(f"report: {report}")
+    if as_json:
+        _echo_json(document)
     return summary
+
+
+def _echo_summary(summary, out: Path, as_json: bool) -> dict:
+    """Print the run's summary lines (to stderr under ``--json``); return them as the JSON document's start."""
+    for path, reason in summary.skipped_clips.items():
+        typer.echo(f"skipped clip {path}: {reason}", err=True)
+    for cell in summary.failed:
+        typer.echo(f"failed: {cell.method} on {cell.clip} ({cell.stage}): {cell.error}", err=True)
+    done = len(summary.cells) - len(summary.failed)
+    cached = sum(cell.output_cached for cell in summary.cells)
+    typer.echo(f"{done}/{len(summary.cells)} cells done ({cached} outputs reused from cache) in {out}", err=as_json)
+    if summary.results_path:
+        typer.echo(f"results: {summary.results_path}", err=as_json)
+    return {
+        "run_dir": str(out),
+        "ok": bool(summary.ok),
+        "cells": len(summary.cells),
+        "done": done,
+        "cached": int(cached),
+        "failed": [
+            {"method": c.method, "clip": c.clip, "stage": c.stage, "error": str(c.error)} for c in summary.failed
+        ],
+        "skipped_clips": {str(path): reason for path, reason in summary.skipped_clips.items()},
+        "results": str(summary.results_path) if summary.results_path else None,
+    }
+
+
+def _echo_json(document: dict) -> None:
+    import json
+
+    typer.echo(json.dumps(json_safe(document), indent=2, allow_nan=False))
 
 
 def _check_methods_exist(specs) -> None:
@@ -182,7 +215,8 @@ def run_command(
     score: Annotated[bool, typer.Option("--score/--no-score", help="Score the outputs (default) or only run.")] = True,
     ray_address: RayAddressOption = None,
     jobs: JobsOption = 1,
-    progress: ProgressOption = True,
+    quiet: QuietOption = False,
+    as_json: RunJsonOption = False,
 ) -> int:
     """Run methods on clips (resumable, cached) and score the outputs into RUN_DIR/results.parquet.
 
@@ -190,8 +224,9 @@ def run_command(
     written; see RUN_DIR/run.json and run.log), 1 on bad input.
     """
     summary = _execute(
-        clips, methods, out, param, engine, device, force, preset, metrics, score, ray_address, progress, jobs
-    )
+        clips, methods, out, param, engine, device, force, preset, metrics, score, ray_address, quiet,
+        jobs=jobs, command="run", as_json=as_json,
+    )  # fmt: skip
     return 0 if summary.ok else EXIT_PARTIAL
 
 
@@ -207,28 +242,34 @@ def bench_command(
     metrics: MetricsOption = None,
     ray_address: RayAddressOption = None,
     jobs: JobsOption = 1,
-    progress: ProgressOption = True,
+    quiet: QuietOption = False,
+    as_json: RunJsonOption = False,
 ) -> int:
     """Run + score + report: the whole benchmark; prints the leaderboard and the report's path.
 
     Exit codes as `run`.
     """
     summary = _execute(
-        clips, methods, out, param, engine, device, force, preset, metrics, True, ray_address, progress, jobs, "bench"
-    )
+        clips, methods, out, param, engine, device, force, preset, metrics, True, ray_address, quiet,
+        jobs=jobs, command="bench", as_json=as_json,
+    )  # fmt: skip
     return 0 if summary.ok else EXIT_PARTIAL
 
 
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder (holding results.parquet and run.json).")],
     out: Annotated[Path | None, typer.Option("--out", help="Report folder (default RUN_DIR/report).")] = None,
+    as_json: Annotated[bool, json_option("the report's path and the leaderboard")] = False,
 ) -> int:
     """Write RUN_DIR/report/index.html (self-contained) and report.md from a finished run."""
-    from void_eval.report.build import build_report, print_leaderboard
+    from void_eval.report.build import build_report, leaderboard_json, print_leaderboard
     from void_eval.runlock import run_folder_lock
 
     with run_folder_lock(run_dir, command="report"):
         report = build_report(run_dir, out=out)
+        if as_json:
+            _echo_json({"run_dir": str(run_dir), "report": str(report), "leaderboard": leaderboard_json(run_dir)})
+            return 0
         print_leaderboard(run_dir)
     _echo_small_samples(run_dir)
     typer.echo(f"report: {report}")

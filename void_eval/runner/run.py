@@ -120,7 +120,7 @@ def _load_clips(paths: Sequence[Path], skipped: dict[str, str]) -> list[Path]:
 def _progress(total: int, enabled: bool, description: str):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=description, unit="cell", disable=not enabled, leave=False)
+    return tqdm(total=total, desc=description, unit="cell", disable=not enabled)
 
 
 def run_benchmark(

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from void_eval.cli_options import QuietOption
+
 suite_app = typer.Typer(help="Generate the counterfactual physics suite and look at it.", no_args_is_help=True)
 
 
@@ -25,7 +27,9 @@ def make(
     preset: Annotated[
         str, typer.Option(help="demo (8 clips, 48 frames, 192x336), tiny or full (32 clips, 85 frames, 384x672).")
     ] = "demo",
-    clips: Annotated[int | None, typer.Option(help="Number of clips (default: the preset's).", min=1)] = None,
+    count: Annotated[
+        int | None, typer.Option("--count", help="Number of clips (default: the preset's).", min=1)
+    ] = None,
     seed: Annotated[int, typer.Option(help="Suite seed; same arguments and seed -> identical folders.", min=0)] = 0,
     frames: Annotated[int | None, typer.Option(help="Frames per clip (default: the preset's).", min=2)] = None,
     size: Annotated[str | None, typer.Option(help="Frame size HxW, e.g. 192x336 (default: the preset's).")] = None,
@@ -38,7 +42,7 @@ def make(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default up to 2).", min=1)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite earlier suite output in OUT_DIR.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
 ) -> int:
     """Simulate and render counterfactual clips (pybullet), one folder per clip."""
     from void_eval.errors import VoidEvalError
@@ -48,7 +52,7 @@ def make(
         paths = make_suite(
             out_dir,
             preset=preset,
-            clips=clips,
+            clips=count,
             seed=seed,
             frames=frames,
             size=_parse_size(size),
