@@ -66,9 +66,14 @@ def test_noise_augmentation_is_drawn_on_the_cpu_video_from_the_upstream_stream()
     streams = RandomStreams(42, seeding="upstream", device="cpu")
     with torch.no_grad():
         got = pipe.prepare_condition(video, mask, pass_=1, generator=None, augmentation=streams.augmentation(1))
-        pixels = video * 2 - 1
-        noise = torch.randn(pixels.shape, generator=torch.Generator().manual_seed(TORCH_DEFAULT_SEED))
-        noisy = pixels + torch.where(pixels == -1, torch.zeros_like(noise), noise * NOISE_AUG_STRENGTH)
+        # upstream: the video is a (b c f h w) view of a (b f) c h w batch; a fresh process's global generator
+        batch = (video * 2 - 1).permute(0, 2, 1, 3, 4).reshape(5, 3, 16, 32).contiguous()
+        pixels = batch.view(1, 5, 3, 16, 32).permute(0, 2, 1, 3, 4)
+        with torch.random.fork_rng():
+            torch.manual_seed(TORCH_DEFAULT_SEED)
+            sigma = torch.ones((1,)) * NOISE_AUG_STRENGTH
+            noise = torch.randn_like(pixels) * sigma[:, None, None, None, None]
+        noisy = pixels + torch.where(pixels == -1, torch.zeros_like(pixels), noise)
         expected = pipe.vae.encode(noisy).latent_dist.mode() * pipe.vae.config.scaling_factor
     torch.testing.assert_close(got[:, :, 4:], expected.permute(0, 2, 1, 3, 4), rtol=1e-5, atol=1e-6)
 

@@ -86,6 +86,17 @@ def _every_frame_upsampling(vae: torch.nn.Module):
             del module.forward
 
 
+def upstream_layout_noise(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+    """N(0, 1) noise of ``shape`` ``(B, C, F, H, W)`` drawn as upstream's ``torch.randn_like(video)`` draws it.
+
+    Upstream's video is a ``(B, C, F, H, W)`` view of a ``(B F) C H W`` batch, so ``randn_like`` fills that strided
+    layout element by element (torch's non-contiguous path), not a contiguous block: the same draw needs the same
+    layout. CPU only, as upstream's video tensor.
+    """
+    b, c, f, h, w = shape
+    return torch.empty((b, f, c, h, w)).permute(0, 2, 1, 3, 4).normal_(generator=generator)
+
+
 def transformer_max_size(config: Any, spatial_factor: int = 8) -> tuple[int, int]:
     """Largest ``(height, width)`` in pixels whose patch grid fits ``config``'s rotary table (sample size / patch).
 
@@ -215,7 +226,11 @@ class VoidPipeline(DiffusionPipeline):
             video_pixels = video.to(device=self._execution_device, dtype=torch.float32) * 2.0 - 1.0
             source, device = generator, video_pixels.device
         if self.config.add_noise_in_inpaint_model:
-            noise = randn_tensor(video_pixels.shape, generator=source, device=device) * NOISE_AUG_STRENGTH
+            if augmentation is not None:
+                noise = upstream_layout_noise(video_pixels.shape, augmentation)
+            else:
+                noise = randn_tensor(video_pixels.shape, generator=source, device=device)
+            noise = noise * NOISE_AUG_STRENGTH
             video_pixels = video_pixels + torch.where(video_pixels == -1, torch.zeros_like(noise), noise)
         video_latents = self._encode_mode(video_pixels)
         # (B, C, F, h, w) -> (B, F, C, h, w), mask first then video
