@@ -77,8 +77,7 @@ def regaussianize(
     """
     sums = torch.zeros(values.shape[0], counts.numel(), dtype=foreign.dtype, device=foreign.device)
     sums.index_add_(1, groups, foreign)
-    means = sums / counts
-    out = foreign - means[:, groups]
+    out = foreign - (sums / counts)[:, groups]
     out += values / counts.sqrt()[groups]
     return out
 
