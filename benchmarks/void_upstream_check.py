@@ -2,12 +2,14 @@
 
 Needs local checkouts of Netflix/void-model (its ``videox_fun`` package: transformer, VAE, inpaint pipeline) and
 RyannDaGreat/CommonSource (``noise_warp.py``), and ``einops`` importable (upstream's pipeline imports it). Nothing is
-downloaded and no upstream file is copied: their modules are imported from the given folders at run time. Two parts:
+downloaded and no upstream file is copied: their modules are imported from the given folders at run time. Three parts:
 
 1. **Go-with-the-Flow**: upstream's ``NoiseWarper`` (its ``warp_xyωc`` step; the few ``rp`` helpers it calls are
    stood in for below: nearest ``grid_sample`` remap, index-add scatter, ``F.interpolate`` resize) against
    :class:`void_eval.void.noise_warp.NoiseWarper`, same seed, on 24x36 grids: smooth, zoom, wild and shift flows.
-2. **Pipeline**: upstream's ``CogVideoXFunInpaintPipeline`` with its own transformer and VAE classes holding the
+2. **Noise path**: upstream's ``get_noise_from_video`` and ``load_and_resize_warped_noise`` on a clip's frames
+   against :func:`void_eval.void.pass2_noise.upstream_warped_noise` (DIS flow on both sides).
+3. **Pipeline**: upstream's ``CogVideoXFunInpaintPipeline`` with its own transformer and VAE classes holding the
    weights of the toolkit's tiny random components, against :class:`void_eval.void.pipeline.VoidPipeline`: pass 1
    (DDIM, 3-level mask, guidance 1) and pass 2 (CogVideoX DDIM, binary mask, guidance 6, given noise), 21, 45
    (windowed) and 85 frames, with and without the video noise augmentation (upstream's global generator seeded
@@ -15,7 +17,8 @@ downloaded and no upstream file is copied: their modules are imported from the g
 
 Usage::
 
-    python benchmarks/void_upstream_check.py --void-model ../void-model --commonsource ../CommonSource
+    python benchmarks/void_upstream_check.py --void-model ../void-model --commonsource ../CommonSource \\
+        --clip ../void-model/sample/BigBen
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import sys
 import types
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -64,23 +68,58 @@ def _rp_stand_in() -> types.ModuleType:
         out.index_add_(0, (y * cols + x).reshape(-1)[inside], image.reshape(channels, -1).T[inside])
         return out.T.reshape(channels, rows, cols)
 
-    rp.torch_resize_image, rp.torch_remap_image, rp.torch_scatter_add_image = resize, remap, scatter_add
+    def resize_any(image, size, interp="auto", *, copy=True):
+        if np.isscalar(size):
+            size = tuple(int(np.ceil(side * size)) for side in image.shape[-2:])
+        return resize(image, size, interp, copy=copy)
+
+    def resize_frames(frames, size, interp="area"):
+        height, width = (int(np.ceil(side * size)) for side in frames.shape[1:3])
+        return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in frames])
+
+    def gather_vars(names):
+        caller = sys._getframe(1).f_locals
+        return {name: caller[name] for name in names.split()}
+
+    rp.torch_resize_image, rp.torch_remap_image, rp.torch_scatter_add_image = resize_any, remap, scatter_add
     rp.memoized = functools.lru_cache(maxsize=None)
     rp.is_numpy_array = lambda value: isinstance(value, np.ndarray)
+    rp.resize_images, rp.gather_vars = resize_frames, gather_vars
+    rp.as_numpy_image = lambda tensor: tensor.permute(1, 2, 0).cpu().numpy()
+    rp.as_numpy_array = lambda value: value.cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+    rp.as_rgb_images = lambda frames: frames
+    rp.currently_running_mac = rp.is_video_file = rp.is_valid_url = rp.running_in_jupyter_notebook = lambda *a: False
+    rp.get_unique_copy_path = lambda path: path
+    rp.fansi_print = lambda *args, **kwargs: None
     return rp
 
 
-def _upstream_noise_warp(commonsource: Path) -> types.ModuleType:
-    """Upstream's warping functions (``unique_pixels`` .. ``NoiseWarper``) from the checkout, with ``rp`` stood in."""
+def _upstream_noise_warp(commonsource: Path, flow=None) -> types.ModuleType:
+    """Upstream's warping functions (``unique_pixels`` .. ``NoiseWarper``, and ``get_noise_from_video``) from the
+    checkout, with ``rp`` stood in and ``flow`` (a toolkit flow provider) standing in for its RAFT."""
+    from einops import rearrange
+    from tqdm import tqdm
+
     source = (commonsource / "noise_warp.py").read_text()
     body = source[source.index("def unique_pixels") : source.index("def blend_noise")]
+    body += source[source.index("def get_noise_from_video") : source.index("if __name__ ==")]
     module = types.ModuleType("upstream_noise_warp")
-    module.__dict__.update(torch=torch, np=np, rp=_rp_stand_in())
-    from einops import rearrange
-
-    module.rearrange = rearrange
+    module.__dict__.update(torch=torch, np=np, rp=_rp_stand_in(), rearrange=rearrange, tqdm=tqdm)
+    module.raft = types.SimpleNamespace(RaftOpticalFlow=lambda device, version: _FlowAsRaft(flow))
     exec(compile(body, str(commonsource / "noise_warp.py"), "exec"), module.__dict__)  # upstream's code, as is
     return module
+
+
+class _FlowAsRaft:
+    """Upstream's RAFT call (float [0, 1] frames in, ``(dx, dy)`` out) answered by a toolkit flow provider."""
+
+    def __init__(self, provider) -> None:
+        self.provider = provider
+
+    def __call__(self, first, second):
+        to_bytes = lambda frame: np.rint(np.asarray(frame, np.float32) * 255).astype(np.uint8)  # noqa: E731
+        flow = torch.from_numpy(self.provider.flow(to_bytes(first), to_bytes(second)))
+        return flow[..., 0], flow[..., 1]
 
 
 def _flows(kind: str, height: int, width: int, rng) -> list[torch.Tensor]:
@@ -117,7 +156,8 @@ def check_noise_warp(commonsource: Path) -> dict:
                     theirs(flow[0].clone(), flow[1].clone())
                     ours.step(flow.clone())
             rows[f"{kind}-{seed}"] = {
-                "max_abs_noise_diff": float((theirs.noise - ours.noise).abs().max()),
+                "state_equal": bool(torch.equal(theirs._state[3:], ours.noise)),
+                "max_abs_noise_diff": float((theirs.noise - ours.frame).abs().max()),
                 "max_abs_weight_diff": float((theirs._state[2] - ours.weight).abs().max()),
             }
     return rows
@@ -212,10 +252,57 @@ def check_pipeline(void_model: Path) -> dict:
     return rows
 
 
+def check_noise_path(
+    void_model: Path, commonsource: Path, clip_dir: Path, *, channels: int = 2, warp_scale: int = 2
+) -> dict:
+    """Upstream's ``get_noise_from_video`` (canvas frames -> 72 noise frames at 60x90, float16) and
+    ``load_and_resize_warped_noise`` (pick 22, resize to 48x84) against :func:`upstream_warped_noise`, on a
+    clip's first 30 frames padded to 85 at 384x672; same DIS flow, same seed. The stretch and canvas (``rp``
+    functions upstream) are the toolkit's on both sides: tested against upstream's formulas in ``tests/void``."""
+    import tempfile
+
+    from void_eval.clip import Clip
+    from void_eval.metrics.flow import get_flow_provider
+    from void_eval.void.noise_warp import TORCH_DEFAULT_SEED
+    from void_eval.void.padding import pad_frames
+    from void_eval.void.pass2_noise import canvas_frame, stretch_indices, upstream_warped_noise
+
+    clip = Clip.load(clip_dir)
+    frames = np.concatenate(list(clip.iter_frames(30)))[:30]
+    frames = pad_frames(np.stack([cv2.resize(f, (672, 384), interpolation=cv2.INTER_AREA) for f in frames]), 85)
+    flow = get_flow_provider("dis")
+    ours = upstream_warped_noise(frames, latent_size=(48, 84), channels=channels, flow=flow, warp_scale=warp_scale)
+    canvas = np.stack([canvas_frame(frames[index]) for index in stretch_indices(85, 72)])
+    module = _upstream_noise_warp(commonsource, flow)
+    with torch.random.fork_rng():
+        torch.manual_seed(TORCH_DEFAULT_SEED)
+        output = module.get_noise_from_video(canvas, noise_channels=channels, visualize=False, save_files=False,
+                                             resize_frames=0.5, resize_flow=warp_scale, device="cpu",
+                                             downscale_factor=round(0.5 * warp_scale) * 8)  # fmt: skip
+    source = (void_model / "inference" / "cogvideox_fun" / "inference_with_pass1_warped_noise.py").read_text()
+    body = source[source.index("def load_and_resize_warped_noise") : source.index("def main")]
+    loader = {"np": np, "cv2": cv2, "torch": torch, "logger": types.SimpleNamespace(info=lambda *a: None)}
+    exec(compile(body, "inference_with_pass1_warped_noise.py", "exec"), loader)  # upstream's code, as is
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "noises.npy"
+        np.save(path, output["numpy_noises"])
+        theirs = loader["load_and_resize_warped_noise"](str(path), (22, 48, 84, channels), "cpu", torch.float32)
+    theirs = theirs[0].numpy()
+    return {
+        "upstream_noise_frames": list(output["numpy_noises"].shape),
+        "shape": list(theirs.shape),
+        "max_abs_diff": float(np.abs(theirs - ours.latents).max()),
+        "fraction_equal": float(np.mean(theirs == ours.latents)),
+        "std_upstream": float(theirs.std()),
+        "std_toolkit": float(ours.latents.std()),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--void-model", type=Path, required=True, help="checkout of Netflix/void-model")
     parser.add_argument("--commonsource", type=Path, required=True, help="checkout of RyannDaGreat/CommonSource")
+    parser.add_argument("--clip", type=Path, required=True, help="a VOID clip folder (upstream's BigBen sample)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "void_upstream_check.json")
     args = parser.parse_args(argv)
     try:
@@ -224,7 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         print("error: upstream's code imports einops: pip install einops (a scratch environment is fine)",
               file=sys.stderr)  # fmt: skip
         return 2
-    record = {"noise_warp": check_noise_warp(args.commonsource), "pipeline": check_pipeline(args.void_model)}
+    record = {
+        "noise_warp": check_noise_warp(args.commonsource),
+        "noise_path": check_noise_path(args.void_model, args.commonsource, args.clip),
+        "pipeline": check_pipeline(args.void_model),
+    }
+    print(f"noise path ({args.clip.name}, 85 frames -> 22x48x84): {record['noise_path']}")
     worst = max(row["max_abs_noise_diff"] for row in record["noise_warp"].values())
     print(f"Go-with-the-Flow: max |noise diff| {worst:.2e} over {len(record['noise_warp'])} cases")
     print(f"pipeline: final latents equal in {sum(r['latents_equal'] for r in record['pipeline'].values())} of "

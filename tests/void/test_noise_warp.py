@@ -95,19 +95,40 @@ def test_regaussianize_splits_a_value_into_uncorrelated_unit_parts():
 
 
 def test_colliding_particles_combine_with_variance_kept():
-    """Two cells landing on one: sum(w v) / sqrt(sum w^2); the cell they left gets fresh noise."""
-    noise = torch.tensor([[[1.0, 2.0, -1.0]]])
-    weight = torch.ones(1, 3)
-    flow = torch.zeros(2, 1, 3)
-    flow[0, 0, 1] = -1.0  # cell 1 lands on cell 0
+    """Two cells landing on one: sum(w v) / sqrt(sum w^2); the cell they left copies its backward source."""
+    noise = torch.tensor([[[1.0, 2.0, -1.0], [0.5, -0.25, 3.0]]])
+    weight = torch.ones(2, 3)
+    flow = torch.zeros(2, 2, 3)
+    flow[0, :, 1] = -1.0  # in both rows, cell 1 lands on cell 0
     out, out_weight = warp_step(noise, weight, flow, torch.Generator().manual_seed(0))
-    # cell 0 gets particles of value 1 and 2 (each its own group of one: kept exactly), weights 1 and 1
+    # cell 0 gets two particles (each its own group of one: kept exactly), weights 1 and 1
     assert float(out[0, 0, 0]) == pytest.approx(3 / np.sqrt(2), abs=1e-6)
-    # cell 1, left empty, copies its backward source (cell 2, value -1): cell 2's value is split between
-    # cell 2 and cell 1, two parts that sum to sqrt(2) x -1
+    assert float(out[0, 1, 0]) == pytest.approx(0.25 / np.sqrt(2), abs=1e-6)
+    # cell 1, left empty, copies its backward source (cell 2): cell 2's value is split between cells 2 and 1,
+    # two parts that sum to sqrt(2) x the value
     assert float(out[0, 0, 1] + out[0, 0, 2]) == pytest.approx(-np.sqrt(2), abs=1e-6)
+    assert float(out[0, 1, 1] + out[0, 1, 2]) == pytest.approx(3 * np.sqrt(2), abs=1e-5)
     assert float(out[0, 0, 1]) != pytest.approx(-1.0)
     torch.testing.assert_close(out_weight[0], torch.tensor([2.0, 0.5, 0.5]) ** 0.9999, atol=1e-4, rtol=0)
+
+
+def test_value_grouping_merges_equal_values_as_upstream_and_source_grouping_does_not():
+    """Upstream groups entries by equal channel-0 values: two unrelated cells holding the same value are split as
+    one group; grouping by source keeps them apart. Without such ties both give the same noise."""
+    noise = torch.tensor([[[0.7, 0.7, -0.2, 1.1], [0.3, -1.4, 0.9, -0.6]]])
+    flow = torch.zeros(2, 2, 4)
+    same = {}
+    for grouping in ("value", "source"):
+        out, _ = warp_step(noise, torch.ones(2, 4), flow, torch.Generator().manual_seed(0), grouping=grouping)
+        same[grouping] = out
+    torch.testing.assert_close(same["source"], noise)  # no motion: every value stays
+    assert not torch.allclose(same["value"][0, 0, :2], noise[0, 0, :2])  # the two 0.7 were treated as one group
+    torch.testing.assert_close(same["value"][0, 0, 2:], noise[0, 0, 2:])
+    distinct = torch.randn(3, 8, 12, generator=torch.Generator().manual_seed(1))
+    flow = _smooth_flow(np.random.default_rng(2), 8, 12, 2.0)
+    a, _ = warp_step(distinct, torch.ones(8, 12), flow, torch.Generator().manual_seed(3), grouping="value")
+    b, _ = warp_step(distinct, torch.ones(8, 12), flow, torch.Generator().manual_seed(3), grouping="source")
+    torch.testing.assert_close(a, b)
 
 
 def test_same_generator_state_same_noise_other_seed_other_noise():

@@ -219,7 +219,7 @@ def upstream_warped_noise(
             warper.step(_flow_tensor(flow.flow(previous, small), grid))
         previous = small
         if index in wanted:
-            pooled = F.avg_pool2d(warper.noise[None], pool)[0] * pool
+            pooled = F.avg_pool2d(warper.frame[None], pool)[0] * pool
             kept[index] = pooled.cpu().numpy().astype(np.float16).astype(np.float32)
     noise = np.stack([resize_noise_bilinear(kept[index], latent_size) for index in picks]).astype(np.float32)
     record = {
