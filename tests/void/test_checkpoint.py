@@ -198,9 +198,11 @@ def test_pass2_method_loads_local_files_and_shares_text_encoder_and_vae(base, re
         steps=1,
         steps2=1,
         window_frames=21,
+        noise_canvas=(32, 48),
+        warp_scale=2,
     )
     out = method.run(Clip.load(bigben_tiny), tmp_path / "out.mp4")
-    assert probe(out).frames == 10 and method.version == "1"
+    assert probe(out).frames == 10 and method.version == "2"
     first, second = method.pipeline(1), method.pipeline(2)
     assert first.text_encoder is second.text_encoder and first.vae is second.vae
     assert first.transformer is not second.transformer

@@ -7,7 +7,18 @@ import importlib
 
 import pytest
 
-MODULES = ["padding", "windows", "conditioning", "warped_noise", "checkpoint", "tiny", "method", "pipeline"]
+MODULES = [
+    "padding",
+    "windows",
+    "conditioning",
+    "noise_warp",
+    "pass2_noise",
+    "seeding",
+    "checkpoint",
+    "tiny",
+    "method",
+    "pipeline",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

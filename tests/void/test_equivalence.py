@@ -99,21 +99,28 @@ def test_pass1_transformer_input_equals_upstream_preparation(bigben_tiny, pipes)
 
 
 def test_pass2_transformer_input_equals_upstream_preparation(bigben_tiny, pipes, monkeypatch):
-    from void_eval.void import warped_noise as warped_module
+    from void_eval.void import pass2_noise
 
     clip = Clip.load(bigben_tiny)
     pipe = pipes[2]
     seen = {}
-    original = warped_module.warped_noise
+    original = pass2_noise.upstream_warped_noise
 
     def spy(frames, **kwargs):
-        seen["frames"] = frames.copy()
+        seen["frames"], seen["kwargs"] = frames.copy(), kwargs
         return original(frames, **kwargs)
 
-    monkeypatch.setattr(warped_module, "warped_noise", spy)
+    monkeypatch.setattr(pass2_noise, "upstream_warped_noise", spy)
     calls, handle = _capture_first_call(pipe.transformer)
     method = VoidPass2Method(
-        pipeline_loader=pipes.__getitem__, size=SIZE, steps=1, steps2=1, device="cpu", window_frames=WINDOW
+        pipeline_loader=pipes.__getitem__,
+        size=SIZE,
+        steps=1,
+        steps2=1,
+        device="cpu",
+        window_frames=WINDOW,
+        noise_canvas=(32, 48),
+        warp_scale=2,
     )
     try:
         method.run(clip, bigben_tiny.parent / "eq2.mp4")
@@ -121,8 +128,10 @@ def test_pass2_transformer_input_equals_upstream_preparation(bigben_tiny, pipes,
         handle.remove()
     video, mask, length = _upstream_prepare(bigben_tiny, SIZE, WINDOW)
     assert seen["frames"].shape == (length, *SIZE, 3)  # warped noise follows the PADDED pass-1 output
-    noise = torch.from_numpy(original(seen["frames"], latent_size=(2, 4), channels=4, upscale=4, seed=42))[None]
-    expected = _expected_hidden(pipe, video, mask.numpy(), snap=2, noise=noise)
+    kwargs = seen["kwargs"]
+    assert (kwargs["latent_size"], kwargs["channels"], kwargs["flow"].name) == ((2, 4), 4, "dis-medium")
+    warped = original(seen["frames"], **kwargs)
+    expected = _expected_hidden(pipe, video, mask.numpy(), snap=2, noise=torch.from_numpy(warped.latents)[None])
     got = calls[0]["hidden_states"]
     assert got.shape[0] == 2  # guidance 6: [negative, positive]
     for half in (0, 1):
@@ -131,4 +140,6 @@ def test_pass2_transformer_input_equals_upstream_preparation(bigben_tiny, pipes,
     text = calls[0]["encoder_hidden_states"]
     torch.testing.assert_close(text[:1], _text(pipe, ""))
     torch.testing.assert_close(text[1:], _text(pipe, clip.prompt))
-    assert method.last_run["pass2"]["noise_latent_frames"] == (length - 1) // 4 + 1
+    noise_record = method.last_run["pass2"]["noise"]
+    assert noise_record["latent_frames"] == (length - 1) // 4 + 1 and noise_record["flow"] == "dis-medium"
+    assert noise_record["seed"] == 67280421310721  # torch's default seed, as upstream's unseeded helper process

@@ -5,15 +5,15 @@ Mounted by ``void_eval/cli.py`` through ``COMMAND_MODULES``; heavy imports happe
 Example::
 
     void-eval void run clips/BigBen --base CogVideoX-Fun-V1.5-5b-InP --pass1 void_pass1.safetensors \\
-        --pass2 void_pass2.safetensors --out out/BigBen-void.mp4 --memory-mode model-offload
+        --pass2 void_pass2.safetensors --raft-weights raft_large.pth --out out/BigBen-void.mp4
 
-``--tiny-random`` swaps in tiny random-weight components (no weights needed) to smoke-test the path on a CPU;
-its output is NOT a VOID result and says so.
+``--tiny-random`` swaps in tiny random-weight components and tiny defaults (32x48, 2 steps, float32) to smoke-test
+the whole path on a CPU in seconds; its output is NOT a VOID result and says so. Every option is checked before
+any work: a size the transformer cannot take, a bad window or a CUDA device on a machine without one is one line.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -27,11 +27,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(void_app, name="void")
 
 
-def _parse_size(text: str) -> tuple[int, int]:
+def _parse_size(option: str, text: str | None) -> tuple[int, int] | None:
+    from void_eval.errors import InputError
+
+    if text is None:
+        return None
     try:
         height, width = (int(part) for part in text.lower().split("x"))
     except ValueError as err:
-        raise typer.BadParameter(f"size must be HEIGHTxWIDTH like 384x672, got {text!r}") from err
+        raise InputError(option, f"must be HEIGHTxWIDTH like 384x672, got {text!r}") from err
     return height, width
 
 
@@ -45,34 +49,48 @@ def run(
     two_pass: Annotated[
         bool, typer.Option("--two-pass", help="With --tiny-random: run pass 1 and pass 2 (no weights needed).")
     ] = False,
-    memory_mode: Annotated[str, typer.Option(help="gpu | model-offload | sequential-offload.")] = "model-offload",
+    memory_mode: Annotated[
+        str, typer.Option(help="auto | gpu | model-offload | sequential-offload (auto: offload on CUDA).")
+    ] = "auto",
     fp8: Annotated[bool, typer.Option("--fp8", help="Store transformer weights in float8.")] = False,
-    device: Annotated[str, typer.Option(help="Torch device.")] = "cuda",
-    dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32.")] = "bfloat16",
-    size: Annotated[str, typer.Option(help="Working size HEIGHTxWIDTH (upstream 384x672).")] = "384x672",
-    steps: Annotated[int, typer.Option(help="Pass-1 steps (upstream 30).")] = 30,
-    steps2: Annotated[int, typer.Option(help="Pass-2 steps (upstream 50).")] = 50,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present, else CPU) or a torch device.")] = "auto",
+    dtype: Annotated[str | None, typer.Option(help="bfloat16 (default) | float16 | float32.")] = None,
+    size: Annotated[str | None, typer.Option(help="Working size HEIGHTxWIDTH (upstream 384x672).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Pass-1 steps (upstream 30).")] = None,
+    steps2: Annotated[int | None, typer.Option(help="Pass-2 steps (upstream 50).")] = None,
     seed: Annotated[int, typer.Option(help="Seed (upstream 42).")] = 42,
-    window_frames: Annotated[int, typer.Option(help="Temporal window, 4k+1 with k odd (upstream 85).")] = 85,
+    window_frames: Annotated[int | None, typer.Option(help="Temporal window, 4k+1 with k odd (upstream 85).")] = None,
+    pass2_noise: Annotated[
+        str, typer.Option(help="upstream (Go-with-the-Flow on upstream's path) | gaussian (ablation).")
+    ] = "upstream",
+    raft_weights: Annotated[
+        Path | None, typer.Option(help="Local torchvision raft_large weights for pass 2's flow (else DIS).")
+    ] = None,
+    warp_scale: Annotated[int | None, typer.Option(help="Warp grid = flow grid x this (upstream 8).")] = None,
+    seeding: Annotated[str, typer.Option(help="upstream (one generator per run) | per-clip.")] = "upstream",
+    noise_aug: Annotated[
+        str, typer.Option(help="Video noise augmentation from: upstream (its global stream) | generator.")
+    ] = "upstream",
     tiny_random: Annotated[
-        bool, typer.Option("--tiny-random", help="Tiny random weights: smoke test only, NOT a VOID result.")
+        bool, typer.Option("--tiny-random", help="Tiny random weights and sizes: smoke test only, NOT a VOID result.")
     ] = False,
 ) -> int:
     """Run VOID pass 1 (and pass 2 with --pass2) on one clip; write the output trimmed to the input's length,
     resized back to its size, at its fps, plus a JSON record of what was done next to it."""
+    from void_eval.atomic import atomic_path, write_json_atomic
     from void_eval.clip import Clip
     from void_eval.errors import InputError
     from void_eval.void.method import VoidPass1Method, VoidPass2Method
     from void_eval.void.tiny import TINY_LABEL
 
-    height, width = _parse_size(size)
-    clip = Clip.load(clip_dir)
     options = dict(
         base=base,
         pass1=pass1,
-        size=(height, width),
+        size=_parse_size("--size", size),
         steps=steps,
         seed=seed,
+        seeding=seeding,
+        noise_aug=noise_aug,
         dtype=dtype,
         device=device,
         memory_mode=memory_mode,
@@ -82,24 +100,30 @@ def run(
     )
     try:
         if pass2 is not None or (tiny_random and two_pass):
-            method = VoidPass2Method(pass2=pass2, steps2=steps2, **options)
+            extra = dict(pass2=pass2, steps2=steps2, pass2_noise=pass2_noise, raft_weights=raft_weights)
+            method = VoidPass2Method(warp_scale=warp_scale, **extra, **options)
         else:
             method = VoidPass1Method(**options)
     except InputError:
         raise
     except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+        raise InputError("void run", str(err)) from err
+    clip = Clip.load(clip_dir)
     label = "-TINY-RANDOM-NOT-VOID" if tiny_random else ""
     target = out / f"{clip.name}-{method.name}{label}.mp4" if out.suffix.lower() != ".mp4" else out
     target.parent.mkdir(parents=True, exist_ok=True)
     if tiny_random:
         typer.echo(f"WARNING: {TINY_LABEL}")
-    method.run(clip, target)
+    settings = method.params
+    typer.echo(
+        f"{method.name} on {method.device} ({settings['memory_mode']}, {settings['dtype']}): "
+        f"{method.size[0]}x{method.size[1]}, {method.steps} steps"
+        + (f" + {settings['steps2']} ({settings['pass2_noise']} noise)" if "steps2" in settings else "")
+    )
+    with atomic_path(target) as temporary:  # no half-written video if the run fails
+        method.run(clip, temporary)
     record = {"params": method.params, "weights_sha256": method.weights_sha256, **method.last_run}
-    sidecar = target.with_suffix(".json")
-    temporary = sidecar.with_name(sidecar.name + ".tmp")
-    temporary.write_text(json.dumps(record, indent=2, default=str))
-    temporary.replace(sidecar)
+    sidecar = write_json_atomic(target.with_suffix(".json"), record, default=str)
     typer.echo(f"{method.name} {clip.name}: {clip.frames} frames -> {target} ({method.last_run['seconds']} s)")
     typer.echo(f"record: {sidecar}")
     if tiny_random:

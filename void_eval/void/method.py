@@ -5,21 +5,23 @@ What a run does (recorded in ``method.last_run``):
 1. Prepare the clip as upstream does (:mod:`void_eval.void.conditioning`): working size 384x672 (area resize, no
    aspect preservation), quadmask quantised/inverted, temporal padding to ``4k + 1`` frames with reversed playback.
 2. Pass 1: 30 DDIM steps, guidance 1.0, seed 42 (upstream's hard-coded values), 3-level mask.
-3. Pass 2 (``void-pass2`` only): Gaussian noise warped along the DIS optical flow of the padded pass-1 output
-   (:mod:`void_eval.void.warped_noise`), then 50 CogVideoX-DDIM steps, guidance 6.0, empty negative prompt,
-   binary mask.
+3. Pass 2 (``void-pass2`` only): Go-with-the-Flow noise warped along the optical flow of the padded pass-1 output
+   on upstream's path (:mod:`void_eval.void.pass2_noise`; RAFT with local weights, DIS otherwise), then 50
+   CogVideoX-DDIM steps, guidance 6.0, empty negative prompt, binary mask.
 4. Undo upstream's quirks for evaluation: keep the first N frames (the padded tail is reversed playback), resize
    back to the input's size (area when shrinking, bicubic otherwise), write at the INPUT's fps (upstream writes
    12 fps whatever the input). Pixels are ``floor(255 x)`` as upstream's writer does.
 
-With ``tiny_random=True`` the method runs tiny random-weight components of the same architecture (for smoke tests
-on a CPU): its outputs are NOT VOID results and its ``version`` says so.
+Random streams follow upstream (:mod:`void_eval.void.seeding`). Every size, window and device is checked when the
+method is built, before any work. With ``tiny_random=True`` the method runs tiny random-weight components of the
+same architecture with tiny defaults (:data:`~void_eval.void.tiny.TINY_DEFAULTS`): its outputs are NOT VOID
+results and its ``version`` says so.
 
 Examples
 --------
->>> method = VoidPass1Method(tiny_random=True, size=(32, 48), steps=2, device="cpu")
->>> method.name, method.version, sorted(level.name for level in method.rewrites)
-('void-pass1', '1+tiny-random-NOT-VOID', ['AFFECTED', 'OVERLAP', 'REMOVE'])
+>>> method = VoidPass1Method(tiny_random=True, device="cpu")
+>>> method.name, method.version, method.size, sorted(level.name for level in method.rewrites)
+('void-pass1', '1+tiny-random-NOT-VOID', (32, 48), ['AFFECTED', 'OVERLAP', 'REMOVE'])
 """
 
 from __future__ import annotations
@@ -36,11 +38,25 @@ from void_eval.clip import Clip
 from void_eval.errors import InputError
 from void_eval.quadmask import QuadLevel
 from void_eval.void.conditioning import WORKING_SIZE
+from void_eval.void.noise_warp import TORCH_DEFAULT_SEED
 from void_eval.void.padding import MAX_FRAMES
+from void_eval.void.seeding import RandomStreams
+from void_eval.void.tiny import TINY_DEFAULTS
 
 #: VOID rewrites the object, its overlap and the region it affected.
 VOID_LEVELS = frozenset({QuadLevel.REMOVE, QuadLevel.OVERLAP, QuadLevel.AFFECTED})
 _DTYPES = ("bfloat16", "float16", "float32")
+#: Upstream's settings, used where a parameter is left at None (tiny random runs use TINY_DEFAULTS).
+UPSTREAM_DEFAULTS = {
+    "size": WORKING_SIZE,
+    "window_frames": 85,
+    "steps": 30,
+    "steps2": 50,
+    "dtype": "bfloat16",
+    "noise_canvas": (480, 720),
+    "warp_scale": 8,
+}
+PASS2_NOISES = ("upstream", "gaussian")
 
 
 def _sha256(path: Path) -> str:
@@ -49,6 +65,17 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 24), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; a CUDA device without CUDA is an InputError."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("--device", f"{device} asked for, but this torch sees no CUDA GPU (use auto or cpu)")
+    return str(device)
 
 
 def frames_to_uint8(frames: Any) -> np.ndarray:
@@ -69,6 +96,16 @@ def resize_back(frames: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, 
     return np.stack([cv2.resize(f, (width, height), interpolation=flag) for f in frames]), label
 
 
+def _with_class_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """A transformer config completed with diffusers' defaults for the keys it leaves out."""
+    import inspect
+
+    from diffusers import CogVideoXTransformer3DModel
+
+    parameters = inspect.signature(CogVideoXTransformer3DModel.__init__).parameters.values()
+    return {**{p.name: p.default for p in parameters if p.default is not p.empty}, **config}
+
+
 class VoidMethod:
     """Shared machinery of the two VOID methods (see the module docstring).
 
@@ -79,19 +116,26 @@ class VoidMethod:
     pass1 : path, keyword-only
         ``void_pass1.safetensors``.
     size : (int, int), keyword-only
-        Working ``(height, width)``, multiples of 16 (upstream 384x672).
+        Working ``(height, width)``, multiples of 16 within the transformer's rotary grid (upstream 384x672).
     steps : int, keyword-only
         Pass-1 DDIM steps (upstream 30).
     guidance : float, keyword-only
         Pass-1 guidance (upstream 1.0 = no CFG).
     seed : int, keyword-only
-        Seed of the pass-1 noise generator (and of the warped noise in pass 2); upstream 42.
+        Seed of the initial-noise generators; upstream 42.
+    seeding : {"upstream", "per-clip"}, keyword-only
+        ``upstream``: the pass-1 generator lives for the whole run (every clip continues its stream), as upstream's
+        batch script; ``per-clip``: every clip starts from ``seed`` (results independent of batch order).
+    noise_aug : {"upstream", "generator"}, keyword-only
+        Source of the video-condition noise augmentation: a stream standing for upstream's global generator, or
+        the pass's seeded generator (see :mod:`void_eval.void.seeding`).
     dtype : {"bfloat16", "float16", "float32"}, keyword-only
         Weights and compute dtype (upstream bfloat16).
     device : str, keyword-only
-        Torch device of execution (``cuda`` on a GPU machine).
-    memory_mode : {"gpu", "model-offload", "sequential-offload"}, keyword-only
-        Where weights live (see :meth:`VoidPipeline.apply_memory_mode`).
+        ``auto`` (CUDA when torch sees one, else CPU) or a torch device.
+    memory_mode : {"auto", "gpu", "model-offload", "sequential-offload"}, keyword-only
+        Where weights live (see :meth:`VoidPipeline.apply_memory_mode`); ``auto``: model offload on CUDA, all on the
+        device otherwise.
     fp8 : bool, keyword-only
         Store transformer weights in float8 (e4m3), compute in ``dtype``.
     output_kind : {"lossless", "h264"}, keyword-only
@@ -99,16 +143,18 @@ class VoidMethod:
     window_frames : int, keyword-only
         Temporal window and minimum padded length (upstream 85 = 22 latents; ``4k + 1`` with k odd, >= 21).
     tiny_random : bool, keyword-only
-        Use tiny random-weight components instead of weights files (smoke runs; NOT VOID results).
+        Tiny random-weight components and tiny defaults instead of weights files (smoke runs; NOT VOID results).
     pipeline_loader : callable, keyword-only
         ``loader(pass_number) -> VoidPipeline``, overriding how pipelines are built (tests).
+
+    Parameters left at None take upstream's values (tiny random runs: :data:`~void_eval.void.tiny.TINY_DEFAULTS`).
     """
 
     name: ClassVar[str] = ""
-    #: ``1``; an instance running tiny random weights carries ``1+tiny-random-NOT-VOID``.
+    #: Bumped when outputs change; an instance running tiny random weights carries ``+tiny-random-NOT-VOID``.
     version: str = "1"
     description: ClassVar[str] = ""
-    device: str = "cuda"
+    device: str = "cpu"
     #: The levels VOID is asked to change. It regenerates whole frames (no compositing back of the input), so keep
     #: pixels change too; the keep-region preservation metric measures that.
     rewrites = VOID_LEVELS
@@ -120,63 +166,82 @@ class VoidMethod:
         base: str | Path | None = None,
         pass1: str | Path | None = None,
         pass2: str | Path | None = None,
-        size: tuple[int, int] = WORKING_SIZE,
-        steps: int = 30,
+        size: tuple[int, int] | None = None,
+        steps: int | None = None,
         guidance: float = 1.0,
         seed: int = 42,
-        dtype: str = "bfloat16",
-        device: str = "cuda",
-        memory_mode: str = "model-offload",
+        seeding: str = "upstream",
+        noise_aug: str = "upstream",
+        dtype: str | None = None,
+        device: str = "auto",
+        memory_mode: str = "auto",
         fp8: bool = False,
         output_kind: str = "lossless",
-        window_frames: int = 85,
+        window_frames: int | None = None,
         tiny_random: bool = False,
         pipeline_loader: Callable[[int], Any] | None = None,
     ) -> None:
+        from void_eval.void.padding import padded_length
         from void_eval.void.pipeline import MEMORY_MODES
 
-        size = (int(size[0]), int(size[1]))
-        if size[0] < 16 or size[1] < 16 or size[0] % 16 or size[1] % 16:
-            raise ValueError(f"size must be multiples of 16 (height, width), got {size}")
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
+        self.tiny_random = bool(tiny_random)
+        self.defaults = TINY_DEFAULTS if self.tiny_random else UPSTREAM_DEFAULTS
+        size = self.defaults["size"] if size is None else size
+        self.size = (int(size[0]), int(size[1]))
+        self.steps = int(self.defaults["steps"] if steps is None else steps)
+        self.dtype = self.defaults["dtype"] if dtype is None else dtype
+        window_frames = int(self.defaults["window_frames"] if window_frames is None else window_frames)
+        if min(self.size) < 16 or self.size[0] % 16 or self.size[1] % 16:
+            raise ValueError(f"size must be multiples of 16 (height, width), got {self.size[0]}x{self.size[1]}")
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
         if guidance < 0:
             raise ValueError(f"guidance must be >= 0, got {guidance}")
-        if dtype not in _DTYPES:
-            raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
-        if memory_mode not in MEMORY_MODES:
-            raise ValueError(f"memory_mode must be one of {MEMORY_MODES}, got {memory_mode!r}")
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {_DTYPES}, got {self.dtype!r}")
+        if memory_mode != "auto" and memory_mode not in MEMORY_MODES:
+            raise ValueError(f"memory_mode must be auto or one of {MEMORY_MODES}, got {memory_mode!r}")
         if output_kind not in ("lossless", "h264"):
             raise ValueError(f"output_kind must be 'lossless' or 'h264', got {output_kind!r}")
-        self.base = Path(base) if base is not None else None
-        self.pass1 = Path(pass1) if pass1 is not None else None
-        self.pass2 = Path(pass2) if pass2 is not None else None
-        from void_eval.void.padding import padded_length
-
         padded_length(1, min_length=window_frames)  # validates the 4k+1, k odd form
         if window_frames < 21:
             raise ValueError(
                 f"window_frames must be >= 21 (more latents than the 4-latent cross-fade), got {window_frames}"
             )
+        self.device = resolve_device(device)
+        if memory_mode == "auto":
+            memory_mode = "model-offload" if self.device.startswith("cuda") else "gpu"
+        self.base = Path(base) if base is not None else None
+        self.pass1 = Path(pass1) if pass1 is not None else None
+        self.pass2 = Path(pass2) if pass2 is not None else None
         self.window_frames = int(window_frames)
-        self.size = size
-        self.steps = int(steps)
         self.guidance = float(guidance)
         self.seed = int(seed)
-        self.dtype = dtype
-        self.device = device
+        self.streams = RandomStreams(self.seed, seeding=seeding, device=self.device, noise_aug=noise_aug)
         self.memory_mode = memory_mode
         self.fp8 = bool(fp8)
         self.output_kind = output_kind
-        self.tiny_random = bool(tiny_random)
         if self.tiny_random:
-            self.version = "1+tiny-random-NOT-VOID"
+            self.version = f"{type(self).version}+tiny-random-NOT-VOID"
         self._loader = pipeline_loader
         self._pipelines: dict[int, Any] = {}
         self._weights_sha256: str | None = None
+        self._clips_run = 0
         self.last_run: dict[str, Any] = {}
-        if pipeline_loader is None and not self.tiny_random:
-            from void_eval.void.checkpoint import check_base_folder, check_weights_file
+        self._check_model_files_and_size()
+
+    def _check_model_files_and_size(self) -> None:
+        """Weights files exist and the working size fits the transformer's rotary grid (before any work)."""
+        from void_eval.void.pipeline import transformer_max_size
+
+        if self._loader is not None:
+            return
+        if self.tiny_random:
+            from void_eval.void.tiny import tiny_transformer_config
+
+            config, what = tiny_transformer_config(), "the tiny random transformer"
+        else:
+            from void_eval.void.checkpoint import check_base_folder, check_weights_file, read_transformer_config
 
             if self.base is None:
                 raise InputError("--base", "no base model folder given (CogVideoX-Fun-V1.5-5b-InP)")
@@ -186,6 +251,20 @@ class VoidMethod:
                 if path is None:
                     raise InputError(f"--pass{number}", f"{self.name} needs void_pass{number}.safetensors")
                 check_weights_file(path)
+            config, what = (
+                _with_class_defaults(read_transformer_config(self.base)[0]),
+                f"the transformer of {self.base}",
+            )
+        limit = transformer_max_size(config)
+        if self.size[0] > limit[0] or self.size[1] > limit[1]:
+            raise ValueError(
+                f"size {self.size[0]}x{self.size[1]} exceeds the largest {what} takes, {limit[0]}x{limit[1]}"
+            )
+
+    @property
+    def seeding(self) -> str:
+        """``upstream`` or ``per-clip`` (see :mod:`void_eval.void.seeding`)."""
+        return self.streams.seeding
 
     @property
     def params(self) -> dict[str, Any]:
@@ -198,6 +277,8 @@ class VoidMethod:
             "steps": self.steps,
             "guidance": self.guidance,
             "seed": self.seed,
+            "seeding": self.seeding,
+            "noise_aug": self.streams.noise_aug,
             "dtype": self.dtype,
             "memory_mode": self.memory_mode,
             "fp8": self.fp8,
@@ -209,6 +290,12 @@ class VoidMethod:
 
     def _extra_params(self) -> dict[str, Any]:
         return {}
+
+    def fingerprint(self, clip: Clip) -> dict[str, str]:
+        """What besides the parameters determines the next output: with ``upstream`` seeding, how many clips this
+        instance's pass-1 generator served before (the runner's cache keys then say so)."""
+        before = self._clips_run if self.seeding == "upstream" else 0
+        return {"seeding": self.seeding, "clips_before": str(before)}
 
     @property
     def weights_sha256(self) -> str | None:
@@ -236,6 +323,8 @@ class VoidMethod:
 
                 pipe = tiny_pipeline(seed=number, scheduler="ddim" if number == 1 else "cogvideox-ddim")
                 pipe.to(self.device)
+                if self.dtype != "float32":  # the tiny components are built in float32
+                    pipe.to(dtype=self._torch_dtype())
             elif number == 2 and self.memory_mode == "gpu" and 1 in self._pipelines:
                 pipe = self._pass2_sharing_pass1()
             else:
@@ -286,6 +375,7 @@ class VoidMethod:
             raise InputError(clip.path, f"{clip.frames} frames; VOID takes at most {MAX_FRAMES} (upstream's limit)")
         output_path = Path(output_path)
         started = time.perf_counter()
+        self.streams.start_clip()
         cond = load_conditioning(clip, size=self.size, min_frames=self.window_frames)
         record: dict[str, Any] = {
             "method": self.name,
@@ -295,10 +385,13 @@ class VoidMethod:
             "working_size": list(self.size),
             "input_size": list(cond.source_size),
             "mask_scheme": cond.mask_scheme,
+            "device": self.device,
+            "rng": {**self.streams.describe(), "clips_before": self._clips_run},
             "notes": list(cond.notes),
         }
         if self.tiny_random:
             record["notes"].append("TINY RANDOM WEIGHTS - NOT A VOID RESULT")
+        self._clips_run += 1
         padded = self._generate(cond, record)
         frames = trim_to_input(padded, cond.input_frames)
         frames, resize = resize_back(frames, cond.source_size)
@@ -320,12 +413,6 @@ class VoidMethod:
         self.last_run = record
         return output_path
 
-    def _generator(self):
-        import torch
-
-        device = self.device if str(self.device).startswith("cuda") else "cpu"
-        return torch.Generator(device=device).manual_seed(self.seed)
-
     def _pass1(self, cond, record) -> tuple[Any, np.ndarray]:
         pipe = self.pipeline(1)
         out = pipe(
@@ -335,7 +422,8 @@ class VoidMethod:
             pass_=1,
             num_inference_steps=self.steps,
             guidance_scale=self.guidance,
-            generator=self._generator(),
+            generator=self.streams.pass_noise(1),
+            noise_aug_generator=self.streams.augmentation(1),
             window_frames=self.window_frames,
             progress=False,
         )
@@ -369,57 +457,95 @@ class VoidPass2Method(VoidMethod):
     """``void-pass2``: pass 1, then the warped-noise refinement pass.
 
     Extra parameters (keyword-only): ``pass2`` (``void_pass2.safetensors``), ``steps2`` (50), ``guidance2`` (6.0),
-    ``negative_prompt`` (``""``), ``noise_upscale`` (4: fine grid of the noise transport, x the latent grid).
+    ``negative_prompt`` (``""``), ``pass2_noise`` (``upstream``: Go-with-the-Flow noise on upstream's path;
+    ``gaussian``: plain noise from the pass-2 generator, an ablation), ``raft_weights`` (local torchvision
+    ``raft_large`` weights: RAFT flow as upstream; otherwise OpenCV DIS), ``warp_scale`` (8), ``warp_seed`` (torch's
+    default seed, as upstream's unseeded helper process), ``noise_canvas`` ((480, 720)).
     """
 
     name = "void-pass2"
+    version = "2"
     description = "Netflix VOID pass 1 + warped-noise refinement pass 2, diffusers, local weights"
     passes = (1, 2)
 
     def __init__(
         self,
         *,
-        steps2: int = 50,
+        steps2: int | None = None,
         guidance2: float = 6.0,
         negative_prompt: str = "",
-        noise_upscale: int = 4,
+        pass2_noise: str = "upstream",
+        raft_weights: str | Path | None = None,
+        warp_scale: int | None = None,
+        warp_seed: int = TORCH_DEFAULT_SEED,
+        noise_canvas: tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
-        if steps2 < 1:
-            raise ValueError(f"steps2 must be >= 1, got {steps2}")
-        if not 1 <= noise_upscale <= 8:
-            raise ValueError(f"noise_upscale must be in 1..8, got {noise_upscale}")
-        self.steps2 = int(steps2)
+        super().__init__(**kwargs)
+        self.steps2 = int(self.defaults["steps2"] if steps2 is None else steps2)
+        self.warp_scale = int(self.defaults["warp_scale"] if warp_scale is None else warp_scale)
+        canvas = self.defaults["noise_canvas"] if noise_canvas is None else noise_canvas
+        self.noise_canvas = (int(canvas[0]), int(canvas[1]))
+        if self.steps2 < 1:
+            raise ValueError(f"steps2 must be >= 1, got {self.steps2}")
+        if pass2_noise not in PASS2_NOISES:
+            raise ValueError(f"pass2_noise must be one of {PASS2_NOISES}, got {pass2_noise!r}")
+        if self.warp_scale < 2 or self.warp_scale % 2:
+            raise ValueError(f"warp_scale must be even and >= 2, got {self.warp_scale}")
+        if min(self.noise_canvas) < 8 or self.noise_canvas[0] % 8 or self.noise_canvas[1] % 8:
+            raise ValueError(f"noise_canvas must be multiples of 8, got {self.noise_canvas}")
         self.guidance2 = float(guidance2)
         self.negative_prompt = negative_prompt
-        self.noise_upscale = int(noise_upscale)
-        super().__init__(**kwargs)
+        self.pass2_noise = pass2_noise
+        self.warp_seed = int(warp_seed)
+        self.raft_weights = Path(raft_weights) if raft_weights is not None else None
+        self.flow = None
+        if pass2_noise == "upstream":
+            from void_eval.metrics.flow import get_flow_provider
+
+            if self.raft_weights is not None:
+                self.flow = get_flow_provider("raft", weights=self.raft_weights, device=self.device)
+            else:
+                self.flow = get_flow_provider("dis")
 
     def _extra_params(self) -> dict[str, Any]:
         return {
             "steps2": self.steps2,
             "guidance2": self.guidance2,
             "negative_prompt": self.negative_prompt,
-            "noise_upscale": self.noise_upscale,
+            "pass2_noise": self.pass2_noise,
+            "flow": self.flow.name if self.flow is not None else None,
+            "raft_weights": str(self.raft_weights) if self.raft_weights else None,
+            "warp_scale": self.warp_scale,
+            "warp_seed": self.warp_seed,
+            "noise_canvas": list(self.noise_canvas),
         }
 
-    def _generate(self, cond, record) -> np.ndarray:
+    def _pass2_latents(self, first: np.ndarray, pipe) -> tuple[Any, dict[str, Any]]:
+        """Pass 2's starting noise ``(1, F, C, h, w)`` (None: drawn by the pipeline) and its record."""
         import torch
 
-        from void_eval.void.warped_noise import warped_noise
+        from void_eval.void.pass2_noise import upstream_warped_noise
 
+        if self.pass2_noise == "gaussian":
+            return None, {"scheme": "gaussian", "source": "pass-2 generator", "seed": self.seed}
+        scale = pipe.vae_scale_factor_spatial
+        warped = upstream_warped_noise(
+            first,
+            latent_size=(self.size[0] // scale, self.size[1] // scale),
+            channels=pipe.vae.config.latent_channels,
+            flow=self.flow,
+            warp_scale=self.warp_scale,
+            seed=self.warp_seed,
+            device=self.device,
+            canvas=self.noise_canvas,
+        )
+        return torch.from_numpy(warped.latents)[None], warped.record
+
+    def _generate(self, cond, record) -> np.ndarray:
         _, first = self._pass1(cond, record)
         pipe = self.pipeline(2)
-        scale = pipe.vae_scale_factor_spatial
-        latent_size = (self.size[0] // scale, self.size[1] // scale)
-        noise = warped_noise(
-            first,
-            latent_size=latent_size,
-            channels=pipe.vae.config.latent_channels,
-            upscale=self.noise_upscale,
-            seed=self.seed,
-        )
-        latents = torch.from_numpy(noise)[None]
+        latents, noise_record = self._pass2_latents(first, pipe)
         out = pipe(
             video=cond.video,
             mask=cond.mask,
@@ -428,7 +554,8 @@ class VoidPass2Method(VoidMethod):
             negative_prompt=self.negative_prompt,
             num_inference_steps=self.steps2,
             guidance_scale=self.guidance2,
-            generator=self._generator(),
+            generator=self.streams.pass_noise(2),
+            noise_aug_generator=self.streams.augmentation(2),
             latents=latents,
             window_frames=self.window_frames,
             progress=False,
@@ -438,8 +565,6 @@ class VoidPass2Method(VoidMethod):
             "guidance": self.guidance2,
             "negative_prompt": self.negative_prompt,
             "scheduler": type(pipe.scheduler).__name__,
-            "noise": "warped along OpenCV DIS flow of the pass-1 output",
-            "noise_latent_frames": int(noise.shape[0]),
-            "noise_upscale": self.noise_upscale,
+            "noise": noise_record,
         }
         return frames_to_uint8(out.frames)

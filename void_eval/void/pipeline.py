@@ -86,6 +86,31 @@ def _every_frame_upsampling(vae: torch.nn.Module):
             del module.forward
 
 
+def upstream_layout_noise(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
+    """N(0, 1) noise of ``shape`` ``(B, C, F, H, W)`` drawn as upstream's ``torch.randn_like(video)`` draws it.
+
+    Upstream's video is a ``(B, C, F, H, W)`` view of a ``(B F) C H W`` batch, so ``randn_like`` fills that strided
+    layout element by element (torch's non-contiguous path), not a contiguous block: the same draw needs the same
+    layout. CPU only, as upstream's video tensor.
+    """
+    b, c, f, h, w = shape
+    return torch.empty((b, f, c, h, w)).permute(0, 2, 1, 3, 4).normal_(generator=generator)
+
+
+def transformer_max_size(config: Any, spatial_factor: int = 8) -> tuple[int, int]:
+    """Largest ``(height, width)`` in pixels whose patch grid fits ``config``'s rotary table (sample size / patch).
+
+    Examples
+    --------
+    >>> transformer_max_size({"sample_height": 300, "sample_width": 300, "patch_size": 2})
+    (2400, 2400)
+    """
+    get = config.get if isinstance(config, dict) else lambda key: getattr(config, key)
+    patch = int(get("patch_size"))
+    step = spatial_factor * patch
+    return (int(get("sample_height")) // patch * step, int(get("sample_width")) // patch * step)
+
+
 def decode_first_then_pairs(vae: AutoencoderKLCogVideoX, latents: torch.Tensor) -> torch.Tensor:
     """Decode ``(1, C, F, h, w)`` scaled-back latents in upstream's layout: latent 0 alone, then pairs.
 
@@ -182,17 +207,29 @@ class VoidPipeline(DiffusionPipeline):
         *,
         pass_: Literal[1, 2],
         generator: torch.Generator | None,
+        augmentation: torch.Generator | None = None,
     ) -> torch.Tensor:
         """The inpaint condition ``(B, F, 2C, h, w)``: ``[mask latents, video latents]`` along channels.
 
         ``video`` is ``(B, 3, L, H, W)`` in ``[0, 1]``; ``mask`` is ``(B, 1, L, H, W)`` model view (1 = remove).
+        The video's noise augmentation (when the config asks for it) comes from ``augmentation``, a CPU generator
+        drawn on the CPU video as upstream's ``torch.randn_like`` draws; without one, from ``generator`` on the
+        execution device.
         """
         snapped = snap_mask(mask.float(), pass_=pass_)
         mask_pixels = (1.0 - snapped).repeat(1, 3, 1, 1, 1)
         mask_latents = self._encode_mode(mask_pixels)
-        video_pixels = video.to(device=self._execution_device, dtype=torch.float32) * 2.0 - 1.0
+        if augmentation is not None:
+            video_pixels = video.to(device="cpu", dtype=torch.float32) * 2.0 - 1.0
+            source, device = augmentation, torch.device("cpu")
+        else:
+            video_pixels = video.to(device=self._execution_device, dtype=torch.float32) * 2.0 - 1.0
+            source, device = generator, video_pixels.device
         if self.config.add_noise_in_inpaint_model:
-            noise = randn_tensor(video_pixels.shape, generator=generator, device=video_pixels.device)
+            if augmentation is not None:
+                noise = upstream_layout_noise(video_pixels.shape, augmentation)
+            else:
+                noise = randn_tensor(video_pixels.shape, generator=source, device=device)
             noise = noise * NOISE_AUG_STRENGTH
             video_pixels = video_pixels + torch.where(video_pixels == -1, torch.zeros_like(noise), noise)
         video_latents = self._encode_mode(video_pixels)
@@ -215,6 +252,11 @@ class VoidPipeline(DiffusionPipeline):
         return (frames / 2 + 0.5).clamp(0, 1).float().cpu()
 
     # ------------------------------------------------------------------ positions
+    @property
+    def max_size(self) -> tuple[int, int]:
+        """Largest working ``(height, width)`` the transformer's rotary grid covers (its ``sample_height/width``)."""
+        return transformer_max_size(self.transformer.config, self.vae_scale_factor_spatial)
+
     def rotary_embedding(self, latent_frames: int, height: int, width: int, device: torch.device):
         """CogVideoX 1.5 3D RoPE (``grid_type="slice"``) for a window of ``latent_frames`` latents."""
         config = self.transformer.config
@@ -268,6 +310,7 @@ class VoidPipeline(DiffusionPipeline):
         num_inference_steps: int = 30,
         guidance_scale: float = 1.0,
         generator: torch.Generator | None = None,
+        noise_aug_generator: torch.Generator | None = None,
         latents: torch.Tensor | None = None,
         window_frames: int = 85,
         overlap_frames: int = 16,
@@ -291,7 +334,11 @@ class VoidPipeline(DiffusionPipeline):
         num_inference_steps, guidance_scale : int, float
             Upstream pass 1: 30, 1.0; pass 2: 50, 6.0.
         generator : torch.Generator
-            Seeds the initial noise (and the video-condition noise augmentation when enabled).
+            Seeds the initial noise (and the video-condition noise augmentation when enabled, unless
+            ``noise_aug_generator`` is given).
+        noise_aug_generator : torch.Generator, optional
+            CPU generator of the video-condition noise augmentation, drawn on the CPU as upstream draws it (see
+            :mod:`void_eval.void.seeding`).
         latents : torch.Tensor, optional
             Initial noise ``(B, F, C, H/8, W/8)`` instead of drawing it (pass 2's warped noise).
         window_frames, overlap_frames : int
@@ -309,6 +356,9 @@ class VoidPipeline(DiffusionPipeline):
         step = self.vae_scale_factor_spatial * self.transformer.config.patch_size
         if height % step or width % step:
             raise ValueError(f"height and width must be multiples of {step}, got {height}x{width}")
+        limit = self.max_size
+        if height > limit[0] or width > limit[1]:
+            raise ValueError(f"{height}x{width} exceeds the largest size this transformer takes, {limit[0]}x{limit[1]}")
         compression = self.vae_scale_factor_temporal
         latent_frames = (length - 1) // compression + 1
         p_t = self.transformer.config.patch_size_t or 1
@@ -354,7 +404,9 @@ class VoidPipeline(DiffusionPipeline):
         latents = latents.to(device=device, dtype=dtype) * self.scheduler.init_noise_sigma
 
         # 3. condition (encoded once for the whole clip)
-        condition = self.prepare_condition(video, mask, pass_=pass_, generator=generator).to(device, dtype)
+        condition = self.prepare_condition(
+            video, mask, pass_=pass_, generator=generator, augmentation=noise_aug_generator
+        ).to(device, dtype)
         if do_cfg:
             condition = torch.cat([condition] * 2)
 

@@ -20,6 +20,19 @@ import torch
 #: Printed wherever tiny random weights produce a video.
 TINY_LABEL = "TINY RANDOM WEIGHTS - NOT A VOID RESULT"
 
+#: Defaults of a tiny random-weight run (a CPU smoke run of the whole path in seconds), where a real run takes
+#: upstream's (384x672, 30 + 50 steps, bfloat16, 85-frame windows, 480x720 noise canvas, warp grid x8). The
+#: 21-frame window keeps the padded clip short and exercises the windowed cross-fade on clips beyond 21 frames.
+TINY_DEFAULTS = {
+    "size": (32, 48),
+    "window_frames": 21,
+    "steps": 2,
+    "steps2": 2,
+    "dtype": "float32",
+    "noise_canvas": (48, 72),
+    "warp_scale": 2,
+}
+
 TINY_LATENT_CHANNELS = 4
 TINY_TEXT_LENGTH = 16
 TINY_TEXT_DIM = 32
