@@ -171,6 +171,9 @@ def test_trajectory_ghost_is_between_and_a_lost_object_is_counted_in_the_value(s
     assert "12 lost" in rows["traj_err"].note
     none = trajectory_error(scene["factual"], scene["counterfactual"], objects[:1], ids)
     assert np.isnan(none["traj_err"].value) and "no affected object" in none["traj_err"].note
+    flat = np.full_like(scene["counterfactual"], 128)  # every object looks like its surroundings: nothing to match
+    blind = trajectory_error(scene["factual"], flat, objects, ids)
+    assert np.isnan(blind["traj_err"].value) and "looks like its surroundings" in blind["traj_err"].note
 
 
 def test_trajectory_chunked_equals_one_pass_on_a_clip(tmp_path, scene) -> None:

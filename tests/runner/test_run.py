@@ -141,6 +141,14 @@ def test_unknown_method_is_an_input_error(clips_root, tmp_path_factory):
     assert code == 1
 
 
+def test_unknown_metric_is_refused_before_any_method_runs(clips_root, tmp_path_factory, capsys):
+    from void_eval.cli import main
+
+    root, out = clips_root(1), tmp_path_factory.mktemp("r") / "run"
+    code = main(["run", "--clips", str(root), "--methods", "copy", "--metrics", "psnr,motion_iou", "--out", str(out)])
+    assert code == 2 and "unknown metric 'motion_iou'" in capsys.readouterr().err and not out.exists()
+
+
 def test_bootstrap_ci_matches_scipy():
     rng = np.random.default_rng(7)
     values = rng.gamma(2.0, 3.0, size=40)

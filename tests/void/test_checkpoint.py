@@ -180,7 +180,7 @@ def test_pass2_method_loads_local_files_and_shares_text_encoder_and_vae(base, re
 
     from void_eval.clip import Clip
     from void_eval.video import probe
-    from void_eval.void.method import VoidPass2Method
+    from void_eval.void.passes import VoidPass2Method
 
     paths = []
     for number in (1, 2):

@@ -17,6 +17,7 @@ MODULES = [
     "checkpoint",
     "tiny",
     "method",
+    "passes",
     "pipeline",
 ]
 

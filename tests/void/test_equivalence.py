@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from void_eval.clip import Clip
 from void_eval.video import read_video
-from void_eval.void.method import VoidPass1Method, VoidPass2Method
+from void_eval.void.passes import VoidPass1Method, VoidPass2Method
 from void_eval.void.tiny import tiny_pipeline
 
 SIZE = (16, 32)

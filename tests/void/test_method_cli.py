@@ -14,7 +14,7 @@ from void_eval.errors import InputError
 from void_eval.methods.base import Method
 from void_eval.methods.registry import METHODS, get_method
 from void_eval.video import probe
-from void_eval.void.method import VoidPass1Method, VoidPass2Method
+from void_eval.void.passes import VoidPass1Method, VoidPass2Method
 
 CUDA = torch.cuda.is_available()
 

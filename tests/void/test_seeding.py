@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 from void_eval.clip import Clip
-from void_eval.void.method import VoidPass1Method
 from void_eval.void.noise_warp import TORCH_DEFAULT_SEED
+from void_eval.void.passes import VoidPass1Method
 from void_eval.void.pipeline import NOISE_AUG_STRENGTH
 from void_eval.void.seeding import RandomStreams
 from void_eval.void.tiny import tiny_pipeline

@@ -30,8 +30,8 @@ METHODS.add("median", "void_eval.methods.median:MedianMethod")
 METHODS.add("precomputed", "void_eval.methods.precomputed:PrecomputedMethod")
 METHODS.add("external", "void_eval.methods.external:ExternalMethod")
 # VOID pipeline (issue 6) entries go below this line.
-METHODS.add("void-pass1", "void_eval.void.method:VoidPass1Method")
-METHODS.add("void-pass2", "void_eval.void.method:VoidPass2Method")
+METHODS.add("void-pass1", "void_eval.void.passes:VoidPass1Method")
+METHODS.add("void-pass2", "void_eval.void.passes:VoidPass2Method")
 
 #: Methods that run on a CPU with no weights and no external files: what ``make demo`` benchmarks.
 CPU_METHODS: tuple[str, ...] = ("copy", "oracle", "telea", "navier-stokes", "flowprop", "median")

@@ -127,7 +127,7 @@ class TrajectoryAccumulator(Accumulator):
     name = "traj_err"
     reference = "counterfactual"
     needs_ground_truth = True
-    state = ("error", "pairs", "lost", "absent", "frames_missing")
+    state = ("error", "pairs", "lost", "absent", "indistinct", "frames_missing")
 
     def __init__(self, objects: Sequence[dict[str, Any]], segmentation: str | Path | None) -> None:
         self.objects = affected_tracks(objects)
@@ -135,7 +135,7 @@ class TrajectoryAccumulator(Accumulator):
         self._speed = {obj["id"]: _speed(obj) + 2.0 for obj in self.objects}
         self._previous: dict[int, np.ndarray] = {}
         self.error = ExactSum()
-        self.pairs = self.lost = self.absent = self.frames_missing = 0
+        self.pairs = self.lost = self.absent = self.indistinct = self.frames_missing = 0
 
     @classmethod
     def from_clip(cls, clip: Any, *, preset: str, device: str, **options: Any) -> TrajectoryAccumulator:
@@ -174,6 +174,9 @@ class TrajectoryAccumulator(Accumulator):
         corners = [centre] + [point for point in (factual, self._previous.get(obj["id"])) if point is not None]
         window = _window(np.array(corners) - offset, (x1 - x0, y1 - y0), self._speed[obj["id"]], output.shape)
         contrast = _contrast_around(counterfactual, ids == obj["id"], (x0, y0, x1, y1))
+        if contrast <= 0:  # the object looks like its surroundings (or has none): nothing to match it by
+            self.indistinct += 1
+            return
         positions, weights, best = locate(output, counterfactual[y0:y1, x0:x1], mask, window, contrast)
         positions += offset
         self._previous[obj["id"]] = positions[int(np.argmax(weights))]
@@ -197,6 +200,8 @@ class TrajectoryAccumulator(Accumulator):
             reason = "needs the counterfactual video"
         elif not self.objects:
             reason = "meta.json lists no affected object with tracks in both worlds"
+        elif self.pairs == 0 and self.indistinct:
+            reason = f"every visible affected object looks like its surroundings ({self.indistinct} object-frames)"
         elif self._segmentation is None and self.pairs == 0:
             reason = "needs the suite's segmentation_counterfactual.mp4 (meta.json segmentation)"
         elif self.pairs == 0:
@@ -205,7 +210,8 @@ class TrajectoryAccumulator(Accumulator):
             return {row: {"affected": MetricValue.nan(reason)} for row in _ROWS}
         note = (
             f"template-matched in the output, {len(self.objects)} affected objects, {self.pairs} object-frames, "
-            f"{self.lost} lost (counted at the lost penalty), {self.absent} not visible in the counterfactual"
+            f"{self.lost} lost (counted at the lost penalty), {self.absent} not visible in the counterfactual, "
+            f"{self.indistinct} indistinct from their surroundings"
         )
         return {
             "traj_err": {"affected": MetricValue(self.error.value / self.pairs, note=note, count=self.pairs)},

@@ -97,6 +97,7 @@ def _execute(
     except (ValueError, KeyError) as err:
         raise InputError("--methods", str(err.args[0]) if err.args else str(err)) from err
     metric_names = tuple(name.strip() for name in metrics.split(",") if name.strip()) if metrics else None
+    _check_metrics_exist(metric_names or ())
     options = RunOptions(force=force, device=device, preset=preset, score=score, metrics=metric_names)
     with run_folder_lock(out, command=command, create=True):
         summary = run_benchmark(
@@ -147,6 +148,17 @@ def _echo_json(document: dict) -> None:
     import json
 
     typer.echo(json.dumps(json_safe(document), indent=2, allow_nan=False))
+
+
+def _check_metrics_exist(names: tuple[str, ...]) -> None:
+    """Every ``--metrics`` name is registered, checked before any method runs (one line on the first unknown)."""
+    from void_eval.metrics.registry import get_spec
+
+    for name in names:
+        try:
+            get_spec(name)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--metrics") from err
 
 
 def _check_methods_exist(specs) -> None:

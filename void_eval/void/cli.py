@@ -80,7 +80,7 @@ def run(
     from void_eval.atomic import atomic_path, write_json_atomic
     from void_eval.clip import Clip
     from void_eval.errors import InputError
-    from void_eval.void.method import VoidPass1Method, VoidPass2Method
+    from void_eval.void.passes import VoidPass1Method, VoidPass2Method
     from void_eval.void.tiny import TINY_LABEL
 
     options = dict(
