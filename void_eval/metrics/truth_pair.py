@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from void_eval.metrics.spec import Row
 #: Per (metric class, settings, counterfactual and quadmask file identities): the counterfactual's own values.
 _TRUTH_VALUES: dict[tuple, dict[str, MetricValue]] = {}
 _MAX_CACHED = 256
+_CF_NOTE = "counterfactual scored in the output's place: "
 
 
 def temporal_rows(metric: str, higher_is_better: bool, high: float) -> tuple[Row, Row, Row]:
@@ -104,6 +106,7 @@ class TruthPaired(Accumulator):
             factory.__qualname__,
             repr(own.settings()),
             _file_identity(clip.counterfactual_path),
+            _file_identity(clip.input_path),  # flow may come from the input (E_warp's flow_source)
             tuple(_file_identity(path) for path in clip.mask_files),
         )
         if key in _TRUTH_VALUES:
@@ -165,4 +168,6 @@ class TruthPaired(Accumulator):
             else:
                 note = f"|output - counterfactual| = |{value.value:.4g} - {truth[region].value:.4g}|"
                 difference[region] = MetricValue(distance, note=note, count=value.count)
+        # the counterfactual was scored in the output's place: "output" in its note means the counterfactual
+        truth = {region: replace(value, note=f"{_CF_NOTE}{value.note}") for region, value in truth.items()}
         return {self.name: own, f"{self.name}_cf": truth, f"{self.name}_diff": difference}
