@@ -43,7 +43,7 @@ def test_json_document(clip_and_output, capsys, monkeypatch) -> None:
 
 
 def test_nan_is_printed_as_null() -> None:
-    from void_eval.metrics.cli import _json_safe
+    from void_eval.cli_options import json_safe as _json_safe
 
     assert _json_safe({"a": [float("nan"), float("inf"), np.float32(0.5)]}) == {"a": [None, "inf", 0.5]}
 

@@ -92,19 +92,39 @@ def register(app: typer.Typer) -> None:
         return 0
 
 
-def _frames_bar(clip_dir: Path, *, enabled: bool):
-    """A tqdm bar over the clip's frames on stderr (its total read from the input video's header)."""
-    from tqdm.auto import tqdm
+def _frames_bar(clip_dir: Path, *, enabled: bool) -> _LazyBar:
+    """A tqdm bar over the clip's frames on stderr, drawn from the first scored chunk on (an error found before any
+    frame is scored stays the only line), its total read from the input video's header."""
+    return _LazyBar(clip_dir, enabled=enabled)
 
-    from void_eval.video import VideoReader
 
-    total = None
-    if enabled:
-        try:
-            total = VideoReader(clip_dir / "input_video.mp4").info.frames
-        except Exception:  # score_clip reports a bad clip with its own message; the bar just has no total
-            total = None
-    return tqdm(total=total, desc="score", unit="frame", disable=not enabled)
+class _LazyBar:
+    """A context manager whose ``update(n)`` opens the tqdm bar on first use and advances it."""
+
+    def __init__(self, clip_dir: Path, *, enabled: bool) -> None:
+        self.clip_dir, self.enabled, self.bar = clip_dir, enabled, None
+
+    def __enter__(self) -> _LazyBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, frames: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            from void_eval.video import VideoReader
+
+            try:
+                total = VideoReader(self.clip_dir / "input_video.mp4").info.frames
+            except Exception:  # score_clip reports a bad clip with its own message; the bar just has no total
+                total = None
+            self.bar = tqdm(total=total, desc="score", unit="frame")
+        self.bar.update(frames)
 
 
 def _print_table(table, clip: Path, output: Path) -> None:
