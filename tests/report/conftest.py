@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 #: Metrics scored in the shared run (a fast subset; the demo and bench add the rest).
-REPORT_METRICS = ("psnr", "cf_score", "flicker")
+REPORT_METRICS = ("psnr", "cf_score", "flicker", "motion_agreement", "traj_err")
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,13 @@ def test_report_files_are_self_contained(bench_run):
         assert needle in text
     markdown = (index.parent / "report.md").read_text()
     assert "| method |" in markdown and "![per scenario](per_scenario.png)" in markdown
+    # the metric guide: a sentence per metric and where it applies (traj_err: not on occlusion, yes on support)
+    guide = markdown.split("## The metrics")[1].split("## ")[0]
+    traj = next(line for line in guide.splitlines() if line.startswith("| traj\\_err"))
+    header = next(line for line in guide.splitlines() if line.startswith("| metric"))
+    cells = dict(zip(header.strip("|").split("|"), traj.strip("|").split("|"), strict=True))
+    assert cells[" occlusion "].strip() == "n/a" and cells[" support "].strip() == "✓" and "↓ \\[0, inf\\]" in traj
+    assert "<h2>The metrics</h2>" in text and "moves as in the counterfactual" in text
     assert (index.parent / "strip_000_occlusion.png").exists()
 
 

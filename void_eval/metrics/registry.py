@@ -46,6 +46,7 @@ _add(
     _FIDELITY,
     "counterfactual",
     presets=(("propainter", "void_eval.metrics.propainter:PropainterPsnr", ("frame",)),),
+    summary="pixel fidelity to the counterfactual (peak signal-to-noise ratio, dB) per quadmask region",
 )
 _add(
     "ssim",
@@ -54,11 +55,30 @@ _add(
     _FIDELITY,
     "counterfactual",
     presets=(("propainter", "void_eval.metrics.propainter:PropainterSsim", ("frame",)),),
+    summary="structural similarity to the counterfactual (Gaussian 11x11 SSIM) per quadmask region",
 )
-_add("lpips", "lpips:LpipsAccumulator", (Row("lpips", False, (0.0, math.inf)),), _FIDELITY, "counterfactual")
+_add(
+    "lpips",
+    "lpips:LpipsAccumulator",
+    (Row("lpips", False, (0.0, math.inf)),),
+    _FIDELITY,
+    "counterfactual",
+    summary="perceptual distance to the counterfactual (LPIPS, AlexNet) per quadmask region",
+)
 # temporal consistency of the output, next to the counterfactual's own value and the distance between the two
 _TEMPORAL = {"temporal": True, "aspects": _EFFECTS}
-_add("ewarp", "ewarp:EwarpAccumulator", temporal_rows("ewarp", False, 3.0), ("frame", "remove"), "output", **_TEMPORAL)
+_add(
+    "ewarp",
+    "ewarp:EwarpAccumulator",
+    temporal_rows("ewarp", False, 3.0),
+    ("frame", "remove"),
+    "output",
+    **_TEMPORAL,
+    summary=(
+        "temporal consistency: error of each frame warped along the optical flow to the next; _diff is the "
+        "distance to the counterfactual's own value, so a frozen fill does not win"
+    ),
+)
 _add(
     "flicker",
     "flicker:FlickerAccumulator",
@@ -66,6 +86,10 @@ _add(
     ("frame", "remove"),
     "output",
     **_TEMPORAL,
+    summary=(
+        "temporal stability (VBench flicker, 1 = no change between frames); _diff is the distance to the "
+        "counterfactual's own value"
+    ),
 )
 # physical plausibility against the counterfactual
 _add(
@@ -75,6 +99,10 @@ _add(
     ("affected",),
     "counterfactual",
     aspects=_EFFECTS,
+    summary=(
+        "whether the affected region is closer to the counterfactual than to the input, per frame (1: as if "
+        "the object never existed, 0: its effects left)"
+    ),
 )
 _add(
     "motion_agreement",
@@ -83,6 +111,10 @@ _add(
     ("affected",),
     "counterfactual",
     aspects=_EFFECTS,
+    summary=(
+        "whether the affected region moves as in the counterfactual: cumulative motion, proportional and "
+        "timed (1: the truth's motion, 0: the input's)"
+    ),
 )
 _add(
     "traj_err",
@@ -92,6 +124,10 @@ _add(
     "counterfactual",
     families=TRAJECTORY_FAMILIES,
     aspects=("objects",),
+    summary=(
+        "distance (px) between each affected object in the output (tracked from where it starts) and in the "
+        "counterfactual; traj_lost is the share of object-frames lost"
+    ),
 )
 _add(
     "shadow_residual",
@@ -100,10 +136,28 @@ _add(
     ("affected",),
     "counterfactual",
     aspects=("shadow",),
+    summary=(
+        "how much of the removed object's shadow is left: luminance error against the counterfactual inside "
+        "the shadow, relative to its depth (0 gone, 1 left in place)"
+    ),
 )
 # no-reference checks against the input
-_add("preservation", "preservation:PreservationAccumulator", (_PSNR, _SSIM), ("keep",), "input")
-_add("seam", "seam:SeamAccumulator", (Row("seam", False, (0.0, math.inf)),), ("boundary",), "output")
+_add(
+    "preservation",
+    "preservation:PreservationAccumulator",
+    (_PSNR, _SSIM),
+    ("keep",),
+    "input",
+    summary="whether the keep region is left as in the input (PSNR and SSIM against the input)",
+)
+_add(
+    "seam",
+    "seam:SeamAccumulator",
+    (Row("seam", False, (0.0, math.inf)),),
+    ("boundary",),
+    "output",
+    summary="visible seams: luma gradient along the edge of the remove region",
+)
 
 #: Metrics :func:`~void_eval.metrics.score.score_clip` runs by default, in row order: every built-in.
 DEFAULT_METRICS: tuple[str, ...] = (

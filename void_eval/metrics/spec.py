@@ -74,6 +74,8 @@ class MetricSpec:
     temporal : bool
         A statistic of frame-to-frame change of one video (E_warp, flicker): blind by construction to a time
         shift of the truth and to a change that is the same in every frame; the ladder exempts those rungs.
+    summary : str
+        What it measures, in one sentence (the report's metric guide).
     """
 
     name: str
@@ -86,6 +88,7 @@ class MetricSpec:
     presets: tuple[tuple[str, str | Callable[..., Accumulator], tuple[str, ...]], ...] = ()
     aspects: tuple[str, ...] = ()
     temporal: bool = False
+    summary: str = ""
 
     def __post_init__(self) -> None:
         if set(self.aspects) - set(ASPECTS):

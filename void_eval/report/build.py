@@ -30,6 +30,7 @@ import pandas as pd
 from void_eval.errors import InputError
 from void_eval.report import plots, strips
 from void_eval.report.board import ci_phrase, leaderboard_json, leaderboard_parts, print_leaderboard
+from void_eval.report.metric_guide import metric_guide
 from void_eval.report.tables import (
     Column,
     all_columns,
@@ -278,6 +279,12 @@ _LEADERBOARD_NOTE = (
 )
 
 
+_GUIDE_NOTE = (
+    "n/a: the metric does not apply to that family by design (its rows are NaN with the reason). The physics metrics "
+    "are validated on the known-truth ladder (void-eval ladder); docs/metrics.md gives every definition."
+)
+
+
 def _render_html(report: _Report) -> str:
     record, images = report.record, report.images
     parts = [
@@ -296,6 +303,7 @@ def _render_html(report: _Report) -> str:
         )
         + "</p>",
     ]
+    parts += ["<h2>The metrics</h2>", _html_table(metric_guide(report.results)), f"<p class='note'>{_GUIDE_NOTE}</p>"]
     if "per_scenario.png" in images:
         parts += [
             "<h2>By scenario family</h2>",
@@ -376,6 +384,7 @@ def _render_md(report: _Report) -> str:
         report.leaderboard_note,
         "",
     ]
+    lines += ["## The metrics", "", _md_table(metric_guide(report.results)), "", _GUIDE_NOTE, ""]
     if "per_scenario.png" in images:
         lines += ["## By scenario family", "", "![per scenario](per_scenario.png)", ""]
     if "per_region.png" in images:
