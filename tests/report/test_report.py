@@ -33,6 +33,10 @@ def test_report_files_are_self_contained(bench_run):
     header = next(line for line in guide.splitlines() if line.startswith("| metric"))
     cells = dict(zip(header.strip("|").split("|"), traj.strip("|").split("|"), strict=True))
     assert cells[" occlusion "].strip() == "n/a" and cells[" support "].strip() == "✓" and "↓ \\[0, inf\\]" in traj
+    assert [line.split("|")[1].strip() for line in guide.splitlines() if line.startswith("| ")][1:] == [
+        "psnr", "flicker", "cf\\_score", "motion\\_agreement", "traj\\_err"
+    ]  # fmt: skip
+    assert "flicker_cf" not in text.split("<h2>The metrics</h2>")[0]  # the truth's own value ranks nothing
     assert "<h2>The metrics</h2>" in text and "moves as in the counterfactual" in text
     assert (index.parent / "strip_000_occlusion.png").exists()
 

@@ -134,7 +134,8 @@ def headline_columns(
         if reference and _has_values(aggregates, metric, region, reference):
             chosen.append(Column(metric, region, reference, direction(metric_info, metric)))
     covered = {column.metric for column in chosen}
-    for metric in sorted(set(aggregates["metric"]) - covered):
+    # a temporal metric's _cf row is the counterfactual's own value: the same for every method, nothing to rank
+    for metric in sorted(m for m in set(aggregates["metric"]) - covered if not m.endswith("_cf")):
         regions = sorted(set(aggregates.loc[aggregates["metric"] == metric, "region"]), key=_region_rank)
         for region in regions:
             reference = _reference_for(aggregates, metric, region)
