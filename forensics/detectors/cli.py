@@ -127,7 +127,10 @@ def detect_eval(
 def check(
     file: Annotated[Path, typer.Argument(help="Video file.", show_default=False)],
     trust: Annotated[Path | None, typer.Option("--trust", help="PEM trust anchor(s) for the manifest.")] = None,
-    threshold: Annotated[float, typer.Option(help="Video score from which the detector fires (0-1).")] = 0.5,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Video score from which the detector fires (0-1; default: the model's calibrated one)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the heatmap video and strip.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
 ) -> int:
@@ -138,7 +141,7 @@ def check(
     from forensics.check import EXIT_CODES, check_file
     from void_eval.errors import InputError
 
-    if not 0 < threshold < 1:
+    if threshold is not None and not 0 < threshold < 1:
         raise InputError("--threshold", f"must be in (0, 1), got {threshold}")
     result = check_file(file, trust=trust, threshold=threshold, out_dir=out)
     if as_json:
