@@ -176,8 +176,9 @@ def run_detect_eval(
         Model file to score as well (default: the shipped model), on the held-out clips whose name and group
         (the footage they were cut from) are not in its card's training set (rows ``model == "shipped"``).
     """
+    from forensics.detectors.folds import split_clips
     from forensics.detectors.train import TrainingConfig, build_examples
-    from forensics.detectors.validation import collect_rows, fit_model, split_clips
+    from forensics.detectors.validation import collect_rows, fit_model
 
     _check_methods(methods)
     out_dir = Path(out_dir)
@@ -199,16 +200,10 @@ def run_detect_eval(
     if shipped is not None:
         tables.append(shipped)
         summary = pd.concat([summary, summarise(*shipped).assign(model="shipped")])
-    logo_rows = []
-    for method in methods if logo and len(methods) >= 2 else ():
-        chosen = [i for i, example in enumerate(tests) if example.generator in (method, UNTOUCHED)]
-        table = _score(fit_model(train, rows, config, exclude=method), tests, chosen, label=f"without-{method}")
-        tables.append(table)
-        row = summarise(*table)
-        logo_rows.append(
-            row[(row["generator"] == method) & (row["degradation"] == "all")].assign(held_out_generator=method)
-        )
-    logo_table = pd.concat(logo_rows).drop(columns="generator") if logo_rows else pd.DataFrame()
+    logo_table = pd.DataFrame()
+    if logo and len(methods) >= 2:
+        logo_tables, logo_table = _leave_one_out(train, rows, tests, methods, config)
+        tables.extend(logo_tables)
     frames = pd.concat([table[0] for table in tables])
     videos = pd.concat([table[1] for table in tables])
     written = _write_tables(out_dir, {"frames": frames, "videos": videos, "summary": summary, "logo": logo_table})
@@ -216,19 +211,29 @@ def run_detect_eval(
     written["plot"] = plot_summary(
         seen, logo_table, videos[videos["model"] == "seen"], out_dir / "detection_summary.png"
     )
-    run = {
-        "clips_dir": str(clips_dir),
-        "train_clips": [path.name for path in train_clips],
-        "test_clips": [path.name for path in test_clips],
-        "methods": list(methods),
-        "degradations": [degradation.name for degradation in degradations],
-        "seed": seed,
-        "config": config.to_json(),
-        "shipped_model": shipped is not None,
-    }
+    run = {"clips_dir": str(clips_dir), "train_clips": [path.name for path in train_clips]}
+    run.update(
+        test_clips=[path.name for path in test_clips], config=config.to_json(), shipped_model=shipped is not None
+    )
     written["run"] = out_dir / "run.json"
     written["run"].write_text(json.dumps(run, indent=2))
     return written
+
+
+def _leave_one_out(train, rows, tests: list[Example], methods: tuple[str, ...], config) -> tuple[list, pd.DataFrame]:
+    """Tables of a model fitted without each method on that method's and the untouched test videos, and one
+    summary row per left-out method."""
+    from forensics.detectors.validation import fit_model
+
+    tables, summary_rows = [], []
+    for method in methods:
+        chosen = [i for i, example in enumerate(tests) if example.generator in (method, UNTOUCHED)]
+        table = _score(fit_model(train, rows, config, exclude=method), tests, chosen, label=f"without-{method}")
+        tables.append(table)
+        row = summarise(*table)
+        row = row[(row["generator"] == method) & (row["degradation"] == "all")]
+        summary_rows.append(row.assign(held_out_generator=method).drop(columns="generator"))
+    return tables, pd.concat(summary_rows)
 
 
 def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:

@@ -129,20 +129,10 @@ def detect_video(
     info = reader.info
     if info.height < block or info.width < block:
         raise InputError(path, f"frames of {info.width}x{info.height} are smaller than one {block}-px block")
+    output = None if out_dir is None else _HeatmapOutput(path, Path(out_dir), info, block)
     extractor = BlockFeatureExtractor(block=block)
-    writer = None
-    heatmap_path = strip_path = None
-    picks = set(np.linspace(0, info.frames - 1, min(STRIP_FRAMES, info.frames)).round().astype(int).tolist())
-    kept: list[tuple[np.ndarray, np.ndarray]] = []
     probabilities: list[np.ndarray] = []
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        heatmap_path = out_dir / f"{path.stem}_heatmap.mp4"
-        fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
-        writer = VideoWriter(heatmap_path, fps, kind="lossless", preset="ultrafast")  # qp 0: still bit-exact
     try:
-        index = 0
         for chunk in reader.chunks(chunk_size):
             maps = []
             for frame in chunk:
@@ -150,21 +140,15 @@ def detect_video(
                 rows, cols = features.grid.shape
                 block_map = model.predict_proba(features.features.reshape(rows * cols, -1)).reshape(rows, cols)
                 probabilities.append(block_map.astype(np.float32))
-                if writer is not None:
-                    heat = heatmap_frame(block_map, info.height, info.width, block)
-                    maps.append(heat)
-                    if index in picks:
-                        kept.append((frame, heat))
-                index += 1
-            if writer is not None:
-                writer.write(np.stack(maps))
+                if output is not None:
+                    maps.append(output.heatmap(frame, block_map, len(probabilities) - 1))
+            if output is not None:
+                output.writer.write(np.stack(maps))
     except BaseException:
-        if writer is not None:
-            writer.abort()
+        if output is not None:
+            output.writer.abort()
         raise
-    if writer is not None:
-        writer.close()
-        strip_path = write_overlay_strip(kept, out_dir / f"{path.stem}_strip.png")
+    strip_path = output.close() if output is not None else None
     stacked = np.stack(probabilities)
     calibration = model.extra.get("calibration")
     scores = score_probabilities(stacked, model.extra.get("video_model"), calibration)
@@ -172,13 +156,40 @@ def detect_video(
         file=path,
         video_score=scores.video,
         frame_scores=scores.frames,
-        heatmap=heatmap_path,
+        heatmap=None if output is None else output.path,
         strip=strip_path,
         block_probabilities=stacked if keep_blocks else None,
         model_version=model.version,
         raw_video_score=scores.raw_video,
         calibration=calibration,
     )
+
+
+class _HeatmapOutput:
+    """The heatmap video being written, and the frames kept for the overlay strip."""
+
+    def __init__(self, video: Path, out_dir: Path, info, block: int) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = out_dir / f"{video.stem}_heatmap.mp4"
+        self.strip_path = out_dir / f"{video.stem}_strip.png"
+        self.size, self.block = (info.height, info.width), block
+        count = min(STRIP_FRAMES, info.frames)
+        self.picks = set(np.linspace(0, info.frames - 1, count).round().astype(int).tolist())
+        self.kept: list[tuple[np.ndarray, np.ndarray]] = []
+        fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
+        self.writer = VideoWriter(self.path, fps, kind="lossless", preset="ultrafast")  # qp 0: still bit-exact
+
+    def heatmap(self, frame: np.ndarray, block_map: np.ndarray, index: int) -> np.ndarray:
+        """The frame's heatmap (kept with the frame when it is one of the strip's)."""
+        heat = heatmap_frame(block_map, *self.size, self.block)
+        if index in self.picks:
+            self.kept.append((frame, heat))
+        return heat
+
+    def close(self) -> Path:
+        """Finish the heatmap video and write the strip; returns the strip's path."""
+        self.writer.close()
+        return write_overlay_strip(self.kept, self.strip_path)
 
 
 def overlay(frame: np.ndarray, heatmap: np.ndarray) -> np.ndarray:

@@ -294,27 +294,39 @@ def make_footage_clips(
     out_dir = Path(out_dir)
     folders = []
     for number, name in enumerate(sorted(sources)):
-        source = sources[name]
         for index in range(per_source):
             folder = out_dir / f"{name}-{index}"
             folders.append(folder)
-            if (folder / "meta.json").is_file() and not force:
-                continue
-            rng = np.random.default_rng([seed, number, index])
-            cut = _cut_video if source.kind == "video" else _film_photo
-            video, fps, where = cut(source, frames, rng, window)
-            hole = moving_blob_masks(len(video), video.shape[1], video.shape[2], rng=rng, area=area)
-            meta = {
-                "scenario": "real-footage" if source.kind == "video" else "photo-pan",
-                "seed": seed,
-                "source": source.group,
-                "footage": name,
-                "window": where,
-                "hole_share": round(float(hole.mean()), 4),
-                "fps": fps,
-            }
-            write_clip_folder(folder, video, hole, fps, meta)
+            if force or not (folder / "meta.json").is_file():
+                rng = np.random.default_rng([seed, number, index])
+                _cut_clip(folder, sources[name], rng, frames=frames, area=area, window=window, seed=seed)
     return folders
+
+
+def _cut_clip(
+    folder: Path,
+    source: FootageSource,
+    rng: np.random.Generator,
+    *,
+    frames: int,
+    area: tuple[float, float],
+    window: tuple[int, int] | None,
+    seed: int,
+) -> Path:
+    """One clip folder from ``source`` (see :func:`make_footage_clips`)."""
+    cut = _cut_video if source.kind == "video" else _film_photo
+    video, fps, where = cut(source, frames, rng, window)
+    hole = moving_blob_masks(len(video), video.shape[1], video.shape[2], rng=rng, area=area)
+    meta = {
+        "scenario": "real-footage" if source.kind == "video" else "photo-pan",
+        "seed": seed,
+        "source": source.group,
+        "footage": source.name,
+        "window": where,
+        "hole_share": round(float(hole.mean()), 4),
+        "fps": fps,
+    }
+    return write_clip_folder(folder, video, hole, fps, meta)
 
 
 def cut_sample_clip(sample: str | Path, out_dir: str | Path, *, start: int, frames: int) -> Path:

@@ -91,7 +91,7 @@ def frame_grid_period(residual: np.ndarray, *, periods: tuple[float, float] = GR
     The column profile (mean squared residual of each column) and the row profile are searched; the stronger wins.
     Squares, not signed values: a 2-D grid (a checkerboard, a codec's block edges) averages to zero along a line.
     """
-    energy = residual.astype(np.float32) ** 2
+    energy = np.square(np.asarray(residual, np.float32))
     along_x = _profile_peak(energy.mean(axis=0), periods)
     along_y = _profile_peak(energy.mean(axis=1), periods)
     return max(along_x, along_y, key=lambda item: item[1])

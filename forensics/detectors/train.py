@@ -213,15 +213,8 @@ def train(
     ``evaluate=False`` skips the figures (leave-one-generator-out refits and held-out footage) but still
     cross-fits, since the video stage and calibration are fitted on out-of-fold probabilities.
     """
-    from forensics.detectors.validation import (
-        assign_folds,
-        collect_rows,
-        cross_fit,
-        cross_validate,
-        describe_folds,
-        fit_model,
-        fold_indices,
-    )
+    from forensics.detectors.folds import assign_folds, describe_folds, fold_indices
+    from forensics.detectors.validation import collect_rows, cross_fit, cross_validate, fit_model
 
     started = time.perf_counter()
     work_dir = Path(work_dir)

@@ -192,3 +192,25 @@ def test_motion_track_follows_a_moving_blob_and_thins_flicker():
     assert deviation[3, 4] > 1.5 > 0.5 > deviation[3, 0]
     with pytest.raises(ValueError, match="decay"):
         MotionTrack(decay=1.0)
+
+
+def test_carrying_channels_together_equals_one_at_a_time():
+    import cv2
+
+    from forensics.detectors.tracking import carry_along_flow
+
+    rng = np.random.default_rng(10)
+    values = rng.normal(size=(9, 11, 13)).astype(np.float32)
+    flow = rng.normal(0, 20, (9, 11, 2)).astype(np.float32)
+    map_x = (np.arange(11, dtype=np.float32)[None, :] + flow[..., 0] / 16).astype(np.float32)
+    map_y = (np.arange(9, dtype=np.float32)[:, None] + flow[..., 1] / 16).astype(np.float32)
+    one_by_one = np.stack(
+        [
+            cv2.remap(
+                np.ascontiguousarray(values[..., k]), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
+            for k in range(13)
+        ],
+        axis=-1,
+    )
+    np.testing.assert_array_equal(carry_along_flow(values, flow, 16), one_by_one)
