@@ -1,8 +1,8 @@
-"""Fill generators the detector is trained and tested against: the toolkit's removal methods and two more.
+"""Fill generators the detector is trained and tested against: the toolkit's removal methods and three more.
 
 A *generator* makes the "edited" side of a training or evaluation example. Besides the registered CPU removal
 methods (``telea`` and ``navier-stokes``: smooth diffusion fills; ``flowprop``: flow propagation; ``median``:
-temporal median), two fills that real editing tools make are defined here, following the same
+temporal median), three fills that real editing tools make are defined here, following the same
 :class:`~void_eval.methods.base.Method` contract (they are not removal methods to benchmark, so they stay out of
 the method registry):
 
@@ -10,6 +10,9 @@ the method registry):
   the few offsets (the hole's extent in one of eight directions) whose surroundings best match the hole's border,
   as a clone-stamp or a "nearest patch" fill does. The copied pixels carry real noise and texture: only their
   repetition (:mod:`forensics.detectors.copies`) and the seams give them away.
+- ``clone`` (:class:`CloneMethod`): a clone stamp from afar: the best-matching copy of the whole hole 1.5-2.5 hole
+  extents away, pasted with a feathered edge. A second copy fill, so that leaving one copy fill out of training
+  still leaves copies to learn from (the card also reports both left out together).
 - ``blur`` (:class:`BlurMethod`): the hole is replaced by a smooth push-pull interpolation of its surroundings,
   blurred further, and composited with a feathered edge (a "blurred composite").
 
@@ -43,27 +46,31 @@ GENERATOR_KINDS: dict[str, str] = {
     "navier-stokes": "smooth",
     "blur": "smooth",
     "patch": "copy",
+    "clone": "copy",
     "flowprop": "flow",
     "median": "temporal",
 }
 _DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
-def _offsets_by_border_match(frame: np.ndarray, hole: np.ndarray, *, margin: int, ring: int) -> list[tuple[int, int]]:
-    """Offsets (dy, dx) of the hole's extent in each of 8 directions, best first.
+def _hole_extent(hole: np.ndarray) -> tuple[int, int]:
+    ys, xs = np.nonzero(hole)
+    return int(ys.max() - ys.min()) + 1, int(xs.max() - xs.min()) + 1
 
-    Offsets whose copy of the whole hole lies in the frame and outside the hole come first; among them (and then
-    among the rest) the better border match first: the mean squared difference between the ring of pixels around
-    the hole and the ring the offset lands on.
+
+def _rank_offsets(frame: np.ndarray, hole: np.ndarray, offsets: list[tuple[int, int]], *, ring: int) -> list[tuple]:
+    """``(partial, border difference, dy, dx)`` of each offset, best first.
+
+    Offsets whose copy of the whole hole lies in the frame and outside the hole come first (``partial`` False);
+    among them (and then among the rest) the better border match first: the mean squared difference between the
+    ring of pixels around the hole and the ring the offset lands on.
     """
     ys, xs = np.nonzero(hole)
-    extent = (int(ys.max() - ys.min()) + 1 + margin, int(xs.max() - xs.min()) + 1 + margin)
     kernel = np.ones((2 * ring + 1, 2 * ring + 1), np.uint8)
     border = (cv2.dilate(hole.astype(np.uint8), kernel) > 0) & ~hole
     by, bx = np.nonzero(border)
     scored = []
-    for sy, sx in _DIRECTIONS:
-        dy, dx = sy * extent[0], sx * extent[1]
+    for dy, dx in offsets:
         whole = _usable(hole, ys + dy, xs + dx).all()
         inside = _usable(hole, by + dy, bx + dx)
         if not inside.any():
@@ -71,7 +78,14 @@ def _offsets_by_border_match(frame: np.ndarray, hole: np.ndarray, *, margin: int
             continue
         difference = frame[by[inside], bx[inside]].astype(np.float32) - frame[by[inside] + dy, bx[inside] + dx]
         scored.append((not whole, float((difference**2).mean()), dy, dx))
-    return [(dy, dx) for _, _, dy, dx in sorted(scored)]
+    return sorted(scored)
+
+
+def _offsets_by_border_match(frame: np.ndarray, hole: np.ndarray, *, margin: int, ring: int) -> list[tuple[int, int]]:
+    """The hole's extent (plus ``margin``) in each of 8 directions, best first (:func:`_rank_offsets`)."""
+    height, width = _hole_extent(hole)
+    offsets = [(sy * (height + margin), sx * (width + margin)) for sy, sx in _DIRECTIONS]
+    return [(dy, dx) for _, _, dy, dx in _rank_offsets(frame, hole, offsets, ring=ring)]
 
 
 def _usable(hole: np.ndarray, ty: np.ndarray, tx: np.ndarray) -> np.ndarray:
@@ -130,6 +144,39 @@ def blur_fill(frame: np.ndarray, hole: np.ndarray, *, blur: float = 2.0, feather
     return np.clip(np.rint(frame * (1 - alpha) + smooth * alpha), 0, 255).astype(np.uint8)
 
 
+def clone_fill(frame: np.ndarray, hole: np.ndarray, *, ring: int = 6, feather: float = 2.0) -> np.ndarray:
+    """Clone stamp from afar: the hole is covered by the frame's pixels 1.5-2.5 hole extents away, edge feathered.
+
+    Of 16 directions at 1.5, 2 and 2.5 times the hole's larger extent, the offset whose copy of the whole hole fits
+    in the frame outside the hole and whose border matches best (:func:`_rank_offsets`) is pasted, blended over
+    about ``1.3 feather`` px inside the hole's edge; with no such offset the fill is :func:`patch_fill`.
+
+    Examples
+    --------
+    >>> frame = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    >>> hole = np.zeros((120, 160), bool); hole[50:60, 70:80] = True
+    >>> filled = clone_fill(frame, hole)
+    >>> bool((filled[~hole] == frame[~hole]).all()), bool((filled[54:56, 74:76] != frame[54:56, 74:76]).any())
+    (True, True)
+    """
+    if not hole.any():
+        return frame.copy()
+    reach = max(_hole_extent(hole))
+    angles = np.arange(16) * np.pi / 8
+    offsets = [
+        (round(scale * reach * np.sin(angle)), round(scale * reach * np.cos(angle)))
+        for scale in (1.5, 2.0, 2.5)
+        for angle in angles
+    ]
+    partial, _, dy, dx = _rank_offsets(frame, hole, offsets, ring=ring)[0]
+    if partial:
+        return patch_fill(frame, hole)
+    pasted = np.roll(frame, (-dy, -dx), axis=(0, 1))  # pasted[y, x] = frame[y + dy, x + dx] where the hole is
+    alpha = np.clip((cv2.GaussianBlur(hole.astype(np.float32), (0, 0), feather) - 0.4) / 0.5, 0.0, 1.0) * hole
+    alpha = alpha[..., None]
+    return np.clip(np.rint(frame * (1 - alpha) + pasted * alpha), 0, 255).astype(np.uint8)
+
+
 class _FillMethod(FrameMethod):
     """Per-frame fill of remove ∪ overlap grown by ``dilation`` px."""
 
@@ -170,6 +217,17 @@ class PatchMethod(_FillMethod):
         return patch_fill(frame, hole)
 
 
+class CloneMethod(_FillMethod):
+    """Clone stamp from afar into each frame's hole (:func:`clone_fill`); parameters as :class:`PatchMethod`."""
+
+    name = "clone"
+    version = "1"
+    description = "per-frame copy of a best-matching patch 1.5-2.5 hole extents away, edge feathered 2 px"
+
+    def _fill(self, frame: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        return clone_fill(frame, hole)
+
+
 class BlurMethod(_FillMethod):
     """Blurred composite of each frame's hole (:func:`blur_fill`); parameters as :class:`PatchMethod`."""
 
@@ -181,7 +239,7 @@ class BlurMethod(_FillMethod):
         return blur_fill(frame, hole)
 
 
-_LOCAL: dict[str, type[_FillMethod]] = {"patch": PatchMethod, "blur": BlurMethod}
+_LOCAL: dict[str, type[_FillMethod]] = {"patch": PatchMethod, "clone": CloneMethod, "blur": BlurMethod}
 
 
 def get_generator(name: str, **params: Any) -> Method:

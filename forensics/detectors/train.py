@@ -7,8 +7,8 @@ Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipp
    (``video_clips`` windows each) and slow camera moves over scikit-image's photographs (``photo_clips`` each),
    with moving holes covering 2-33% of the frame. Each source is one *group*.
 2. **Generators** (:mod:`.generators`): each clip as it is (``untouched``) and filled by ``telea``,
-   ``navier-stokes``, ``blur`` (smooth), ``patch`` (copy), ``flowprop`` (flow propagation) and ``median``
-   (temporal median).
+   ``navier-stokes``, ``blur`` (smooth), ``patch`` and ``clone`` (copy), ``flowprop`` (flow propagation) and
+   ``median`` (temporal median).
 3. **Degradations**: lossless, h264 CRF 18, CRF 28, and 0.75x resize + CRF 23, every encode deterministic.
 4. **Rows**: up to ``positives_per_video`` blocks at least half rewritten and ``negatives_per_video`` blocks with
    no rewritten pixel from every video; classes weighted equally.
@@ -28,7 +28,7 @@ Examples
 --------
 >>> config = TrainingConfig(seed=3, video_clips=1, photo_clips=0)
 >>> config.generators
-('untouched', 'telea', 'navier-stokes', 'blur', 'patch', 'flowprop', 'median')
+('untouched', 'telea', 'navier-stokes', 'blur', 'patch', 'clone', 'flowprop', 'median')
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degrada
 from forensics.detectors.fusion import DEFAULT_MODEL_PATH, FusionModel, save_model
 
 #: The fill generators of the shipped model.
-TRAINING_GENERATORS: tuple[str, ...] = ("telea", "navier-stokes", "blur", "patch", "flowprop", "median")
+TRAINING_GENERATORS: tuple[str, ...] = ("telea", "navier-stokes", "blur", "patch", "clone", "flowprop", "median")
 
 
 @dataclass(frozen=True)

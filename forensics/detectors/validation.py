@@ -131,6 +131,23 @@ def fit_trees(rows: RowSet, keep: np.ndarray, config: TrainingConfig) -> FusionM
     return FusionModel.from_sklearn(estimator, FEATURE_NAMES, version=MODEL_VERSION, extra=extra)
 
 
+def left_out(entry: str | None) -> frozenset[str]:
+    """The generators a left-out entry names: none for None, every generator of a kind for a kind's name
+    (:data:`~forensics.detectors.generators.GENERATOR_KINDS`, e.g. ``copy``), else the generator itself."""
+    from forensics.detectors.generators import GENERATOR_KINDS
+
+    if entry is None:
+        return frozenset()
+    kind = frozenset(name for name, value in GENERATOR_KINDS.items() if value == entry)
+    return kind or frozenset({entry})
+
+
+def _kind(generator: str) -> str | None:
+    from forensics.detectors.generators import GENERATOR_KINDS
+
+    return GENERATOR_KINDS.get(generator)
+
+
 def predict_blocks(model: FusionModel, features: np.ndarray) -> np.ndarray:
     """Block probabilities ``(T, rows, cols)`` float32 of ``(T, rows, cols, F)`` features."""
     flat = features.reshape(-1, features.shape[-1])
@@ -148,8 +165,8 @@ def cross_fit(
 ) -> dict[str | None, OutOfFold]:
     """Out-of-fold block probabilities, for each entry of ``leave_out`` (None: every generator in training).
 
-    For each fold, trees are fitted on the other folds (without generator ``g`` for entry ``g``) and score the
-    fold's videos (for entry ``g``, only its untouched and ``g`` videos).
+    For each fold, trees are fitted on the other folds (without the generators entry ``g`` names,
+    :func:`left_out`) and score the fold's videos (for entry ``g``, only its untouched and left-out videos).
     """
     generators = np.array([example.generator for example in examples])
     out: dict[str | None, OutOfFold] = {entry: {} for entry in leave_out}
@@ -160,11 +177,11 @@ def cross_fit(
         for entry in leave_out:
             if progress:
                 print(f"  fold {number + 1}/{len(folds)}: trees without {entry or 'the fold'}", file=sys.stderr)
-            models[entry] = fit_trees(rows, outside & (generators != entry), config)
+            models[entry] = fit_trees(rows, outside & ~np.isin(generators, list(left_out(entry))), config)
         for index in fold:
             features = examples[index].features()
             for entry, model in models.items():
-                if entry is None or examples[index].generator in (entry, UNTOUCHED):
+                if entry is None or examples[index].generator in left_out(entry) | {UNTOUCHED}:
                     out[entry][int(index)] = predict_blocks(model, features)
     return out
 
@@ -172,14 +189,14 @@ def cross_fit(
 def fit_video_stage(
     examples: list[Example], oof: OutOfFold, indices: list[int], config: TrainingConfig, *, exclude: str | None = None
 ) -> tuple[VideoScoreModel | None, Calibration | None, str]:
-    """Video model and calibration from the out-of-fold probabilities of ``indices`` (minus generator ``exclude``).
+    """Video model and calibration from the out-of-fold probabilities of ``indices`` (minus what ``exclude`` names).
 
     With ``config.video_score == "logistic"`` the video model is a logistic regression on the summaries of the
     untouched and processed videos; with the name of a summary it is that summary as it is (no fitting, so it needs
     no processed video). The calibration comes from the untouched videos. Returns ``(video model or None,
     calibration or None, note)``; the note says why a part could not be fitted.
     """
-    chosen = [i for i in indices if i in oof and examples[i].generator != exclude]
+    chosen = [i for i in indices if i in oof and examples[i].generator not in left_out(exclude)]
     labels = [examples[i].processed for i in chosen]
     summaries = [video_features(oof[i]) for i in chosen]
     if config.video_score == "logistic":
@@ -234,14 +251,14 @@ def fit_model(
     oof: OutOfFold | None = None,
     progress: bool = False,
 ) -> FusionModel:
-    """The whole recipe on ``examples`` (minus generator ``exclude``): trees, video model and calibration.
+    """The whole recipe on ``examples`` (minus what ``exclude`` names, :func:`left_out`): trees, video stage.
 
     The video stage needs out-of-fold probabilities: ``oof`` when given (from :func:`cross_fit` with the same
     ``exclude``), else cross-fitted here over ``config.video_folds`` folds of clip groups. Where the video stage
     cannot be fitted, ``extra["video_model"]`` and ``extra["calibration"]`` are None and ``extra["video_note"]``
     says why.
     """
-    keep = np.array([example.generator != exclude for example in examples])
+    keep = np.array([example.generator not in left_out(exclude) for example in examples])
     if oof is None:
         groups = sorted({example.group for example in examples})
         order = np.random.default_rng([config.seed, 11]).permutation(len(groups))
@@ -325,7 +342,8 @@ def cross_validate(
     config : TrainingConfig
         The recipe refitted per fold.
     logo : bool, keyword-only
-        Also refit without each generator (when there are at least two).
+        Also refit without each generator (when there are at least two), and without each kind of generator that
+        has several members (:data:`~forensics.detectors.generators.GENERATOR_KINDS`; leave-one-kind-out).
     progress : bool, keyword-only
         Report each fit on stderr.
     """
@@ -333,7 +351,10 @@ def cross_validate(
     if sum(len(fold) > 0 for fold in indices) < 2:
         raise ValueError("cross-validation needs at least two folds holding examples")
     methods = sorted({example.generator for example in examples} - {UNTOUCHED})
-    leave_out: tuple[str | None, ...] = (None, *methods) if logo and len(methods) >= 2 else (None,)
+    leave_out: tuple[str | None, ...] = (None,)
+    if logo and len(methods) >= 2:
+        kinds = sorted({kind for kind in map(_kind, methods) if kind and 1 < len(left_out(kind) & set(methods))})
+        leave_out = (None, *methods, *(kind for kind in kinds if set(methods) - left_out(kind)))
     oof = cross_fit(examples, rows, indices, config, leave_out=leave_out, progress=progress)
     frames, videos = {}, {}
     for entry in leave_out:

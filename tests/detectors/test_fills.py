@@ -101,7 +101,7 @@ def test_generators_rewrite_only_their_region(tiny_footage, tmp_path):
     clip = Clip.load(tiny_footage[1])
     frames = read_video(clip.input_path)
     mask = Quadmask.concatenate(list(clip.iter_masks(8)))
-    for name in ("patch", "blur"):
+    for name in ("patch", "clone", "blur"):
         method = get_generator(name)
         output = read_video(method.run(clip, tmp_path / f"{name}.mp4"))
         changed = (output != frames).any(axis=-1)

