@@ -1,13 +1,23 @@
-"""One verdict per file from provenance (C2PA) and detection together.
+"""One verdict per file from provenance (C2PA) and detection together, provenance first.
 
-- ``declared-edit``: an intact manifest (``Trusted`` or ``Valid``) carries a removal record
-  (``org.voideval.removal``): the edit was declared, whatever the detector says.
-- ``undeclared-edit-suspected``: no removal was declared (no manifest, an invalid one, or one without a removal
-  record) and the detector's video score reaches the threshold.
-- ``no-evidence``: neither.
+=============================  ====  ==============================================================================
+verdict                        exit  when
+=============================  ====  ==============================================================================
+``tampered``                   5     the manifest (or an ingredient's) is ``Invalid``: the file changed after it was
+                                     signed; whatever the detector says
+``declared-edit-untrusted``    4     an intact manifest carries a removal record (``org.voideval.removal``), but its
+                                     signer (or a signed ingredient's) does not chain to the trust anchors (``Valid``)
+``declared-edit``              0     an intact manifest from a trusted signer (``Trusted``, signed ingredients too)
+                                     carries a removal record; whatever the detector says
+``undeclared-edit-suspected``  3     no removal declared (no manifest, or an intact one without a removal record)
+                                     and the detector's video score reaches the threshold
+``no-evidence``                0     no removal declared and the detector's video score stays below the threshold
+=============================  ====  ==============================================================================
 
-Every verdict lists its evidence: the manifest state, failure codes and signer, the removal record's method, the
-video score against the threshold, and the frames and share of the picture the detector flags.
+Exit 1 is bad input (a file that cannot be read). A declaration is only as good as its signer: anyone can sign with
+a key of their own, so an untrusted declaration never gets the trusted verdict or exit 0, and an untrusted manifest
+without removal record says so in the evidence. Every verdict lists its evidence: the manifest state, failure codes
+and signer, the removal record's method, the video score against the threshold, and the frames the detector flags.
 
 Examples
 --------
@@ -24,11 +34,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-Verdict = Literal["declared-edit", "undeclared-edit-suspected", "no-evidence"]
+Verdict = Literal["tampered", "declared-edit-untrusted", "declared-edit", "undeclared-edit-suspected", "no-evidence"]
 INTACT_STATES = frozenset({"Trusted", "Valid"})
 DEFAULT_THRESHOLD = 0.5
-#: ``void-eval check`` exit codes per verdict.
-EXIT_CODES: dict[str, int] = {"declared-edit": 0, "no-evidence": 0, "undeclared-edit-suspected": 3}
+#: ``void-eval check`` exit codes per verdict (module table).
+EXIT_CODES: dict[str, int] = {
+    "declared-edit": 0,
+    "no-evidence": 0,
+    "undeclared-edit-suspected": 3,
+    "declared-edit-untrusted": 4,
+    "tampered": 5,
+}
 
 
 @dataclass
@@ -39,8 +55,8 @@ class CheckResult:
     ----------
     file : Path
         The file checked.
-    verdict : {"declared-edit", "undeclared-edit-suspected", "no-evidence"}
-        See the module docstring.
+    verdict : {"tampered", "declared-edit-untrusted", "declared-edit", "undeclared-edit-suspected", "no-evidence"}
+        See the module table.
     evidence : list of str
         Human-readable facts behind the verdict, most important first.
     provenance : dict
@@ -70,6 +86,7 @@ class CheckResult:
         return {
             "file": str(self.file),
             "verdict": self.verdict,
+            "exit_code": EXIT_CODES[self.verdict],
             "evidence": self.evidence,
             "video_score": self.video_score,
             "threshold": self.threshold,
@@ -80,23 +97,21 @@ class CheckResult:
         }
 
 
-def decide(provenance, detection, *, threshold: float = DEFAULT_THRESHOLD) -> tuple[Verdict, list[str]]:
-    """The verdict and evidence from a ``VerifyResult`` and a ``DetectionResult`` (pure; see module docstring)."""
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
-    evidence: list[str] = []
+def provenance_evidence(provenance) -> list[str]:
+    """Evidence lines of a ``VerifyResult``: state, signer and failures, detail, removal record, ingredients."""
     state = provenance.state
     signer = (provenance.signer or {}).get("common_name")
     if state == "NoManifest":
-        evidence.append("manifest: none (never signed, stripped, or re-encoded)")
+        evidence = ["manifest: none (never signed, stripped, or re-encoded)"]
     else:
         line = f"manifest: {state}" + (f" (signed by {signer})" if signer else "")
         if provenance.failures:
             line += f"; failures: {', '.join(provenance.failures)}"
-        evidence.append(line)
+        evidence = [line]
+    if state == "Valid":
+        evidence.append("signer: not trusted (does not chain to the trust anchors given); anyone can sign so")
     if provenance.detail:
         evidence.append(f"manifest detail: {provenance.detail}")
-    declared = state in INTACT_STATES and provenance.removal is not None
     if state in INTACT_STATES:
         if provenance.removal is not None:
             method = provenance.removal.get("method")
@@ -104,8 +119,16 @@ def decide(provenance, detection, *, threshold: float = DEFAULT_THRESHOLD) -> tu
             evidence.append("removal record: declared" + (f" (method {name})" if name else ""))
         else:
             evidence.append("removal record: none in the manifest")
-        if provenance.worst_state != state:
-            evidence.append(f"ingredients: worst state {provenance.worst_state}")
+    if provenance.worst_state != state:
+        evidence.append(f"ingredients: worst state {provenance.worst_state}")
+    return evidence
+
+
+def decide(provenance, detection, *, threshold: float = DEFAULT_THRESHOLD) -> tuple[Verdict, list[str]]:
+    """The verdict and evidence from a ``VerifyResult`` and a ``DetectionResult`` (pure; see the module table)."""
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    evidence = provenance_evidence(provenance)
     scores = np.asarray(detection.frame_scores, np.float64)
     flagged = int((scores >= threshold).sum())
     fires = detection.video_score >= threshold
@@ -113,8 +136,11 @@ def decide(provenance, detection, *, threshold: float = DEFAULT_THRESHOLD) -> tu
         f"detector: video score {detection.video_score:.3f} {'>=' if fires else '<'} threshold {threshold:.2f}; "
         f"{flagged} of {len(scores)} frames flagged"
     )
-    if declared:
-        return "declared-edit", evidence
+    worst = provenance.worst_state
+    if worst == "Invalid":
+        return "tampered", evidence
+    if provenance.state in INTACT_STATES and provenance.removal is not None:
+        return ("declared-edit" if worst == "Trusted" else "declared-edit-untrusted"), evidence
     if fires:
         return "undeclared-edit-suspected", evidence
     return "no-evidence", evidence

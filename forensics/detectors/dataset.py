@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -174,6 +174,7 @@ class Example:
     truth_shape: tuple[int, int, int]
     block: int
     group: str = ""
+    _kept: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.group:
@@ -190,9 +191,22 @@ class Example:
         count = int(np.prod(self.truth_shape))
         return np.unpackbits(self.truth_bits, count=count).reshape(self.truth_shape).astype(bool)
 
-    def features(self) -> np.ndarray:
-        """``(T, rows, cols, F)`` float32 block features (:func:`.features.features_from_signals`)."""
-        return features_from_signals(self.signals, self.flows, self.frame_values, block=self.block)
+    def features(self, *, keep: bool = False) -> np.ndarray:
+        """``(T, rows, cols, F)`` float32 block features (:func:`.features.features_from_signals`).
+
+        With ``keep`` the result is kept and returned by later calls (training reads each example's features once
+        for its rows and once for its out-of-fold scores; keeping them halves the work at the cost of memory).
+        """
+        if self._kept is not None:
+            return self._kept
+        features = features_from_signals(self.signals, self.flows, self.frame_values, block=self.block)
+        if keep:
+            self._kept = features
+        return features
+
+    def forget_features(self) -> None:
+        """Drop features kept by :meth:`features`."""
+        self._kept = None
 
 
 def generator_output(clip: Clip, generator: str, work_dir: Path) -> Path:
@@ -246,13 +260,13 @@ def build_example(
     block: int = 16,
 ) -> Example:
     """Signals and truth of one (clip, generator, degradation), cached under ``work_dir/signals``."""
-    work_dir = Path(work_dir)
-    clip = Clip.load(clip_path)
+    work_dir, name = Path(work_dir), Path(clip_path).name
     label = generator if generator == UNTOUCHED else f"{generator}-v{get_generator(generator).version}"
-    cache = work_dir / "signals" / clip.name / f"{label}__{degradation.name}__b{block}__s{SIGNAL_VERSION}.npz"
-    names = (clip.name, generator, degradation.name, clip_group(clip_path))
-    if cache.is_file():
+    cache = work_dir / "signals" / name / f"{label}__{degradation.name}__b{block}__s{SIGNAL_VERSION}.npz"
+    names = (name, generator, degradation.name, clip_group(clip_path))
+    if cache.is_file():  # the clip is not even opened: probing its videos costs more than loading the signals
         return _load_cached(cache, names, block)
+    clip = Clip.load(clip_path)
     mask = Quadmask.concatenate(list(clip.iter_masks(32)))
     if generator == UNTOUCHED:
         source = clip.input_path

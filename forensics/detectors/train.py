@@ -103,8 +103,8 @@ class TrainingConfig:
     learning_rate: float = 0.1
     min_samples_leaf: int = 100
     l2_regularization: float = 3.0
-    positives_per_video: int = 300
-    negatives_per_video: int = 400
+    positives_per_video: int = 150
+    negatives_per_video: int = 200
     video_folds: int = 2
     video_score: str = "logistic"
     video_c: float = 1.0
@@ -223,7 +223,7 @@ def train(
     examples = build_examples(
         every, config.generators, config.degradations, work_dir, block=config.block, progress=progress
     )
-    rows = collect_rows(examples, config, progress=progress)
+    rows = collect_rows(examples, config, keep_features=True, progress=progress)
     folds = assign_folds(clips, folds=config.cv_folds, seed=config.seed)
     if evaluate:
         validation = cross_validate(examples, rows, folds, config, logo=True, progress=progress)
@@ -232,6 +232,8 @@ def train(
         validation = None
         oof = cross_fit(examples, rows, fold_indices(examples, folds), config, progress=progress)
     model = fit_model(examples, rows, config, oof=oof[None], progress=progress)
+    for example in examples:
+        example.forget_features()
     card = _card(config, clips, model, describe_folds(examples, fold_indices(examples, folds)))
     if validation is not None:
         from forensics.detectors.card import figures_block

@@ -73,13 +73,17 @@ class RowSet:
     example: np.ndarray
 
 
-def collect_rows(examples: list[Example], config: TrainingConfig, *, progress: bool = False) -> RowSet:
-    """Rows of every example (:func:`~forensics.detectors.dataset.sample_rows`, seeded by ``config.seed``)."""
+def collect_rows(
+    examples: list[Example], config: TrainingConfig, *, keep_features: bool = False, progress: bool = False
+) -> RowSet:
+    """Rows of every example (:func:`~forensics.detectors.dataset.sample_rows`, seeded by ``config.seed``); with
+    ``keep_features`` each example keeps its features for the cross-fitting (:meth:`Example.features`)."""
     rng = np.random.default_rng([config.seed, 3])
     xs, ys, owners = [], [], []
     for index, example in enumerate(examples):
+        features = example.features(keep=keep_features)
         x, y = sample_rows(
-            example, example.features(), rng, positives=config.positives_per_video, negatives=config.negatives_per_video
+            example, features, rng, positives=config.positives_per_video, negatives=config.negatives_per_video
         )
         xs.append(x)
         ys.append(y)
