@@ -3,7 +3,8 @@
 Heavy imports happen inside the commands so that ``void-eval --help`` stays fast.
 
 Exit codes: ``detect`` and ``detect-eval`` 0 on success, 1 on bad input; ``check`` 0 for ``declared-edit`` and
-``no-evidence``, 3 for ``undeclared-edit-suspected``, 1 on bad input.
+``no-evidence``, 3 for ``undeclared-edit-suspected``, 4 for ``declared-edit-untrusted``, 5 for ``tampered``, 1 on bad
+input (the table in :mod:`forensics.check`).
 """
 
 from __future__ import annotations
@@ -134,9 +135,11 @@ def check(
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the heatmap video and strip.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
 ) -> int:
-    """Verdict from provenance + detection: declared-edit, undeclared-edit-suspected or no-evidence.
+    """Verdict from provenance first, then detection: tampered, declared-edit(-untrusted), undeclared-edit-suspected
+    or no-evidence.
 
-    Exit 0 for declared-edit and no-evidence, 3 for undeclared-edit-suspected, 1 on bad input.
+    Exit 0 for declared-edit and no-evidence, 3 undeclared-edit-suspected, 4 declared-edit-untrusted (the removal
+    record is signed by a key that does not chain to --trust), 5 tampered (changed after signing), 1 bad input.
     """
     from forensics.check import EXIT_CODES, check_file
     from void_eval.errors import InputError

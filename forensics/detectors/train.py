@@ -121,6 +121,16 @@ class TrainingConfig:
         document["degradations"] = [asdict(item) for item in self.degradations]
         return document
 
+    @classmethod
+    def from_json(cls, document: dict) -> TrainingConfig:
+        """Inverse of :meth:`to_json` (a model card's ``config``)."""
+        values = {key: document[key] for key in cls.__dataclass_fields__ if key in document}
+        values["degradations"] = tuple(Degradation(**item) for item in values.get("degradations", ()))
+        for key in ("window", "footage", "methods"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
 
 def collect_clips(config: TrainingConfig, work_dir: Path) -> dict[str, list[Path]]:
     """Cut (or reuse) the training clips: ``{"video": [...], "photo": [...]}`` (kinds without clips left out)."""
@@ -241,9 +251,10 @@ def train(
         sources = {path.name: kind for kind, paths in clips.items() for path in paths}
         card["cross_validation"] = figures_block(validation.frames, validation.videos, sources)
         if held_out is not None and held_out.is_dir():
-            card["held_out_footage"] = held_out_figures(
-                held_out, work_dir, examples, rows, oof, model, config, progress=progress
-            )
+            models: dict[str | None, FusionModel] = {None: model}
+            for method in config.methods:
+                models[method] = fit_model(examples, rows, config, exclude=method, oof=oof[method], progress=progress)
+            card["held_out_footage"] = held_out_figures(held_out, work_dir, models, config, progress=progress)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     return save_model(model, model_path, card=card), card
 
@@ -251,26 +262,21 @@ def train(
 def held_out_figures(
     samples: Path,
     work_dir: Path,
-    examples: list[Example],
-    rows,
-    oof: dict,
-    model: FusionModel,
+    models: dict[str | None, FusionModel],
     config: TrainingConfig,
     *,
     progress: bool = False,
 ) -> dict:
-    """Figures on clips of held-out footage: the shipped model, and models fitted without each generator."""
+    """Figures on clips of held-out footage (:func:`held_out_clips`) under ``models``: ``None`` the shipped model
+    (every generator), a generator's name the model fitted without it (scored on that generator and untouched)."""
     from forensics.detectors.card import figures_block
     from forensics.detectors.dataset import clip_group
-    from forensics.detectors.validation import fit_model, model_scores, predict_blocks, score_tables
+    from forensics.detectors.validation import model_scores, predict_blocks, score_tables
 
     clips = held_out_clips(samples, work_dir, seed=config.seed, frames=config.frames)
     tests = build_examples(
         clips, config.generators, config.degradations, work_dir, block=config.block, progress=progress
     )
-    models = {None: model}
-    for method in config.methods:
-        models[method] = fit_model(examples, rows, config, exclude=method, oof=oof[method], progress=progress)
     probabilities: dict = {entry: {} for entry in models}
     for index, example in enumerate(tests):
         features = example.features()
@@ -284,7 +290,31 @@ def held_out_figures(
         frames[entry], videos[entry] = score_tables(tests, chosen, scores, label=label)
     block = figures_block(frames, videos, {path.name: clip_group(path) for path in clips})
     block["clips"] = [path.name for path in clips]
+    block["models"] = ["shipped" if entry is None else f"without-{entry}" for entry in models]
     return block
+
+
+def score_held_out(
+    samples: Path, work_dir: Path, *, model_path: str | Path = DEFAULT_MODEL_PATH, progress: bool = False
+) -> dict:
+    """Score held-out footage with a trained model alone and write the figures into its card (``held_out_footage``).
+
+    The recipe (:func:`train`) also refits the model without each generator for these clips; this step needs no
+    training data, so its figures are for footage the model never saw, with every generator in training (the
+    generator-held-out figures are the card's cross-validation). Returns the card.
+    """
+    from forensics.detectors.fusion import load_card, load_model
+
+    model, card = load_model(model_path), load_card(model_path)
+    config = TrainingConfig.from_json(card["config"])
+    figures = held_out_figures(samples, work_dir, {None: model}, config, progress=progress)
+    figures["note"] = "shipped model only: the footage is held out, every generator was in training"
+    card["held_out_footage"] = figures
+    card["reproduce_held_out"] = "python -m forensics.detectors.train --score-held-out --work WORK_DIR"
+    for key in ("model_file", "model_sha256", "model_version"):
+        card.pop(key, None)
+    save_model(model, model_path, card=card)
+    return card
 
 
 def _card(config: TrainingConfig, clips: dict[str, list[Path]], model: FusionModel, folds: list[dict]) -> dict:
@@ -323,9 +353,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     parser.add_argument("--held-out", type=Path, default=None, help="folder of held-out clip folders (evaluation)")
     parser.add_argument("--no-eval", action="store_true", help="skip the card's figures")
+    parser.add_argument(
+        "--score-held-out", action="store_true", help="only score held-out footage with the model at --out (card)"
+    )
     args = parser.parse_args(argv)
     config = replace(TrainingConfig(), seed=args.seed)
     held_out = args.held_out or sample_clips_root()
+    if args.score_held_out:
+        card = score_held_out(held_out, args.work, model_path=args.out, progress=True)
+        for name, value in card["held_out_footage"]["targets"].items():
+            print(json.dumps({"section": "held_out_footage", "target": name, **value}))
+        return 0
     path, card = train(
         config, args.work, model_path=args.out, evaluate=not args.no_eval, held_out=held_out, progress=True
     )

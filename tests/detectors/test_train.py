@@ -230,3 +230,25 @@ def test_the_card_holds_figures_no_fitted_stage_saw(tmp_path):
     assert targets["untouched_flagged"]["target"] == "<= 0.05" and "target" not in targets["copy_pixel_auc_kind_out"]
     folds = [set(fold["groups"]) for fold in card["folds"]]
     assert len(folds) == 2 and not folds[0] & folds[1]
+
+
+def test_held_out_footage_is_scored_into_the_card_of_a_trained_model(tmp_path):
+    from forensics.detectors.footage import installed_footage, make_footage_clips
+    from forensics.detectors.fusion import load_card, load_model
+    from forensics.detectors.train import score_held_out
+
+    config = replace(_tiny(2), methods=("telea", "patch"))
+    model_path, card = train(config, tmp_path / "work", model_path=tmp_path / "m.json", evaluate=False)
+    assert "held_out_footage" not in card
+    samples = tmp_path / "samples"  # footage no training clip was cut from, standing in for the VOID samples
+    bikes = {"bikes": installed_footage()["bikes"]}
+    make_footage_clips(samples, bikes, per_source=1, seed=9, frames=6, window=(64, 96))
+    written = score_held_out(samples, tmp_path / "work", model_path=model_path)
+    figures = load_card(model_path)["held_out_footage"]
+    assert figures == json.loads(json.dumps(written["held_out_footage"]))
+    assert figures["models"] == ["shipped"] and "every generator was in training" in figures["note"]
+    assert {"video_auc", "pixel_auc", "untouched_flagged"} <= set(figures["targets"])
+    assert figures["videos_per_generator"] == {"patch": 3, "telea": 3, "untouched": 3}
+    trained_groups = {record["group"] for record in card["trained_on"]["clips"]}
+    assert trained_groups.isdisjoint({row["source"] for row in figures["by_source"]})
+    assert load_model(model_path).n_trees == card["trees"]  # rewritten with its card: the sha256 still matches
