@@ -23,6 +23,11 @@ that no fitted stage saw (:mod:`.card`): the grouped cross-validation (nested: e
 calibration come from the other folds) with leave-one-generator-out, and, when given (``--held-out``, default
 the upstream VOID samples where present), clips cut from *held-out footage*, scored by the shipped model and by
 models fitted without each generator. The held-out footage never enters training or any choice of the recipe.
+``--score-held-out`` scores the held-out footage with an already trained model alone (no refits) and writes the
+figures into its card.
+
+On a machine whose cores are shared, run with ``OMP_NUM_THREADS=1``: the tree ensemble's OpenMP threads wait on
+each other at every histogram and, when the cores are oversubscribed, a fit takes over ten times longer.
 
 Examples
 --------
