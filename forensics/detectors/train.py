@@ -270,15 +270,22 @@ def held_out_figures(
     models: dict[str | None, FusionModel],
     config: TrainingConfig,
     *,
+    only: tuple[str, ...] = (),
     progress: bool = False,
 ) -> dict:
-    """Figures on clips of held-out footage (:func:`held_out_clips`) under ``models``: ``None`` the shipped model
-    (every generator), a generator's name the model fitted without it (scored on that generator and untouched)."""
+    """Figures on clips of held-out footage (:func:`held_out_clips`; those named in ``only`` when given) under
+    ``models``: ``None`` the shipped model (every generator), a generator's name the model fitted without it (scored
+    on that generator and untouched)."""
     from forensics.detectors.card import figures_block
     from forensics.detectors.dataset import clip_group
     from forensics.detectors.validation import model_scores, predict_blocks, score_tables
 
     clips = held_out_clips(samples, work_dir, seed=config.seed, frames=config.frames)
+    if only:
+        missing = sorted(set(only) - {path.name for path in clips})
+        if missing:
+            raise ValueError(f"no held-out clip named {', '.join(missing)}")
+        clips = [path for path in clips if path.name in only]
     tests = build_examples(
         clips, config.generators, config.degradations, work_dir, block=config.block, progress=progress
     )
@@ -300,7 +307,12 @@ def held_out_figures(
 
 
 def score_held_out(
-    samples: Path, work_dir: Path, *, model_path: str | Path = DEFAULT_MODEL_PATH, progress: bool = False
+    samples: Path,
+    work_dir: Path,
+    *,
+    model_path: str | Path = DEFAULT_MODEL_PATH,
+    only: tuple[str, ...] = (),
+    progress: bool = False,
 ) -> dict:
     """Score held-out footage with a trained model alone and write the figures into its card (``held_out_footage``).
 
@@ -312,10 +324,11 @@ def score_held_out(
 
     model, card = load_model(model_path), load_card(model_path)
     config = TrainingConfig.from_json(card["config"])
-    figures = held_out_figures(samples, work_dir, {None: model}, config, progress=progress)
+    figures = held_out_figures(samples, work_dir, {None: model}, config, only=only, progress=progress)
     figures["note"] = "shipped model only: the footage is held out, every generator was in training"
     card["held_out_footage"] = figures
-    card["reproduce_held_out"] = "python -m forensics.detectors.train --score-held-out --work WORK_DIR"
+    chosen = f" --held-out-clips {','.join(only)}" if only else ""
+    card["reproduce_held_out"] = f"python -m forensics.detectors.train --score-held-out{chosen} --work WORK_DIR"
     for key in ("model_file", "model_sha256", "model_version"):
         card.pop(key, None)
     save_model(model, model_path, card=card)
@@ -361,11 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--score-held-out", action="store_true", help="only score held-out footage with the model at --out (card)"
     )
+    parser.add_argument("--held-out-clips", default="", help="comma-separated held-out clip names (default: all)")
     args = parser.parse_args(argv)
     config = replace(TrainingConfig(), seed=args.seed)
     held_out = args.held_out or sample_clips_root()
     if args.score_held_out:
-        card = score_held_out(held_out, args.work, model_path=args.out, progress=True)
+        only = tuple(name for name in args.held_out_clips.split(",") if name)
+        card = score_held_out(held_out, args.work, model_path=args.out, only=only, progress=True)
         for name, value in card["held_out_footage"]["targets"].items():
             print(json.dumps({"section": "held_out_footage", "target": name, **value}))
         return 0

@@ -243,6 +243,8 @@ def test_held_out_footage_is_scored_into_the_card_of_a_trained_model(tmp_path):
     samples = tmp_path / "samples"  # footage no training clip was cut from, standing in for the VOID samples
     bikes = {"bikes": installed_footage()["bikes"]}
     make_footage_clips(samples, bikes, per_source=1, seed=9, frames=6, window=(64, 96))
+    with pytest.raises(ValueError, match="no held-out clip named nope"):
+        score_held_out(samples, tmp_path / "work", model_path=model_path, only=("nope",))
     written = score_held_out(samples, tmp_path / "work", model_path=model_path)
     figures = load_card(model_path)["held_out_footage"]
     assert figures == json.loads(json.dumps(written["held_out_footage"]))
