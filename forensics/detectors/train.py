@@ -258,7 +258,7 @@ def train(
         if held_out is not None and held_out.is_dir():
             models: dict[str | None, FusionModel] = {None: model}
             for method in config.methods:
-                models[method] = fit_model(examples, rows, config, exclude=method, oof=oof[method], progress=progress)
+                models[method] = fit_model(examples, rows, config, exclude=method, oof=oof[None], progress=progress)
             card["held_out_footage"] = held_out_figures(held_out, work_dir, models, config, progress=progress)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     return save_model(model, model_path, card=card), card

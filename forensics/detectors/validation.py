@@ -231,13 +231,26 @@ def _fit_logistic(summaries: list[dict], labels: list[bool], config: TrainingCon
 
 
 def nested_scores(
-    examples: list[Example], oof: OutOfFold, folds: list[np.ndarray], config: TrainingConfig, *, exclude: str | None
+    examples: list[Example],
+    oof: OutOfFold,
+    folds: list[np.ndarray],
+    config: TrainingConfig,
+    *,
+    exclude: str | None,
+    fit_on: OutOfFold | None = None,
 ) -> dict[int, VideoScores]:
-    """Scores of each fold's out-of-fold probabilities under a video stage fitted on the other folds only."""
+    """Scores of each fold's out-of-fold probabilities under a video stage fitted on the other folds only.
+
+    The video stage is fitted on ``fit_on`` (default ``oof``) without the videos of the generators ``exclude`` names.
+    Leaving a generator out, ``oof`` holds only its videos and the untouched ones (one class once it is excluded), so
+    the stage is fitted on the other folds' out-of-fold probabilities of every other generator (``fit_on``): no
+    video of the left-out generator or of the fold's footage reaches any fitted stage.
+    """
     scores: dict[int, VideoScores] = {}
     for number, fold in enumerate(folds):
         others = [int(i) for other, chosen in enumerate(folds) if other != number for i in chosen]
-        video_model, calibration, note = fit_video_stage(examples, oof, others, config, exclude=exclude)
+        source = oof if fit_on is None else fit_on
+        video_model, calibration, note = fit_video_stage(examples, source, others, config, exclude=exclude)
         if note:
             raise ValueError(f"fold {number}: {note}")
         for index in fold:
@@ -257,10 +270,10 @@ def fit_model(
 ) -> FusionModel:
     """The whole recipe on ``examples`` (minus what ``exclude`` names, :func:`left_out`): trees, video stage.
 
-    The video stage needs out-of-fold probabilities: ``oof`` when given (from :func:`cross_fit` with the same
-    ``exclude``), else cross-fitted here over ``config.video_folds`` folds of clip groups. Where the video stage
-    cannot be fitted, ``extra["video_model"]`` and ``extra["calibration"]`` are None and ``extra["video_note"]``
-    says why.
+    The video stage needs out-of-fold probabilities: ``oof`` when given (from :func:`cross_fit`, every generator in
+    training; the videos of what ``exclude`` names are left out of the fit), else cross-fitted here over
+    ``config.video_folds`` folds of clip groups. Where the video stage cannot be fitted, ``extra["video_model"]`` and
+    ``extra["calibration"]`` are None and ``extra["video_note"]`` says why.
     """
     keep = np.array([example.generator not in left_out(exclude) for example in examples])
     if oof is None:
@@ -362,7 +375,7 @@ def cross_validate(
     oof = cross_fit(examples, rows, indices, config, leave_out=leave_out, progress=progress)
     frames, videos = {}, {}
     for entry in leave_out:
-        scores = nested_scores(examples, oof[entry], indices, config, exclude=entry)
+        scores = nested_scores(examples, oof[entry], indices, config, exclude=entry, fit_on=oof[None])
         label = "cross-validation" if entry is None else f"without-{entry}"
         frames[entry], videos[entry] = score_tables(examples, oof[entry], scores, label=label)
     return CrossValidation(indices, oof, frames, videos)
