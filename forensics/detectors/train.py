@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         only = tuple(name for name in args.held_out_clips.split(",") if name)
         card = score_held_out(held_out, args.work, model_path=args.out, only=only, progress=True)
         for name, value in card["held_out_footage"]["targets"].items():
-            print(json.dumps({"section": "held_out_footage", "target": name, **value}))
+            print(json.dumps({"section": "held_out_footage", "figure": name, **value}))
         return 0
     path, card = train(
         config, args.work, model_path=args.out, evaluate=not args.no_eval, held_out=held_out, progress=True
@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"model": str(path), "trees": card["trees"], "seconds": card["train_seconds"]}))
     for section in ("cross_validation", "held_out_footage"):
         for name, value in card.get(section, {}).get("targets", {}).items():
-            print(json.dumps({"section": section, "target": name, **value}))
+            print(json.dumps({"section": section, "figure": name, **value}))
     return 0
 
 
