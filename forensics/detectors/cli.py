@@ -24,7 +24,8 @@ def detect(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per file.")] = False,
     model_path: Annotated[Path | None, typer.Option("--model", help="Fusion model JSON (default: shipped).")] = None,
 ) -> int:
-    """Score videos for filled-in (AI-deleted) regions: a video score in [0, 1], per-frame scores, heatmaps."""
+    """Score videos for filled-in (AI-deleted) regions: calibrated video and frame scores (flagged from the
+    threshold, 0.5), heatmaps."""
     from forensics.detectors.detect import detect_video
     from forensics.detectors.fusion import load_model
     from void_eval.errors import InputError
@@ -46,6 +47,7 @@ def detect(
                 "video_score": result.video_score,
                 "frame_scores": result.frame_scores,
                 "heatmap": str(result.heatmap) if result.heatmap else None,
+                "threshold": result.threshold,
             }
             for result in results
         ]
@@ -55,7 +57,7 @@ def detect(
     from rich.table import Table
 
     table = Table(title=f"detect (model {model.version})")
-    for column in ("file", "video score", "frames", "max frame", "frames >= 0.5", "heatmap"):
+    for column in ("file", "video score", "frames", "max frame", "frames flagged", "heatmap"):
         table.add_column(column)
     for result in results:
         scores = result.frame_scores
@@ -64,7 +66,7 @@ def detect(
             f"{result.video_score:.3f}",
             str(len(scores)),
             f"{max(scores):.3f}",
-            str(sum(score >= 0.5 for score in scores)),
+            str(sum(score >= result.threshold for score in scores)),
             str(result.heatmap or "-"),
         )
     Console(width=160).print(table)
