@@ -29,7 +29,8 @@ def detect(
     model_path: Annotated[Path | None, typer.Option("--model", help="Fusion model JSON (default: shipped).")] = None,
     quiet: QuietOption = False,
 ) -> int:
-    """Score videos for filled-in (AI-deleted) regions: a video score in [0, 1], per-frame scores, heatmaps.
+    """Score videos for filled-in (AI-deleted) regions: calibrated video and frame scores (the
+    detector fires from the model card's threshold, 0.5 on that scale), heatmaps.
 
     NAME is the video's file stem; where two videos share a stem (two runs' output.mp4), it is prefixed with
     their parent folders until the names differ (telea_000_output), or numbered when the paths cannot tell.
@@ -52,6 +53,7 @@ def detect(
                 "frame_scores": result.frame_scores,
                 "heatmap": str(result.heatmap) if result.heatmap else None,
                 "strip": str(result.strip) if result.strip else None,
+                "threshold": result.threshold,
             }
             for result in results
         ]
@@ -94,7 +96,7 @@ def _print_detections(results, version: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"detect (model {version})")
-    for column in ("file", "video score", "frames", "max frame", "frames >= 0.5", "heatmap"):
+    for column in ("file", "video score", "frames", "max frame", "frames flagged", "heatmap"):
         table.add_column(column)
     for result in results:
         scores = result.frame_scores
@@ -103,7 +105,7 @@ def _print_detections(results, version: str) -> None:
             f"{result.video_score:.3f}",
             str(len(scores)),
             f"{max(scores):.3f}",
-            str(sum(score >= 0.5 for score in scores)),
+            str(sum(score >= result.threshold for score in scores)),
             str(result.heatmap or "-"),
         )
     Console(width=160).print(table)
@@ -217,7 +219,10 @@ def _print_detect_eval(summary, logo_table, written: dict[str, Path]) -> None:
 def check(
     file: Annotated[Path, typer.Argument(help="Video file.", show_default=False)],
     trust: Annotated[Path | None, typer.Option("--trust", help="PEM trust anchor(s) for the manifest.")] = None,
-    threshold: Annotated[float, typer.Option(help="Video score from which the detector fires (0-1).")] = 0.5,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Video score from which the detector fires (0-1; default: the model's calibrated one)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the heatmap video and strip.")] = None,
     as_json: Annotated[bool, json_option("the verdict")] = False,
 ) -> int:
@@ -230,7 +235,7 @@ def check(
     from forensics.check import EXIT_CODES, check_file
     from void_eval.errors import InputError
 
-    if not 0 < threshold < 1:
+    if threshold is not None and not 0 < threshold < 1:
         raise InputError("--threshold", f"must be in (0, 1), got {threshold}")
     try:
         result = check_file(file, trust=trust, threshold=threshold, out_dir=out)

@@ -1,14 +1,16 @@
-"""Detection examples: (clip, generator, degradation) -> per-frame block features, labels and pixel ground truth.
+"""Detection examples: (clip, generator, degradation) -> per-frame block signals, labels and pixel ground truth.
 
-A *generator* is either ``"untouched"`` (the clip's input video as it is) or the name of a removal method from
-:data:`void_eval.methods.registry.METHODS`, run on the clip. The ground truth of a processed video is the region
-the method rewrote: the union of the quadmask levels in ``method.rewrites``, grown by the method's ``dilation``
-parameter (how every built-in fill method defines its hole); an untouched video has none. A *degradation* then
-re-encodes (h264 at a CRF) and/or resizes the video the way distribution would, and the ground truth follows the
-resize (nearest).
+A *generator* is either ``"untouched"`` (the clip's input video as it is) or a fill generator
+(:func:`forensics.detectors.generators.get_generator`: a registered removal method or one of the detector's own
+fills) run on the clip. The ground truth of a processed video is the region the generator rewrote: the union of
+the quadmask levels in ``rewrites``, grown by its ``dilation`` parameter (how every fill here defines its hole);
+an untouched video has none. A *degradation* then re-encodes (h264 at a CRF) and/or resizes the video the way
+distribution would, and the ground truth follows the resize (nearest).
 
-Everything expensive is cached under a work folder keyed by clip, generator and its version, degradation, block
-size and :data:`FEATURE_VERSION`, so training, evaluation and leave-one-generator-out runs share one extraction.
+The expensive part, the block signals (:mod:`forensics.detectors.signals`), is cached under a work folder keyed by
+clip, generator and its version, degradation, block size and :data:`SIGNAL_VERSION`; features are derived from the
+signals when needed (:meth:`Example.features`, cheap), so training, evaluation and leave-one-generator-out runs
+share one extraction, and a change of the context stage re-reads no video.
 
 Examples
 --------
@@ -20,22 +22,24 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from forensics.detectors.blocks import block_fraction
-from forensics.detectors.features import FEATURE_NAMES, BlockFeatureExtractor
+from forensics.detectors.features import features_from_signals
+from forensics.detectors.generators import get_generator
+from forensics.detectors.signals import FRAME_SIGNAL_NAMES, SIGNAL_NAMES, SignalExtractor
 from void_eval.clip import Clip
 from void_eval.errors import InputError
 from void_eval.quadmask import Quadmask
 from void_eval.video import VideoReader, read_video, resize_frames, write_video
 
 UNTOUCHED = "untouched"
-#: Bump when features change: cached feature files of another version are recomputed.
-FEATURE_VERSION = 2
+#: Bump when signals change: cached signal files of another version are recomputed.
+SIGNAL_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ DEFAULT_DEGRADATIONS: tuple[Degradation, ...] = (
 
 
 def rewritten_region(mask: Quadmask, method) -> np.ndarray:
-    """``(T, H, W)`` bool: pixels ``method`` may rewrite (its ``rewrites`` levels, grown by its ``dilation``)."""
+    """``(T, H, W)`` bool: pixels a generator may rewrite (its ``rewrites`` levels, grown by its ``dilation``)."""
     region = np.isin(mask.levels, np.array([int(level) for level in method.rewrites], np.uint8))
     dilation = int(method.params.get("dilation", 0) or 0)
     if dilation > 0 and region.any():
@@ -134,18 +138,24 @@ def clip_group(clip_path: str | Path) -> str:
 
 @dataclass
 class Example:
-    """One degraded video's features and truth.
+    """One degraded video's block signals and truth.
 
     Attributes
     ----------
     clip, generator, degradation : str
         What it is.
-    features : np.ndarray
-        ``(T, rows, cols, F)`` float32 block features.
+    signals : np.ndarray
+        ``(T, rows, cols, S)`` float32 block signals (:data:`~forensics.detectors.signals.SIGNAL_NAMES`).
+    flows : np.ndarray
+        ``(T, rows, cols, 2)`` float32 block flow towards the previous frame.
+    frame_values : np.ndarray
+        ``(T, len(FRAME_SIGNAL_NAMES))`` float32 frame-level signals.
     block_truth : np.ndarray
         ``(T, rows, cols)`` float32 share of rewritten pixels in each block.
-    truth : np.ndarray
-        ``(T, H, W)`` bool pixel ground truth (all False for untouched videos).
+    truth_bits : np.ndarray
+        The ``(T, H, W)`` bool pixel ground truth, bit-packed (:attr:`truth` unpacks it; all False when untouched).
+    truth_shape : tuple of int
+        ``(T, H, W)``.
     block : int
         Block size in pixels.
     group : str
@@ -156,11 +166,15 @@ class Example:
     clip: str
     generator: str
     degradation: str
-    features: np.ndarray
+    signals: np.ndarray
+    flows: np.ndarray
+    frame_values: np.ndarray
     block_truth: np.ndarray
-    truth: np.ndarray
+    truth_bits: np.ndarray
+    truth_shape: tuple[int, int, int]
     block: int
     group: str = ""
+    _kept: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.group:
@@ -168,37 +182,73 @@ class Example:
 
     @property
     def processed(self) -> bool:
-        """Whether a method touched the video (the video-level label)."""
+        """Whether a generator touched the video (the video-level label)."""
         return self.generator != UNTOUCHED
 
+    @property
+    def truth(self) -> np.ndarray:
+        """``(T, H, W)`` bool pixel ground truth."""
+        count = int(np.prod(self.truth_shape))
+        return np.unpackbits(self.truth_bits, count=count).reshape(self.truth_shape).astype(bool)
 
-def method_output(clip: Clip, method_name: str, work_dir: Path) -> Path:
-    """Run (or reuse the cached output of) a registered method on a clip; returns the output video path."""
-    from void_eval.methods.registry import get_method
+    def features(self, *, keep: bool = False) -> np.ndarray:
+        """``(T, rows, cols, F)`` float32 block features (:func:`.features.features_from_signals`).
 
-    method = get_method(method_name)
+        With ``keep`` the result is kept and returned by later calls (training reads each example's features once
+        for its rows and once for its out-of-fold scores; keeping them halves the work at the cost of memory).
+        """
+        if self._kept is not None:
+            return self._kept
+        features = features_from_signals(self.signals, self.flows, self.frame_values, block=self.block)
+        if keep:
+            self._kept = features
+        return features
+
+    def forget_features(self) -> None:
+        """Drop features kept by :meth:`features`."""
+        self._kept = None
+
+
+def generator_output(clip: Clip, generator: str, work_dir: Path) -> Path:
+    """Run (or reuse the cached output of) a generator on a clip; returns the output video path."""
+    method = get_generator(generator)
     folder = work_dir / "outputs" / clip.name
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{method_name}-v{method.version}.mp4"
+    path = folder / f"{generator}-v{method.version}.mp4"
     if not path.is_file():
         method.run(clip, path)
     return path
 
 
-def _method_version(name: str) -> str:
-    from void_eval.methods.registry import get_method
-
-    return str(get_method(name).version)
-
-
-def method_versions(generators: tuple[str, ...]) -> dict[str, str]:
-    """``{method: version}`` of the methods among ``generators`` (the cache key and the model card use them)."""
-    return {name: _method_version(name) for name in generators if name != UNTOUCHED}
+def generator_versions(generators: tuple[str, ...]) -> dict[str, str]:
+    """``{generator: version}`` of the generators other than untouched (the cache key and the model card use them)."""
+    return {name: str(get_generator(name).version) for name in generators if name != UNTOUCHED}
 
 
-def _video_features(frames: np.ndarray, block: int) -> np.ndarray:
-    extractor = BlockFeatureExtractor(block=block)
-    return np.stack([extractor.update(frame).features for frame in frames])
+def video_signals(frames: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(signals, flows, frame_values)`` of ``(T, H, W, 3)`` frames (see :class:`Example`)."""
+    extractor = SignalExtractor(block=block)
+    out = [extractor.update(frame) for frame in frames]
+    return (
+        np.stack([item.values for item in out]),
+        np.stack([item.flow for item in out]),
+        np.stack([item.frame for item in out]),
+    )
+
+
+def _load_cached(cache: Path, names: tuple[str, str, str, str], block: int) -> Example:
+    with np.load(cache, allow_pickle=False) as stored:
+        return Example(
+            *names[:3],
+            signals=stored["signals"],
+            flows=stored["flows"],
+            frame_values=stored["frame_values"],
+            block_truth=stored["block_truth"],
+            truth_bits=stored["truth_bits"],
+            truth_shape=tuple(int(v) for v in stored["truth_shape"]),
+            block=block,
+            group=names[3],
+        )
 
 
 def build_example(
@@ -208,90 +258,65 @@ def build_example(
     work_dir: str | Path,
     *,
     block: int = 16,
-    max_frames: int | None = None,
 ) -> Example:
-    """Features and truth of one (clip, generator, degradation), cached under ``work_dir/features``."""
-    work_dir = Path(work_dir)
+    """Signals and truth of one (clip, generator, degradation), cached under ``work_dir/signals``."""
+    work_dir, name = Path(work_dir), Path(clip_path).name
+    label = generator if generator == UNTOUCHED else f"{generator}-v{get_generator(generator).version}"
+    cache = work_dir / "signals" / name / f"{label}__{degradation.name}__b{block}__s{SIGNAL_VERSION}.npz"
+    names = (name, generator, degradation.name, clip_group(clip_path))
+    if cache.is_file():  # the clip is not even opened: probing its videos costs more than loading the signals
+        return _load_cached(cache, names, block)
     clip = Clip.load(clip_path)
-    label = generator if generator == UNTOUCHED else f"{generator}-v{_method_version(generator)}"
-    cache = work_dir / "features" / clip.name / f"{label}__{degradation.name}__b{block}__v{FEATURE_VERSION}.npz"
-    if cache.is_file():
-        with np.load(cache, allow_pickle=False) as stored:
-            truth_shape = tuple(int(v) for v in stored["truth_shape"])
-            truth = np.unpackbits(stored["truth_bits"])[: int(np.prod(truth_shape))].reshape(truth_shape).astype(bool)
-            return Example(
-                clip.name,
-                generator,
-                degradation.name,
-                stored["features"],
-                stored["block_truth"],
-                truth,
-                block,
-                clip_group(clip_path),
-            )
-    stop = clip.frames if max_frames is None else min(max_frames, clip.frames)
-    mask = Quadmask.concatenate(list(clip.iter_masks(32)))[:stop]
+    mask = Quadmask.concatenate(list(clip.iter_masks(32)))
     if generator == UNTOUCHED:
         source = clip.input_path
         truth = np.zeros(mask.levels.shape, bool)
     else:
-        from void_eval.methods.registry import get_method
-
-        source = method_output(clip, generator, work_dir)
-        truth = rewritten_region(mask, get_method(generator))
-    frames = np.concatenate(list(VideoReader(source).chunks(32, stop=stop)))
-    frames = degradation.apply(frames, clip.fps)
+        source = generator_output(clip, generator, work_dir)
+        truth = rewritten_region(mask, get_generator(generator))
+    frames = degradation.apply(np.concatenate(list(VideoReader(source).chunks(32))), clip.fps)
     truth = degradation.apply_mask(truth)
-    features = _video_features(frames, block)
-    block_truth = np.stack([block_fraction(frame, block) for frame in truth])
+    signals, flows, frame_values = video_signals(frames, block)
     cache.parent.mkdir(parents=True, exist_ok=True)
     temp = cache.with_name(cache.stem + ".part.npz")
     np.savez_compressed(
         temp,
-        features=features,
-        block_truth=block_truth,
+        signals=signals,
+        flows=flows,
+        frame_values=frame_values,
+        block_truth=np.stack([block_fraction(frame, block) for frame in truth]),
         truth_bits=np.packbits(truth.ravel()),
         truth_shape=np.asarray(truth.shape),
-        feature_names=np.asarray(FEATURE_NAMES),
+        signal_names=np.asarray(SIGNAL_NAMES),
+        frame_signal_names=np.asarray(FRAME_SIGNAL_NAMES),
     )
     temp.replace(cache)
-    return Example(clip.name, generator, degradation.name, features, block_truth, truth, block, clip_group(clip_path))
+    return _load_cached(cache, names, block)
 
 
-def sample_blocks(
-    examples: list[Example],
+def sample_rows(
+    example: Example,
+    features: np.ndarray,
+    rng: np.random.Generator,
     *,
-    seed: int,
-    negatives_per_positive: float = 1.5,
-    negatives_per_frame: int = 8,
+    positives: int,
+    negatives: int,
     positive_share: float = 0.5,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Training rows from examples: every block at least ``positive_share`` rewritten is a positive; blocks with
-    no rewritten pixel are negatives, subsampled; partly rewritten blocks are left out.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows of one example: ``(X (N, F) float32, y (N,) int8)``.
 
-    Returns
-    -------
-    tuple of np.ndarray
-        ``(X (N, F) float32, y (N,) int8, weight (N,) float64)`` with class weights balancing the two classes.
+    Blocks at least ``positive_share`` rewritten are positives, blocks with no rewritten pixel negatives; at most
+    ``positives`` and ``negatives`` of each are drawn (uniformly over the video's frames and blocks); partly
+    rewritten blocks are left out.
     """
-    rng = np.random.default_rng(seed)
-    rows_x, rows_y = [], []
-    for example in examples:
-        features = example.features.reshape(-1, example.features.shape[-1])
-        share = example.block_truth.reshape(-1)
-        positive = np.flatnonzero(share >= positive_share)
-        negative = np.flatnonzero(share == 0)
-        wanted = max(int(len(positive) * negatives_per_positive), negatives_per_frame * example.features.shape[0])
-        if len(negative) > wanted:
-            negative = rng.choice(negative, size=wanted, replace=False)
-        rows_x.append(features[positive])
-        rows_y.append(np.ones(len(positive), np.int8))
-        rows_x.append(features[negative])
-        rows_y.append(np.zeros(len(negative), np.int8))
-    x = np.concatenate(rows_x)
-    y = np.concatenate(rows_y)
-    counts = np.bincount(y, minlength=2).astype(np.float64)
-    if (counts == 0).any():
-        raise ValueError(f"training rows need both classes, got {int(counts[0])} negatives, {int(counts[1])} positives")
-    weight = np.where(y == 1, 0.5 / counts[1], 0.5 / counts[0]) * len(y)
-    return x, y, weight
+    flat = features.reshape(-1, features.shape[-1])
+    share = example.block_truth.reshape(-1)
+    chosen_positive = np.flatnonzero(share >= positive_share)
+    chosen_negative = np.flatnonzero(share == 0)
+    if len(chosen_positive) > positives:
+        chosen_positive = np.sort(rng.choice(chosen_positive, size=positives, replace=False))
+    if len(chosen_negative) > negatives:
+        chosen_negative = np.sort(rng.choice(chosen_negative, size=negatives, replace=False))
+    rows = np.concatenate([chosen_positive, chosen_negative])
+    labels = np.concatenate([np.ones(len(chosen_positive), np.int8), np.zeros(len(chosen_negative), np.int8)])
+    return flat[rows], labels

@@ -1,10 +1,11 @@
-"""Detect filled-in regions in a video: a video score, per-frame scores and a pixel heatmap.
+"""Detect filled-in regions in a video: a calibrated video score, per-frame scores and a pixel heatmap.
 
 :func:`detect_video` streams the video once: block features (:mod:`.features`), fused block probabilities
-(:mod:`.fusion`), frame and video scores (:mod:`.scoring`). With ``out_dir`` it also writes
-``<stem>_heatmap.mp4``, a lossless grey video at the input's size, length and frame rate whose pixels are the
-probability of having been filled in times 255, and ``<stem>_strip.png``, four frames with the heatmap overlaid
-(red = likely filled) above the heatmap itself.
+(:mod:`.fusion`), frame and video scores on the model's calibrated scale (:mod:`.scoring`: a video or frame scoring
+0.5 or more is flagged; the model card states the share of untouched held-out footage that was). With ``out_dir``
+it also writes ``<stem>_heatmap.mp4``, a lossless grey video at the input's size, length and frame rate whose pixels
+are the probability of having been filled in times 255, and ``<stem>_strip.png``, four frames with the heatmap
+overlaid (red = likely filled) above the heatmap itself.
 
 Examples
 --------
@@ -23,7 +24,7 @@ import numpy as np
 
 from forensics.detectors.features import FEATURE_NAMES, BlockFeatureExtractor
 from forensics.detectors.fusion import FusionModel, load_model
-from forensics.detectors.scoring import frame_scores, heatmap_frame, video_score
+from forensics.detectors.scoring import FLAG_AT, heatmap_frame, score_probabilities
 from void_eval.atomic import atomic_path
 from void_eval.errors import InputError
 from void_eval.video import VideoReader, VideoWriter
@@ -40,9 +41,9 @@ class DetectionResult:
     file : Path
         The video.
     video_score : float
-        In [0, 1]: the model's video score (:func:`forensics.detectors.scoring.video_score`).
+        In [0, 1], on the model's calibrated scale (flagged from :data:`~forensics.detectors.scoring.FLAG_AT`).
     frame_scores : list of float
-        One score in [0, 1] per frame.
+        One score in [0, 1] per frame, on the same calibrated scale.
     heatmap : Path or None
         The heatmap video, when written.
     strip : Path or None
@@ -51,6 +52,11 @@ class DetectionResult:
         ``(T, rows, cols)`` float32 block probabilities (kept when ``keep_blocks=True``).
     model_version : str
         Version of the fusion model used.
+    raw_video_score : float
+        The video score before calibration.
+    calibration : dict or None
+        The model's calibration (:class:`~forensics.detectors.scoring.Calibration` as JSON); None when the model has
+        none (scores are then raw).
     """
 
     file: Path
@@ -60,9 +66,16 @@ class DetectionResult:
     strip: Path | None = None
     block_probabilities: np.ndarray | None = field(default=None, repr=False)
     model_version: str = ""
+    raw_video_score: float = float("nan")
+    calibration: dict | None = None
+
+    @property
+    def threshold(self) -> float:
+        """The score from which a video or frame is flagged: the calibrated threshold (0.5 without calibration)."""
+        return float(self.calibration.get("flag_at", FLAG_AT)) if self.calibration else FLAG_AT
 
     def to_json(self) -> dict:
-        """``{"file", "video_score", "frame_scores", "heatmap"}`` (+ strip and model version)."""
+        """``{"file", "video_score", "frame_scores", "heatmap"}`` (+ strip, model version, threshold)."""
         return {
             "file": str(self.file),
             "video_score": self.video_score,
@@ -70,6 +83,8 @@ class DetectionResult:
             "heatmap": str(self.heatmap) if self.heatmap else None,
             "strip": str(self.strip) if self.strip else None,
             "model_version": self.model_version,
+            "threshold": self.threshold,
+            "raw_video_score": self.raw_video_score,
         }
 
 
@@ -117,20 +132,10 @@ def detect_video(
     info = reader.info
     if info.height < block or info.width < block:
         raise InputError(path, f"frames of {info.width}x{info.height} are smaller than one {block}-px block")
+    output = None if out_dir is None else _HeatmapOutput(name or path.stem, Path(out_dir), info, block)
     extractor = BlockFeatureExtractor(block=block)
-    writer = None
-    heatmap_path = strip_path = None
-    picks = set(np.linspace(0, info.frames - 1, min(STRIP_FRAMES, info.frames)).round().astype(int).tolist())
-    kept: list[tuple[np.ndarray, np.ndarray]] = []
     probabilities: list[np.ndarray] = []
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        heatmap_path = out_dir / f"{name or path.stem}_heatmap.mp4"
-        fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
-        writer = VideoWriter(heatmap_path, fps, kind="lossless", preset="ultrafast")  # qp 0: still bit-exact
     try:
-        index = 0
         for chunk in reader.chunks(chunk_size):
             maps = []
             for frame in chunk:
@@ -138,32 +143,56 @@ def detect_video(
                 rows, cols = features.grid.shape
                 block_map = model.predict_proba(features.features.reshape(rows * cols, -1)).reshape(rows, cols)
                 probabilities.append(block_map.astype(np.float32))
-                if writer is not None:
-                    heat = heatmap_frame(block_map, info.height, info.width, block)
-                    maps.append(heat)
-                    if index in picks:
-                        kept.append((frame, heat))
-                index += 1
-            if writer is not None:
-                writer.write(np.stack(maps))
+                if output is not None:
+                    maps.append(output.heatmap(frame, block_map, len(probabilities) - 1))
+            if output is not None:
+                output.writer.write(np.stack(maps))
     except BaseException:
-        if writer is not None:
-            writer.abort()
+        if output is not None:
+            output.writer.abort()
         raise
-    if writer is not None:
-        writer.close()
-        strip_path = write_overlay_strip(kept, out_dir / f"{name or path.stem}_strip.png")
+    strip_path = output.close() if output is not None else None
     stacked = np.stack(probabilities)
-    scores = frame_scores(stacked)
+    calibration = model.extra.get("calibration")
+    scores = score_probabilities(stacked, model.extra.get("video_model"), calibration)
     return DetectionResult(
         file=path,
-        video_score=video_score(stacked, model.extra.get("video_model")),
-        frame_scores=scores,
-        heatmap=heatmap_path,
+        video_score=scores.video,
+        frame_scores=scores.frames,
+        heatmap=None if output is None else output.path,
         strip=strip_path,
         block_probabilities=stacked if keep_blocks else None,
         model_version=model.version,
+        raw_video_score=scores.raw_video,
+        calibration=calibration,
     )
+
+
+class _HeatmapOutput:
+    """The heatmap video being written, and the frames kept for the overlay strip."""
+
+    def __init__(self, stem: str, out_dir: Path, info, block: int) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = out_dir / f"{stem}_heatmap.mp4"
+        self.strip_path = out_dir / f"{stem}_strip.png"
+        self.size, self.block = (info.height, info.width), block
+        count = min(STRIP_FRAMES, info.frames)
+        self.picks = set(np.linspace(0, info.frames - 1, count).round().astype(int).tolist())
+        self.kept: list[tuple[np.ndarray, np.ndarray]] = []
+        fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
+        self.writer = VideoWriter(self.path, fps, kind="lossless", preset="ultrafast")  # qp 0: still bit-exact
+
+    def heatmap(self, frame: np.ndarray, block_map: np.ndarray, index: int) -> np.ndarray:
+        """The frame's heatmap (kept with the frame when it is one of the strip's)."""
+        heat = heatmap_frame(block_map, *self.size, self.block)
+        if index in self.picks:
+            self.kept.append((frame, heat))
+        return heat
+
+    def close(self) -> Path:
+        """Finish the heatmap video and write the strip; returns the strip's path."""
+        self.writer.close()
+        return write_overlay_strip(self.kept, self.strip_path)
 
 
 def overlay(frame: np.ndarray, heatmap: np.ndarray) -> np.ndarray:

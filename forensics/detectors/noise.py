@@ -35,7 +35,7 @@ def haar_hh1(image: np.ndarray) -> np.ndarray:
     Matches ``pywt.dwt2(image, "haar")[1][2]`` (the ``HH``/diagonal coefficients) on even-sized inputs.
     """
     height, width = (image.shape[0] // 2) * 2, (image.shape[1] // 2) * 2
-    x = image[:height, :width].astype(np.float32)
+    x = np.asarray(image[:height, :width], np.float32)
     a, b = x[0::2, 0::2], x[0::2, 1::2]
     c, d = x[1::2, 0::2], x[1::2, 1::2]
     return (a - b - c + d) * np.float32(0.5)

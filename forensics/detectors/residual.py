@@ -36,7 +36,7 @@ _EPS = 1e-3
 
 def highpass_residual(image: np.ndarray) -> np.ndarray:
     """Second-order high-pass residual of an ``(H, W)`` luma image (float32, same size, reflected borders)."""
-    return cv2.filter2D(image.astype(np.float32), cv2.CV_32F, SRM_SQUARE3, borderType=cv2.BORDER_REFLECT_101)
+    return cv2.filter2D(np.asarray(image, np.float32), cv2.CV_32F, SRM_SQUARE3, borderType=cv2.BORDER_REFLECT_101)
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,9 @@ def residual_block_stats(image: np.ndarray, *, block: int = 16, residual: np.nda
     m2 = block_reduce(r2, block, "mean")
     m4 = block_reduce(r2 * r2, block, "mean")
     kurtosis = np.where(m2 > _EPS, m4 / np.maximum(m2 * m2, _EPS * _EPS), 0.0).astype(np.float32)
-    gx = cv2.Sobel(image.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(image.astype(np.float32), cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    image = np.asarray(image, np.float32)
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     g2 = block_reduce(gx * gx + gy * gy, block, "mean")
     return ResidualStats(
         log_energy=np.log(m2 + _EPS).astype(np.float32),

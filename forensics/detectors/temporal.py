@@ -73,7 +73,7 @@ def warp_previous(previous: np.ndarray, flow: np.ndarray) -> np.ndarray:
     map_x = flow[..., 0] + np.arange(width, dtype=np.float32)[None, :]
     map_y = flow[..., 1] + np.arange(height, dtype=np.float32)[:, None]
     return cv2.remap(
-        previous.astype(np.float32),
+        np.asarray(previous, np.float32),
         map_x,
         map_y,
         interpolation=cv2.INTER_LINEAR,
@@ -133,7 +133,7 @@ def temporal_block_stats(
     covariance = cross - m_current * m_previous
     spread = np.sqrt(np.maximum(e_current - m_current**2, 0) * np.maximum(e_previous - m_previous**2, 0))
     correlation = np.where(spread > _EPS, covariance / np.maximum(spread, _EPS), 0.0).astype(np.float32)
-    difference = current.astype(np.float32) - warped_previous.astype(np.float32)
+    difference = np.asarray(current, np.float32) - np.asarray(warped_previous, np.float32)
     return TemporalStats(
         log_energy_ratio=np.log((e_difference + _EPS) / (e_current + _EPS)).astype(np.float32),
         correlation=np.clip(correlation, -1.0, 1.0),

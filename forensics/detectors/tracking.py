@@ -67,17 +67,12 @@ def carry_along_flow(values: np.ndarray, flow_blocks: np.ndarray, block: int) ->
     rows, cols = values.shape[:2]
     map_x = (np.arange(cols, dtype=np.float32)[None, :] + flow_blocks[..., 0] / block).astype(np.float32)
     map_y = (np.arange(rows, dtype=np.float32)[:, None] + flow_blocks[..., 1] / block).astype(np.float32)
-    channels = [
-        cv2.remap(
-            np.ascontiguousarray(values[..., k]),
-            map_x,
-            map_y,
-            interpolation=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        for k in range(values.shape[-1])
-    ]
-    return np.stack(channels, axis=-1)
+    parts = []
+    for start in range(0, values.shape[-1], 4):  # OpenCV remaps up to 4 channels at once, each as on its own
+        part = np.ascontiguousarray(values[..., start : start + 4])
+        moved = cv2.remap(part, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        parts.append(moved.reshape(rows, cols, part.shape[-1]))
+    return np.concatenate(parts, axis=-1)
 
 
 class MotionTrack:

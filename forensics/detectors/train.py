@@ -1,37 +1,39 @@
-"""Train the fusion model from a seed: clips -> removal methods -> degradations -> block features -> trees.
+"""Train the shipped detector from a seed: footage -> fills -> degradations -> block signals -> trees -> calibration.
 
 Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipped model
-(``forensics/detectors/models/fusion_gbt_v4.json`` and its card). The recipe:
+(``forensics/detectors/models/fusion_gbt_v5.json`` and its card). The recipe:
 
-1. **Clips.** Real-footage clips with drifting elliptic holes (:mod:`forensics.detectors.footage`) and, when the
-   suite generator is installed, suite clips (:func:`void_eval.suite.make_suite`), all from ``seed``.
-2. **Generators.** Each clip's input as it is (``untouched``) and the outputs of the CPU methods
-   ``telea``, ``navier-stokes``, ``flowprop``, ``median``.
-3. **Degradations.** Lossless, h264 CRF 18, CRF 28, and 0.75x resize + CRF 23
-   (:data:`~forensics.detectors.dataset.DEFAULT_DEGRADATIONS`).
-4. **Rows.** Every block at least half rewritten is a positive; blocks with no rewritten pixel are sampled as
-   negatives (:func:`~forensics.detectors.dataset.sample_blocks`); classes are weighted equally.
-5. **Model.** ``HistGradientBoostingClassifier`` (no early stopping, fixed ``random_state``) on every clip,
-   exported to JSON.
-6. **Video score.** A logistic regression on video-level summaries of block probabilities
-   (:mod:`forensics.detectors.scoring`), fitted on out-of-fold probabilities of the training videos
-   (:func:`fit_video_model`: trees refitted without each fold of clip groups), stored in the model.
-7. **Figures.** Grouped cross-validation (:func:`assign_folds`, :func:`forensics.evaluate.cross_validate`): the
-   clips are dealt into ``cv_folds`` folds by *group* (:func:`~forensics.detectors.dataset.clip_group`: every
-   real-footage clip cut from one source video lands in the same fold; each suite clip is its own group), the
-   whole recipe (trees and video model) is refitted without each fold and scores that fold; the pooled scores give
-   the card's figures, also leaving each generator out. The shipped model is the one fitted on every clip, so
-   the figures estimate how a model trained this way does on footage and scenes it has never seen.
+1. **Footage** (:mod:`.footage`): clips cut at native resolution from every video the installed packages carry
+   (``video_clips`` windows each) and slow camera moves over scikit-image's photographs (``photo_clips`` each),
+   with moving holes covering 2-33% of the frame. Each source is one *group*.
+2. **Generators** (:mod:`.generators`): each clip as it is (``untouched``) and filled by ``telea``,
+   ``navier-stokes``, ``blur`` (smooth), ``patch`` and ``clone`` (copy), ``flowprop`` (flow propagation) and
+   ``median`` (temporal median).
+3. **Degradations**: lossless, h264 CRF 18, CRF 28, and 0.75x resize + CRF 23, every encode deterministic.
+4. **Rows**: up to ``positives_per_video`` blocks at least half rewritten and ``negatives_per_video`` blocks with
+   no rewritten pixel from every video; classes weighted equally.
+5. **Cross-fitting** (:mod:`.validation`): the groups are dealt into ``cv_folds`` folds; trees fitted without a
+   fold score it (also without each generator in turn), giving out-of-fold probabilities of every video.
+6. **Model**: trees on every row; the video score model and the calibration (thresholds at which at most
+   ``false_alarm_rate`` of the untouched out-of-fold videos and frames are flagged) on the out-of-fold
+   probabilities.
 
-The card written beside the model lists the clips and their groups, the folds, generators, degradations, row
-counts, parameters, software versions and the cross-validated figures (pixel and video level; see
-:mod:`forensics.evaluate`).
+The card records the clips and groups, folds, generators, degradations, rows, parameters, software, and figures
+that no fitted stage saw (:mod:`.card`): the grouped cross-validation (nested: each fold's video stage and
+calibration come from the other folds) with leave-one-generator-out, and, when given (``--held-out``, default
+the upstream VOID samples where present), clips cut from *held-out footage*, scored by the shipped model and by
+models fitted without each generator. The held-out footage never enters training or any choice of the recipe.
+``--score-held-out`` scores the held-out footage with an already trained model alone (no refits) and writes the
+figures into its card.
+
+On a machine whose cores are shared, run with ``OMP_NUM_THREADS=1``: the tree ensemble's OpenMP threads wait on
+each other at every histogram and, when the cores are oversubscribed, a fit takes over ten times longer.
 
 Examples
 --------
->>> config = TrainingConfig(seed=3, footage_clips=4, suite_clips=0)
+>>> config = TrainingConfig(seed=3, video_clips=1, photo_clips=0)
 >>> config.generators
-('untouched', 'telea', 'navier-stokes', 'flowprop', 'median')
+('untouched', 'telea', 'navier-stokes', 'blur', 'patch', 'clone', 'flowprop', 'median')
 """
 
 from __future__ import annotations
@@ -41,29 +43,14 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import numpy as np
-
-from forensics.detectors.dataset import (
-    DEFAULT_DEGRADATIONS,
-    UNTOUCHED,
-    Degradation,
-    Example,
-    build_example,
-    clip_group,
-    method_versions,
-)
-from forensics.detectors.features import FEATURE_NAMES
+from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degradation, Example, build_example
 from forensics.detectors.fusion import DEFAULT_MODEL_PATH, FusionModel, save_model
 
-if TYPE_CHECKING:
-    from forensics.detectors.scoring import VideoScoreModel
-
-MODEL_VERSION = "4.0.0"
-TRAINING_METHODS: tuple[str, ...] = ("telea", "navier-stokes", "flowprop", "median")
+#: The fill generators of the shipped model.
+TRAINING_GENERATORS: tuple[str, ...] = ("telea", "navier-stokes", "blur", "patch", "clone", "flowprop", "median")
 
 
 @dataclass(frozen=True)
@@ -73,51 +60,60 @@ class TrainingConfig:
     Attributes
     ----------
     seed : int
-        Seeds clip generation, the split, row sampling and the trees.
-    footage_clips, footage_frames : int
-        Number and length of real-footage clips.
-    footage_size : tuple of int
-        ``(height, width)`` of footage clips.
-    suite_clips : int
-        Suite clips to use (0 = none); the suite's ``demo`` preset is generated with ``seed``.
-    suite_frames : int or None
-        Frames per suite clip (None = the preset's).
+        Seeds the clips, folds, row sampling and the trees.
+    video_clips, photo_clips : int
+        Clips cut from each installed video and each photograph.
+    frames : int
+        Frames per clip.
+    window : tuple of int
+        Largest ``(height, width)`` cut from a source, at native resolution.
+    footage : tuple of str
+        Installed footage to use (names from :func:`~forensics.detectors.footage.installed_footage`; empty = all).
     methods : tuple of str
-        Removal methods that generate positives.
+        Fill generators that make the positives.
     degradations : tuple of Degradation
         Distribution steps applied to every video.
     block : int
         Block size in pixels.
     cv_folds : int
-        Folds of the grouped cross-validation behind the card's figures (>= 2).
+        Folds of the cross-fitting and of the card's cross-validation (>= 2).
     max_iter, max_leaf_nodes, learning_rate, min_samples_leaf, l2_regularization
         Tree ensemble parameters.
-    extra_clips : tuple of str
-        More clip folders to use (source ``extra``).
+    positives_per_video, negatives_per_video : int
+        Most rows of each class drawn from one video.
     video_folds : int
-        Cross-fitting folds (by clip) for the video score model's out-of-fold probabilities (>= 2).
+        Folds of the cross-fitting :func:`~forensics.detectors.validation.fit_model` runs itself when it is given
+        no out-of-fold probabilities (``detect-eval``).
+    video_score : str
+        ``logistic`` (a logistic regression on the video summaries, fitted out of fold) or the name of one summary
+        used as it is (:data:`~forensics.detectors.scoring.VIDEO_FEATURES`).
     video_c : float
         Inverse L2 strength of the video score model's logistic regression.
+    false_alarm_rate : float
+        Stated share of untouched held-out videos (and frames) the calibrated threshold flags.
     """
 
     seed: int = 0
-    footage_clips: int = 24
-    footage_frames: int = 24
-    footage_size: tuple[int, int] = (192, 256)
-    suite_clips: int = 8
-    suite_frames: int | None = 24
-    methods: tuple[str, ...] = TRAINING_METHODS
+    video_clips: int = 3
+    photo_clips: int = 1
+    frames: int = 20
+    window: tuple[int, int] = (360, 640)
+    footage: tuple[str, ...] = field(default=())
+    methods: tuple[str, ...] = TRAINING_GENERATORS
     degradations: tuple[Degradation, ...] = DEFAULT_DEGRADATIONS
     block: int = 16
-    cv_folds: int = 4
-    max_iter: int = 200
-    max_leaf_nodes: int = 63
+    cv_folds: int = 3
+    max_iter: int = 150
+    max_leaf_nodes: int = 31
     learning_rate: float = 0.1
     min_samples_leaf: int = 100
     l2_regularization: float = 3.0
-    extra_clips: tuple[str, ...] = field(default=())
+    positives_per_video: int = 150
+    negatives_per_video: int = 200
     video_folds: int = 2
+    video_score: str = "logistic"
     video_c: float = 1.0
+    false_alarm_rate: float = 0.03
 
     @property
     def generators(self) -> tuple[str, ...]:
@@ -130,97 +126,52 @@ class TrainingConfig:
         document["degradations"] = [asdict(item) for item in self.degradations]
         return document
 
+    @classmethod
+    def from_json(cls, document: dict) -> TrainingConfig:
+        """Inverse of :meth:`to_json` (a model card's ``config``)."""
+        values = {key: document[key] for key in cls.__dataclass_fields__ if key in document}
+        values["degradations"] = tuple(Degradation(**item) for item in values.get("degradations", ()))
+        for key in ("window", "footage", "methods"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
 
 def collect_clips(config: TrainingConfig, work_dir: Path) -> dict[str, list[Path]]:
-    """Generate (or reuse) the clips, grouped by source: ``{"footage": [...], "suite": [...], "extra": [...]}``."""
-    from forensics.detectors.footage import make_footage_clips
+    """Cut (or reuse) the training clips: ``{"video": [...], "photo": [...]}`` (kinds without clips left out)."""
+    from forensics.detectors.footage import installed_footage, make_footage_clips
 
-    groups: dict[str, list[Path]] = {}
-    if config.footage_clips:
-        groups["footage"] = make_footage_clips(
-            work_dir / "clips" / "footage",
-            count=config.footage_clips,
-            seed=config.seed,
-            frames=config.footage_frames,
-            size=config.footage_size,
-        )
-    if config.suite_clips:
-        from void_eval.suite import make_suite
-
-        suite_dir = work_dir / "clips" / "suite"
-        index = suite_dir / "suite.json"
-        stored = json.loads(index.read_text()) if index.is_file() else {}
-        wanted = {"preset": "demo", "seed": config.seed, "frames": config.suite_frames}
-        if stored and all(stored.get(key) == value for key, value in wanted.items()):
-            paths = [suite_dir / name for name in stored["clips"]]
-        else:
-            paths = []
-        if len(paths) != config.suite_clips or not all((path / "meta.json").is_file() for path in paths):
-            paths = make_suite(
-                suite_dir,
-                preset="demo",
-                clips=config.suite_clips,
-                seed=config.seed,
-                frames=config.suite_frames,
-                progress=False,
-                force=True,
+    found = installed_footage()
+    if config.footage:
+        missing = sorted(set(config.footage) - set(found))
+        if missing:
+            raise ValueError(f"footage not installed: {', '.join(missing)}")
+        found = {name: found[name] for name in config.footage}
+    clips: dict[str, list[Path]] = {}
+    for kind, count in (("video", config.video_clips), ("photo", config.photo_clips)):
+        sources = {name: source for name, source in found.items() if source.kind == kind}
+        if count and sources:
+            folder = work_dir / "clips" / kind
+            clips[kind] = make_footage_clips(
+                folder, sources, per_source=count, seed=config.seed, frames=config.frames, window=config.window
             )
-        groups["suite"] = sorted(Path(path) for path in paths)
-    if config.extra_clips:
-        groups["extra"] = [Path(path) for path in config.extra_clips]
-    return groups
+    return clips
 
 
-def _grouped(clips: list[Path]) -> dict[str, list[Path]]:
-    """Clips by :func:`~forensics.detectors.dataset.clip_group`, in sorted order."""
-    groups: dict[str, list[Path]] = {}
-    for clip in sorted(clips):
-        groups.setdefault(clip_group(clip), []).append(clip)
-    return dict(sorted(groups.items()))
+def held_out_clips(samples: Path, work_dir: Path, *, seed: int, frames: int) -> list[Path]:
+    """Evaluation clips from held-out footage (clip folders under ``samples``, e.g. the VOID samples).
 
-
-def split_clips(groups: dict[str, list[Path]], *, test_share: float, seed: int) -> tuple[list[Path], list[Path]]:
-    """Seeded per-source split into ``(train, test)`` clip lists that never splits a clip group.
-
-    Within each source, whole groups (:func:`~forensics.detectors.dataset.clip_group`) are held out, about
-    ``test_share`` of them, at least one of each side where a source has two groups.
+    For each sample: the sample's own quadmask over its first 32 frames at native resolution (the object really
+    in the footage is the hole) and two windows of ``frames`` frames with moving-blob holes (whole frames).
     """
-    if not 0 < test_share < 1:
-        raise ValueError(f"test_share must be in (0, 1), got {test_share}")
-    rng = np.random.default_rng([seed, 7])
-    train, test = [], []
-    for source in sorted(groups):
-        by_group = list(_grouped(groups[source]).values())
-        order = rng.permutation(len(by_group))
-        n_test = min(len(by_group) - 1, max(1, round(len(by_group) * test_share))) if len(by_group) > 1 else 0
-        test.extend(clip for i in sorted(order[:n_test]) for clip in by_group[i])
-        train.extend(clip for i in sorted(order[n_test:]) for clip in by_group[i])
-    return sorted(train), sorted(test)
+    from forensics.detectors.footage import FootageSource, cut_sample_clip, make_footage_clips
 
-
-def assign_folds(groups: dict[str, list[Path]], *, folds: int, seed: int) -> list[list[Path]]:
-    """Deal the clips into ``folds`` cross-validation folds by clip group (seeded).
-
-    Every clip of a group lands in one fold; within each source the groups are dealt in turn (continuing where
-    the previous source stopped), so each fold gets a share of every source. Empty folds are dropped.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> assign_folds({"suite": [Path("a"), Path("b"), Path("c")]}, folds=2, seed=0)
-    [[PosixPath('b'), PosixPath('c')], [PosixPath('a')]]
-    """
-    if folds < 2:
-        raise ValueError(f"cross-validation needs at least 2 folds, got {folds}")
-    rng = np.random.default_rng([seed, 7])
-    dealt: list[list[Path]] = [[] for _ in range(folds)]
-    turn = 0
-    for source in sorted(groups):
-        by_group = list(_grouped(groups[source]).values())
-        for index in rng.permutation(len(by_group)):
-            dealt[turn % folds].extend(by_group[index])
-            turn += 1
-    return [sorted(fold) for fold in dealt if fold]
+    folders = sorted(path for path in samples.iterdir() if (path / "input_video.mp4").is_file())
+    out = work_dir / "held-out"
+    clips = [cut_sample_clip(folder, out, start=0, frames=32) for folder in folders]
+    sources = {f.name: FootageSource(f.name, f.name, "video", f / "input_video.mp4") for f in folders}
+    clips += make_footage_clips(out, sources, per_source=2, seed=seed + 1000, frames=frames, window=None)
+    return sorted(clips)
 
 
 def build_examples(
@@ -232,7 +183,7 @@ def build_examples(
     block: int,
     progress: bool = False,
 ) -> list[Example]:
-    """Features of every (clip, generator, degradation), cached under ``work_dir``."""
+    """Signals of every (clip, generator, degradation), cached under ``work_dir``."""
     examples = []
     total = len(clips) * len(generators) * len(degradations)
     started = time.perf_counter()
@@ -242,115 +193,25 @@ def build_examples(
                 examples.append(build_example(clip, generator, degradation, work_dir, block=block))
                 if progress and len(examples) % 20 == 0:
                     elapsed = time.perf_counter() - started
-                    print(f"  features {len(examples)}/{total} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+                    print(f"  signals {len(examples)}/{total} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
     return examples
-
-
-def _fit_trees(examples: list[Example], config: TrainingConfig) -> FusionModel:
-    """The tree ensemble alone, fitted on sampled block rows of ``examples``."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    from forensics.detectors.dataset import sample_blocks
-
-    x, y, weight = sample_blocks(examples, seed=config.seed)
-    # A column with no defined value (e.g. the period-4 trace on clips shorter than its window) carries no
-    # information; scikit-learn's binning cannot take it, so it is set to 0 and never gets a split.
-    empty = ~np.isfinite(x).any(axis=0)
-    x[:, empty] = 0.0
-    estimator = HistGradientBoostingClassifier(
-        max_iter=config.max_iter,
-        max_leaf_nodes=config.max_leaf_nodes,
-        learning_rate=config.learning_rate,
-        min_samples_leaf=config.min_samples_leaf,
-        l2_regularization=config.l2_regularization,
-        early_stopping=False,
-        random_state=config.seed,
-    )
-    estimator.fit(x, y, sample_weight=weight)
-    extra = {"block": config.block, "rows": {"positive": int(y.sum()), "negative": int((y == 0).sum())}}
-    return FusionModel.from_sklearn(estimator, FEATURE_NAMES, version=MODEL_VERSION, extra=extra)
-
-
-def fit_model(examples: list[Example], config: TrainingConfig, *, exclude: str | None = None) -> FusionModel:
-    """Fit the tree ensemble on ``examples`` (minus generator ``exclude``) and its video score model.
-
-    The video model (``extra["video_model"]``) comes from :func:`fit_video_model` on the same examples; where it
-    cannot be fitted, ``extra["video_model"]`` is None and ``extra["video_model_note"]`` says why (the video score
-    is then the ``peak`` summary, see :mod:`forensics.detectors.scoring`).
-    """
-    chosen = [example for example in examples if example.generator != exclude]
-    model = _fit_trees(chosen, config)
-    video_model, note = fit_video_model(chosen, config)
-    model.extra["video_model"] = None if video_model is None else video_model.to_json()
-    if note:
-        model.extra["video_model_note"] = note
-    return model
-
-
-def fit_video_model(examples: list[Example], config: TrainingConfig) -> tuple[VideoScoreModel | None, str]:
-    """Logistic video score model on out-of-fold block probabilities of the training videos.
-
-    The training clip groups (:func:`~forensics.detectors.dataset.clip_group`) are dealt (seeded) into
-    ``config.video_folds`` folds; trees fitted without a fold score that fold's videos, so the video model learns
-    from probabilities like those of unseen footage (in-sample probabilities are overconfident). Returns
-    ``(VideoScoreModel or None, note)``.
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    from forensics.detectors.scoring import VIDEO_FEATURES, VideoScoreModel, video_features
-
-    groups = sorted({example.group for example in examples})
-    if len(groups) < 2:
-        return None, f"video model not fitted: cross-fitting needs >= 2 clip groups, got {len(groups)}"
-    folds = min(config.video_folds, len(groups))
-    order = np.random.default_rng([config.seed, 11]).permutation(len(groups))
-    fold_of = {groups[index]: position % folds for position, index in enumerate(order)}
-    rows, labels = [], []
-    for fold in range(folds):
-        inside = [example for example in examples if fold_of[example.group] != fold]
-        outside = [example for example in examples if fold_of[example.group] == fold]
-        if len({example.processed for example in inside}) < 2:
-            return None, "video model not fitted: a cross-fitting fold lacks untouched or processed videos"
-        trees = _fit_trees(inside, config)
-        for example in outside:
-            flat = example.features.reshape(-1, example.features.shape[-1])
-            probabilities = trees.predict_proba(flat).reshape(example.features.shape[:-1])
-            summary = video_features(probabilities)
-            rows.append([summary[name] for name in VIDEO_FEATURES])
-            labels.append(example.processed)
-    if len(set(labels)) < 2:
-        return None, "video model not fitted: out-of-fold videos hold one class only"
-    fitted = LogisticRegression(C=config.video_c, class_weight="balanced", max_iter=1000).fit(
-        np.asarray(rows), np.asarray(labels)
-    )
-    model = VideoScoreModel(
-        features=VIDEO_FEATURES,
-        coefficients=tuple(float(value) for value in fitted.coef_[0]),
-        intercept=float(fitted.intercept_[0]),
-        fitted_on={
-            "videos": len(labels),
-            "processed": int(sum(labels)),
-            "folds": folds,
-            "groups": len(groups),
-            "out_of_fold": True,
-        },
-    )
-    return model, ""
 
 
 def _software() -> dict[str, str]:
     import cv2
+    import numpy
     import sklearn
 
-    from void_eval import __version__
+    versions = {"numpy": numpy.__version__, "opencv": cv2.__version__, "scikit-learn": sklearn.__version__}
+    return {"python": platform.python_version(), **versions}
 
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
-        "opencv": cv2.__version__,
-        "void-eval": __version__,
-    }
+
+def _clip_records(clips: dict[str, list[Path]]) -> list[dict]:
+    from forensics.detectors.dataset import clip_group
+
+    return [
+        {"name": path.name, "kind": kind, "group": clip_group(path)} for kind, paths in clips.items() for path in paths
+    ]
 
 
 def train(
@@ -359,86 +220,177 @@ def train(
     *,
     model_path: str | Path = DEFAULT_MODEL_PATH,
     evaluate: bool = True,
-    logo: bool = True,
+    held_out: Path | None = None,
     progress: bool = False,
 ) -> tuple[Path, dict]:
-    """Run the whole recipe and write the model and its card; returns ``(model_path, card)``.
+    """Run the recipe (module notes); write the model and its card; return ``(model path, card)``.
 
-    ``evaluate`` adds the grouped cross-validation figures to the card (refits the recipe once per fold), ``logo``
-    also leaves each generator out in every fold (one more refit per fold and method).
+    ``evaluate=False`` skips the figures (leave-one-generator-out refits and held-out footage) but still
+    cross-fits, since the video stage and calibration are fitted on out-of-fold probabilities.
     """
-    work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    from forensics.detectors.folds import assign_folds, describe_folds, fold_indices
+    from forensics.detectors.validation import collect_rows, cross_fit, cross_validate, fit_model
+
     started = time.perf_counter()
-    groups = collect_clips(config, work_dir)
-    clips = sorted(clip for members in groups.values() for clip in members)
-    if not clips:
-        raise ValueError("no training clips")
+    work_dir = Path(work_dir)
+    clips = collect_clips(config, work_dir)
+    every = sorted(path for paths in clips.values() for path in paths)
     examples = build_examples(
+        every, config.generators, config.degradations, work_dir, block=config.block, progress=progress
+    )
+    rows = collect_rows(examples, config, keep_features=True, progress=progress)
+    folds = assign_folds(clips, folds=config.cv_folds, seed=config.seed)
+    if evaluate:
+        validation = cross_validate(examples, rows, folds, config, logo=True, progress=progress)
+        oof = validation.oof
+    else:
+        validation = None
+        oof = cross_fit(examples, rows, fold_indices(examples, folds), config, progress=progress)
+    model = fit_model(examples, rows, config, oof=oof[None], progress=progress)
+    for example in examples:
+        example.forget_features()
+    card = _card(config, clips, model, describe_folds(examples, fold_indices(examples, folds)))
+    if validation is not None:
+        from forensics.detectors.card import figures_block
+
+        sources = {path.name: kind for kind, paths in clips.items() for path in paths}
+        card["cross_validation"] = figures_block(validation.frames, validation.videos, sources)
+        if held_out is not None and held_out.is_dir():
+            models: dict[str | None, FusionModel] = {None: model}
+            for method in config.methods:
+                models[method] = fit_model(examples, rows, config, exclude=method, oof=oof[None], progress=progress)
+            card["held_out_footage"] = held_out_figures(held_out, work_dir, models, config, progress=progress)
+    card["train_seconds"] = round(time.perf_counter() - started, 1)
+    return save_model(model, model_path, card=card), card
+
+
+def held_out_figures(
+    samples: Path,
+    work_dir: Path,
+    models: dict[str | None, FusionModel],
+    config: TrainingConfig,
+    *,
+    only: tuple[str, ...] = (),
+    progress: bool = False,
+) -> dict:
+    """Figures on clips of held-out footage (:func:`held_out_clips`; those named in ``only`` when given) under
+    ``models``: ``None`` the shipped model (every generator), a generator's name the model fitted without it (scored
+    on that generator and untouched)."""
+    from forensics.detectors.card import figures_block
+    from forensics.detectors.dataset import clip_group
+    from forensics.detectors.validation import model_scores, predict_blocks, score_tables
+
+    clips = held_out_clips(samples, work_dir, seed=config.seed, frames=config.frames)
+    if only:
+        missing = sorted(set(only) - {path.name for path in clips})
+        if missing:
+            raise ValueError(f"no held-out clip named {', '.join(missing)}")
+        clips = [path for path in clips if path.name in only]
+    tests = build_examples(
         clips, config.generators, config.degradations, work_dir, block=config.block, progress=progress
     )
-    model = fit_model(examples, config)
-    card = {
-        "model": "gradient-boosted trees on per-block forensic features (void-eval forensics.detectors)",
+    probabilities: dict = {entry: {} for entry in models}
+    for index, example in enumerate(tests):
+        features = example.features()
+        for entry, fitted in models.items():
+            if entry is None or example.generator in (entry, UNTOUCHED):
+                probabilities[entry][index] = predict_blocks(fitted, features)
+    frames, videos = {}, {}
+    for entry, chosen in probabilities.items():
+        scores = {index: model_scores(models[entry], value) for index, value in chosen.items()}
+        label = "shipped" if entry is None else f"without-{entry}"
+        frames[entry], videos[entry] = score_tables(tests, chosen, scores, label=label)
+    block = figures_block(frames, videos, {path.name: clip_group(path) for path in clips})
+    block["clips"] = [path.name for path in clips]
+    block["models"] = ["shipped" if entry is None else f"without-{entry}" for entry in models]
+    return block
+
+
+def score_held_out(
+    samples: Path,
+    work_dir: Path,
+    *,
+    model_path: str | Path = DEFAULT_MODEL_PATH,
+    only: tuple[str, ...] = (),
+    progress: bool = False,
+) -> dict:
+    """Score held-out footage with a trained model alone and write the figures into its card (``held_out_footage``).
+
+    The recipe (:func:`train`) also refits the model without each generator for these clips; this step needs no
+    training data, so its figures are for footage the model never saw, with every generator in training (the
+    generator-held-out figures are the card's cross-validation). Returns the card.
+    """
+    from forensics.detectors.fusion import load_card, load_model
+
+    model, card = load_model(model_path), load_card(model_path)
+    config = TrainingConfig.from_json(card["config"])
+    figures = held_out_figures(samples, work_dir, {None: model}, config, only=only, progress=progress)
+    figures["note"] = "shipped model only: the footage is held out, every generator was in training"
+    card["held_out_footage"] = figures
+    chosen = f" --held-out-clips {','.join(only)}" if only else ""
+    card["reproduce_held_out"] = f"python -m forensics.detectors.train --score-held-out{chosen} --work WORK_DIR"
+    for key in ("model_file", "model_sha256", "model_version"):
+        card.pop(key, None)
+    save_model(model, model_path, card=card)
+    return card
+
+
+def _card(config: TrainingConfig, clips: dict[str, list[Path]], model: FusionModel, folds: list[dict]) -> dict:
+    from forensics.detectors.dataset import generator_versions
+    from forensics.detectors.features import FEATURE_NAMES
+    from forensics.detectors.generators import GENERATOR_KINDS
+
+    return {
         "trained_on": {
-            "clips": [
-                {"name": path.name, "source": _source_of(path, groups), "group": clip_group(path)} for path in clips
-            ],
+            "clips": _clip_records(clips),
             "generators": list(config.generators),
-            "method_versions": method_versions(config.generators),
+            "generator_kinds": {name: GENERATOR_KINDS.get(name, "other") for name in config.methods},
+            "generator_versions": generator_versions(config.generators),
             "degradations": [asdict(item) for item in config.degradations],
-            "ground_truth": "method.rewrites levels of the quadmask grown by the method's dilation",
+            "ground_truth": "rewrites levels of the quadmask grown by the generator's dilation",
             "rows": model.extra["rows"],
         },
+        "folds": folds,
         "config": config.to_json(),
         "feature_names": list(FEATURE_NAMES),
         "software": _software(),
-        "reproduce": (
-            f"python -m forensics.detectors.train --seed {config.seed} --footage-clips {config.footage_clips} "
-            f"--suite-clips {config.suite_clips} --work WORK_DIR" + ("" if logo else " --no-logo")
-        ),
+        "reproduce": f"python -m forensics.detectors.train --seed {config.seed} --work WORK_DIR",
         "trees": model.n_trees,
         "video_model": model.extra.get("video_model"),
-        "video_model_note": model.extra.get("video_model_note", ""),
+        "calibration": model.extra.get("calibration"),
     }
-    if evaluate:
-        from forensics.evaluate import cross_validate
-
-        folds = assign_folds(groups, folds=config.cv_folds, seed=config.seed)
-        if len(folds) >= 2:
-            sources = {path.name: _source_of(path, groups) for path in clips}
-            card["cross_validation"] = cross_validate(
-                examples, folds, config, sources=sources, logo=logo, progress=progress
-            )
-    card["train_seconds"] = round(time.perf_counter() - started, 1)
-    model_path = save_model(model, model_path, card=card)
-    return model_path, card
-
-
-def _source_of(path: Path, groups: dict[str, list[Path]]) -> str:
-    return next((source for source, clips in groups.items() if path in clips), "unknown")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m forensics.detectors.train [--seed N] [--work DIR] [--out MODEL.json]``."""
+    from void_eval.demo import sample_clips_root
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=Path("work/detector-training"))
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
-    parser.add_argument("--footage-clips", type=int, default=TrainingConfig.footage_clips)
-    parser.add_argument("--suite-clips", type=int, default=TrainingConfig.suite_clips)
-    parser.add_argument("--no-eval", action="store_true", help="skip the cross-validated figures")
-    parser.add_argument("--no-logo", action="store_true", help="skip leave-one-generator-out in the folds")
+    parser.add_argument("--held-out", type=Path, default=None, help="folder of held-out clip folders (evaluation)")
+    parser.add_argument("--no-eval", action="store_true", help="skip the card's figures")
+    parser.add_argument(
+        "--score-held-out", action="store_true", help="only score held-out footage with the model at --out (card)"
+    )
+    parser.add_argument("--held-out-clips", default="", help="comma-separated held-out clip names (default: all)")
     args = parser.parse_args(argv)
-    config = TrainingConfig(seed=args.seed, footage_clips=args.footage_clips, suite_clips=args.suite_clips)
+    config = replace(TrainingConfig(), seed=args.seed)
+    held_out = args.held_out or sample_clips_root()
+    if args.score_held_out:
+        only = tuple(name for name in args.held_out_clips.split(",") if name)
+        card = score_held_out(held_out, args.work, model_path=args.out, only=only, progress=True)
+        for name, value in card["held_out_footage"]["targets"].items():
+            print(json.dumps({"section": "held_out_footage", "figure": name, **value}))
+        return 0
     path, card = train(
-        config, args.work, model_path=args.out, evaluate=not args.no_eval, logo=not args.no_logo, progress=True
+        config, args.work, model_path=args.out, evaluate=not args.no_eval, held_out=held_out, progress=True
     )
     print(json.dumps({"model": str(path), "trees": card["trees"], "seconds": card["train_seconds"]}))
-    figures = card.get("cross_validation", {})
-    for key in ("summary", "by_source", "leave_one_generator_out"):
-        for row in figures.get(key, []):
-            print(json.dumps({"table": key, **row}))
+    for section in ("cross_validation", "held_out_footage"):
+        for name, value in card.get(section, {}).get("targets", {}).items():
+            print(json.dumps({"section": section, "figure": name, **value}))
     return 0
 
 

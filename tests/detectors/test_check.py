@@ -3,10 +3,13 @@ itself (the detector's side given as a DetectionResult), and end to end through 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from forensics.check import EXIT_CODES, check_file, decide
 from forensics.detectors.detect import DetectionResult
+from forensics.detectors.fusion import load_model
 from forensics.provenance.verify import VerifyResult, verify_file
 from void_eval.cli import main
 
@@ -119,27 +122,55 @@ def test_cli_exit_codes_follow_the_verdict(signed_files, capsys, tmp_path):
     assert "is a directory" in capsys.readouterr().err
 
 
-def test_plain_and_signed_files(telea_fill, tmp_path, capsys):
-    from forensics.provenance.keys import make_dev_pki
+def _flip_in_mdat(data: bytes) -> bytes:
+    from tests.provenance.conftest import top_level_boxes
+
+    offset, size = next((offset, size) for name, offset, size in top_level_boxes(data) if name == "mdat")
+    changed = bytearray(data)
+    changed[offset + 16 + (size - 16) // 2] ^= 0x01
+    return bytes(changed)
+
+
+def _sign(source, parent, pki, out, clip):
     from forensics.provenance.sign import sign_file
 
+    return sign_file(source, parent=parent, chain=pki.chain, key=pki.key, out=out, clip=clip, method="telea")
+
+
+def test_trusted_untrusted_tampered_unsigned_and_untouched_files(telea_fill, tmp_path, capsys):
+    from forensics.provenance.keys import make_dev_pki
+
     clip_path, output = telea_fill
-    plain = check_file(output)
-    assert plain.provenance["state"] == "NoManifest"
-    assert plain.verdict == ("undeclared-edit-suspected" if plain.video_score >= 0.5 else "no-evidence")
-    pki = make_dev_pki(tmp_path / "pki")
-    signed = sign_file(
-        output,
-        parent=clip_path / "input_video.mp4",
-        chain=pki.chain,
-        key=pki.key,
-        out=tmp_path / "signed.mp4",
-        clip=clip_path,
-        method="telea",
-    )
-    result = check_file(signed, trust=pki.root)
-    assert result.verdict == "declared-edit" and result.provenance["state"] == "Trusted"
-    assert main(["check", str(signed), "--trust", str(pki.root)]) == 0
-    assert "declared-edit" in capsys.readouterr().out
-    code = main(["check", str(output), "--json"])
-    assert code == (3 if plain.verdict == "undeclared-edit-suspected" else 0)
+    threshold = load_model().extra["calibration"]["flag_at"]
+    ours, attacker = make_dev_pki(tmp_path / "ours"), make_dev_pki(tmp_path / "attacker")
+    parent = clip_path / "input_video.mp4"
+    trusted = _sign(output, parent, ours, tmp_path / "trusted.mp4", clip_path)
+    untrusted = _sign(output, parent, attacker, tmp_path / "untrusted.mp4", clip_path)
+    tampered = tmp_path / "tampered.mp4"
+    tampered.write_bytes(_flip_in_mdat(trusted.read_bytes()))
+
+    results = {
+        "trusted": check_file(trusted, trust=ours.root),
+        "untrusted": check_file(untrusted, trust=ours.root),
+        "tampered": check_file(tampered, trust=ours.root),
+        "unsigned": check_file(output, trust=ours.root),
+        "untouched": check_file(parent, trust=ours.root),
+    }
+    assert results["trusted"].verdict == "declared-edit" and results["trusted"].provenance["state"] == "Trusted"
+    assert results["untrusted"].verdict == "declared-edit-untrusted"
+    assert results["untrusted"].provenance["state"] == "Valid"
+    assert results["tampered"].verdict == "tampered" and results["tampered"].provenance["state"] == "Invalid"
+    for name in ("unsigned", "untouched"):
+        result = results[name]
+        assert result.provenance["state"] == "NoManifest" and result.threshold == threshold
+        fires = result.video_score >= threshold
+        assert result.verdict == ("undeclared-edit-suspected" if fires else "no-evidence")
+        assert any("detector threshold: set to flag" in line for line in result.evidence)
+
+    for name, path in (("trusted", trusted), ("untrusted", untrusted), ("tampered", tampered)):
+        capsys.readouterr()
+        code = main(["check", str(path), "--trust", str(ours.root), "--json"])
+        document = json.loads(capsys.readouterr().out)
+        assert document["verdict"] == results[name].verdict
+        assert code == document["exit_code"] == EXIT_CODES[results[name].verdict]
+    assert [EXIT_CODES[results[name].verdict] for name in ("trusted", "untrusted", "tampered")] == [0, 4, 1]

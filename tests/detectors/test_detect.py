@@ -10,7 +10,7 @@ import pytest
 
 from forensics.detectors.detect import detect_video
 from forensics.detectors.fusion import load_model
-from forensics.detectors.scoring import frame_scores, heatmap_frame, video_score
+from forensics.detectors.scoring import heatmap_frame, score_probabilities
 from void_eval.cli import main
 from void_eval.clip import Clip
 from void_eval.methods.base import hole_masks
@@ -35,8 +35,9 @@ def test_heatmap_video_matches_block_probabilities(detection, telea_fill):
     for index in (0, info.frames - 1):
         expected = heatmap_frame(detection.block_probabilities[index], info.height, info.width, block)
         np.testing.assert_array_equal(heat[index, ..., 0], expected)
-    assert detection.frame_scores == frame_scores(detection.block_probabilities)
-    assert detection.video_score == video_score(detection.block_probabilities, model.extra["video_model"])
+    scores = score_probabilities(detection.block_probabilities, model.extra["video_model"], model.extra["calibration"])
+    assert detection.frame_scores == scores.frames and detection.video_score == scores.video  # calibrated
+    assert detection.raw_video_score == scores.raw_video and detection.threshold == 0.5
     assert 0.0 <= detection.video_score <= 1.0 and all(0.0 <= score <= 1.0 for score in detection.frame_scores)
     assert detection.strip.is_file() and detection.strip.stat().st_size > 1000
 
@@ -61,7 +62,7 @@ def test_detect_cli_json_and_errors(telea_fill, tmp_path, capsys):
     assert main(["detect", str(output), "--json", "--out", str(tmp_path)]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload[0]["file"] == str(output)
-    assert set(payload[0]) == {"file", "video_score", "frame_scores", "heatmap", "strip"}
+    assert set(payload[0]) == {"file", "video_score", "frame_scores", "heatmap", "strip", "threshold"}
     assert payload[0]["heatmap"] == str(tmp_path / "telea_heatmap.mp4")
     assert (tmp_path / "telea_strip.png").is_file()
     assert main(["detect", str(tmp_path / "missing.mp4")]) == 1

@@ -28,7 +28,7 @@ def evaluation(tiny_footage, tmp_path_factory):
                 "--clips",
                 ",".join(str(path) for path in tiny_footage),  # the clip folders themselves, comma-separated
                 "--methods",
-                "telea,median",
+                "telea,patch",
                 "--out",
                 str(out),
                 "--degradations",
@@ -57,8 +57,11 @@ def test_tables_are_consistent(evaluation):
     pair = seen_videos[seen_videos["generator"].isin(["telea", "untouched"])]
     expected = binary_auc(pair["video_score"].to_numpy(), pair["processed"].to_numpy(bool))
     assert seen.loc["telea", "video_auc"] == pytest.approx(expected) or math.isnan(expected)
-    assert set(logo["held_out_generator"]) == {"telea", "median"}
-    assert set(frames["model"]) >= {"seen", "logo-without-telea", "logo-without-median"}
+    assert set(logo["held_out_generator"]) == {"telea", "patch"}
+    assert set(frames["model"]) >= {"seen", "without-telea", "without-patch"}
+    without = videos[videos["model"] == "without-patch"]
+    assert set(without["generator"]) == {"untouched", "patch"}  # each left-out model scores only its generator
+    assert set(videos["flagged"]) <= {True, False} and (videos["flagged"] == (videos["video_score"] >= 0.5)).all()
     assert np.isfinite(frames.loc[frames["positives"] > 0, "pixel_auc"]).all()
     assert (evaluation / "detection_summary.png").stat().st_size > 5000
     # every clip here is cut from footage the shipped model was trained on: it must not be scored as unseen

