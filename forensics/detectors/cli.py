@@ -236,7 +236,7 @@ def check(
     from void_eval.errors import InputError
 
     if threshold is not None and not 0 < threshold < 1:
-        raise InputError("--threshold", f"must be in (0, 1), got {threshold}")
+        raise typer.BadParameter(f"must be in (0, 1), got {threshold}", param_hint="--threshold")
     try:
         result = check_file(file, trust=trust, threshold=threshold, out_dir=out)
     except InputError as err:  # nothing judged: kept apart from the verdicts' codes (1 is tampered)

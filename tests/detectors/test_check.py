@@ -120,6 +120,8 @@ def test_cli_exit_codes_follow_the_verdict(signed_files, capsys, tmp_path):
     assert "declared-edit-untrusted" in capsys.readouterr().out
     assert main(["check", str(tmp_path), "--trust", str(root)]) == 2  # a directory: nothing judged
     assert "is a directory" in capsys.readouterr().err
+    assert main(["check", str(files["untrusted"]), "--threshold", "1.5"]) == 2  # a usage error: nothing judged
+    assert "--threshold" in capsys.readouterr().err
 
 
 def _flip_in_mdat(data: bytes) -> bytes:
