@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
                 raise typer.BadParameter(str(err), param_hint="--metrics") from err
         if names == []:
             raise typer.BadParameter("names no metric", param_hint="--metrics")
-        with _frames_bar(clip_dir, enabled=not quiet) as bar:
+        with _FramesBar(clip_dir, enabled=not quiet) as bar:
             table = score_clip(
                 clip_dir,
                 output_video,
@@ -92,19 +92,14 @@ def register(app: typer.Typer) -> None:
         return 0
 
 
-def _frames_bar(clip_dir: Path, *, enabled: bool) -> _LazyBar:
-    """A tqdm bar over the clip's frames on stderr, drawn from the first scored chunk on (an error found before any
+class _FramesBar:
+    """A tqdm bar over the clip's frames on stderr, opened by the first ``update(n)`` (an error found before any
     frame is scored stays the only line), its total read from the input video's header."""
-    return _LazyBar(clip_dir, enabled=enabled)
-
-
-class _LazyBar:
-    """A context manager whose ``update(n)`` opens the tqdm bar on first use and advances it."""
 
     def __init__(self, clip_dir: Path, *, enabled: bool) -> None:
         self.clip_dir, self.enabled, self.bar = clip_dir, enabled, None
 
-    def __enter__(self) -> _LazyBar:
+    def __enter__(self) -> _FramesBar:
         return self
 
     def __exit__(self, *exc: object) -> None:

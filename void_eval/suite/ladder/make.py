@@ -141,7 +141,7 @@ def build_rungs(arrays: ClipArrays, source: Path, delays: Sequence[int]) -> Iter
     shadow_params = {
         "depth": SHADOW_DEPTH,
         "shadow_pixels": int(arrays.shadow.sum()),
-        "shadow_moves": removed_object_moves(arrays.meta),
+        "shadow_moves": role_moves(arrays.meta, "removed"),
     }
     yield rungs[shadow_name], residual_shadow(counterfactual, factual, arrays.shadow), shadow_params
     held = (arrays.remove | arrays.affected).any(axis=0) if moving else np.zeros(counterfactual.shape[1:3], bool)
@@ -153,19 +153,15 @@ def build_rungs(arrays: ClipArrays, source: Path, delays: Sequence[int]) -> Iter
     yield rungs["input"], factual, {}
 
 
-def removed_object_moves(meta: dict[str, Any]) -> bool:
-    """Whether the removed object moves in the factual world (``meta.json``'s motion summary against the suite's
-    role thresholds); a still object casts a still shadow."""
-    return role_moves(meta, "removed")
-
-
 def role_moves(meta: dict[str, Any], role: str) -> bool:
     """Whether any object of ``role`` moves in the factual world (``meta.json``'s motion summary against the
-    suite's role thresholds)."""
+    suite's role thresholds); a still removed object casts a still shadow."""
     from void_eval.suite.tracks import MOVED_METRES, TURNED_DEGREES
 
     for obj in meta.get("objects", []):
-        motion = (obj.get("motion") or {}).get("factual") or {} if obj.get("role") == role else {}
+        if obj.get("role") != role:
+            continue
+        motion = (obj.get("motion") or {}).get("factual") or {}
         if motion.get("max_displacement", 0.0) > MOVED_METRES or motion.get("max_tilt_degrees", 0.0) > TURNED_DEGREES:
             return True
     return False
