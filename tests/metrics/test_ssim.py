@@ -196,3 +196,23 @@ def test_accumulator_region_sums_in_bands_equal_the_whole_map(monkeypatch):
         assert results[1][name].count == results[0][name].count
         assert results[1][name].value == pytest.approx(results[0][name].value, rel=1e-14, abs=0)  # sums by band
         assert abs(results[1][name].value - full[inside].mean(dtype=np.float64)) < 1e-7
+
+
+def test_region_sums_do_not_depend_on_the_number_of_threads(monkeypatch):
+    import cv2
+
+    from void_eval.metrics import ssim_maps as ssim_module
+
+    reference, output, _ = bigben(3)
+    mask = four_level_mask(3, *reference.shape[1:3])
+    monkeypatch.setattr(ssim_module, "_BAND_PIXELS", 1)  # many small bands: many tasks for the threads
+    threads, results = cv2.getNumThreads(), []
+    try:
+        for count in (1, 4):
+            cv2.setNumThreads(count)
+            accumulator = SsimAccumulator(reference="counterfactual")
+            accumulator.update(ScoreChunk(0, output, output, mask, reference))
+            results.append({name: (value.value, value.count) for name, value in accumulator.compute().items()})
+    finally:
+        cv2.setNumThreads(threads)
+    assert results[0] == results[1]  # the same bits: band sums are added in frame and band order

@@ -2,7 +2,8 @@
 
 - CPU: each frame through OpenCV's separable filters in row bands of about 2^17 map pixels plus a halo of ``pad``
   rows (a few MB at any frame size, in cache; the maps are bit-identical to a whole-frame pass), one channel at a
-  time, with the frame's per-channel offsets; every region's sum from one ``bincount`` of each band over the cells.
+  time, with the frame's per-channel offsets; every region's sum from one ``bincount`` of each band over the cells;
+  the bands on ``cv2.getNumThreads()`` threads, their sums added in order.
 - CUDA, or any torch device (:func:`torch_ssim_maps`): a whole chunk's 15 planes filtered at once by two depthwise
   convolutions on the device, from the frames uploaded once per chunk to the cell sums; one copy of the sums back.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -172,24 +174,48 @@ def _band_map(output, reference, top, bottom, offsets, window, *, data_range, pr
     return total / 3
 
 
+def _offsets(output: np.ndarray, reference: np.ndarray) -> list[float]:
+    """Per channel, the rounded mean of both frames (subtracted before the products, so float32 stays exact)."""
+    means = np.add(cv2.mean(output), cv2.mean(reference))[:3]
+    return [float(np.rint(mean / 2)) for mean in means]
+
+
 def frame_bands(output: np.ndarray, reference: np.ndarray, window: SsimWindow, **options) -> Iterator[tuple]:
     """Yield ``(top, map rows)`` of one ``(H, W, 3)`` pair, band by band."""
-    means = np.add(cv2.mean(output), cv2.mean(reference))[:3]
-    offsets = [float(np.rint(mean / 2)) for mean in means]  # per channel, the rounded mean of both frames
+    offsets = _offsets(output, reference)
     for top, bottom in _band_ranges(*output.shape[:2], window):
         yield top, _band_map(output, reference, top, bottom, offsets, window, **options)
 
 
 def cpu_records(output, reference, labels, regions, groups, window, **options) -> Iterator[dict]:
-    """Per frame, region -> ``(sum of the map over its interior pixels, count)``."""
+    """Per frame, region -> ``(sum of the map over its interior pixels, count)``.
+
+    The bands of all the chunk's frames are computed on ``cv2.getNumThreads()`` threads (OpenCV and numpy release
+    the GIL); each band's cell sums are added in frame and band order, as one thread adds them, so the result does
+    not depend on the number of threads.
+    """
     pad, cells = window.pad, cell_count(groups)
-    for frame_output, frame_reference, frame_labels in zip(output, reference, labels, strict=True):
-        sums, counts = np.zeros(cells), np.zeros(cells)
-        for top, band in frame_bands(frame_output, frame_reference, window, **options):
-            inside = frame_labels[top + pad : top + pad + len(band), pad : frame_labels.shape[1] - pad]
-            sums += cell_sums(band, inside, cells)
-            counts += np.bincount(inside.ravel(), minlength=cells)
-        yield _records(sums, counts, regions, groups)
+    offsets = [_offsets(a, b) for a, b in zip(output, reference, strict=True)]
+    tasks = [(index, *rows) for index in range(len(output)) for rows in _band_ranges(*output.shape[1:3], window)]
+
+    def band_sums(task: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        index, top, bottom = task
+        band = _band_map(output[index], reference[index], top, bottom, offsets[index], window, **options)
+        inside = labels[index][top + pad : top + pad + len(band), pad : labels[index].shape[1] - pad]
+        return cell_sums(band, inside, cells), np.bincount(inside.ravel(), minlength=cells)
+
+    workers = min(len(tasks), cv2.getNumThreads())
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ssim") as pool:
+            per_band = list(pool.map(band_sums, tasks))
+    else:
+        per_band = [band_sums(task) for task in tasks]
+    sums, counts = np.zeros((len(output), cells)), np.zeros((len(output), cells))
+    for (index, _, _), (band_sum, band_count) in zip(tasks, per_band, strict=True):
+        sums[index] += band_sum
+        counts[index] += band_count
+    for index in range(len(output)):
+        yield _records(sums[index], counts[index], regions, groups)
 
 
 def _records(sums, counts, regions, groups) -> dict[str, tuple[float, int]]:
