@@ -21,7 +21,8 @@ Sides (each decodes what it reads, once):
 
 - ``network``: the LPIPS network alone (backbone and heads, batch of 2 in channels-last, as ``score_clip`` runs
   it) on every frame pair, the frames decoded beforehand. Both fast and plain sides run this network on every pair,
-  and no exact shortcut skips it, so ``plain / network`` bounds every ratio from above: the *ceiling*.
+  and no exact shortcut skips it, so ``plain / network`` bounds every ratio from above (the *ceiling*) for a scorer
+  that runs the network through torch's own convolutions, however fast the rest.
 
 The counterfactual's own E_warp and flicker (rows ``_cf``, which the plain side does not compute) are computed once
 before the timed rounds, as a run computes them once per clip for all methods; the timed fast sides then compute
