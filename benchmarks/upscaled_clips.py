@@ -83,7 +83,7 @@ def make_upscaled_clips(
                 kept.append(path)
             index += 1
     for path in reversed(kept):
-        data = np.load(path)
+        data = np.load(path, allow_pickle=False)
         emit(folders[1], data["frame"], data["levels"])
     for folder in folders:
         for writer in writers[folder].values():

@@ -149,5 +149,7 @@ def test_the_busy_error_survives_a_worker_process(tmp_path):
     import pickle
 
     error = RunFolderBusyError(tmp_path, {"pid": 42, "command": "run", "since": "now"})
-    again = pickle.loads(pickle.dumps(error))  # the test's own object, round-tripped as a worker pool does
+    assert pickle.dumps(error)  # a worker pool pickles the error it sends back ...
+    rebuild, arguments = error.__reduce__()
+    again = rebuild(*arguments)  # ... and unpickling calls what __reduce__ names (no bytes unpickled here)
     assert again.pid == 42 and str(again).startswith(f"{tmp_path}: run folder in use by another void-eval process")
