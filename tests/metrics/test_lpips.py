@@ -16,7 +16,8 @@ import torch
 
 from tests.metrics._fidelity_cases import bigben, check_chunking, four_level_mask
 from void_eval.metrics.base import ScoreChunk
-from void_eval.metrics.lpips import LpipsAccumulator, LpipsNetwork, load_lpips_network, lpips, lpips_map, region_weights
+from void_eval.metrics.lpips import LpipsAccumulator, LpipsNetwork, load_lpips_network, lpips, lpips_map
+from void_eval.metrics.upsampled_regions import mask_plans, region_weights
 from void_eval.quadmask import Quadmask
 from void_eval.weights import MissingWeightsError, NumpyOnlyUnpickler, load_numpy_pickle, locate_weight
 
@@ -140,18 +141,38 @@ def test_a_float64_network_runs_in_float64(net):
             assert float((tap - plain).abs().max()) <= 1e-10 * float(plain.abs().max())
 
 
-@pytest.mark.parametrize("size", [(45, 80), (23, 40), (11, 20), (360, 640)])
+def _region_masks(generator: torch.Generator) -> torch.Tensor:
+    """Masks of every kind the weighting plans for, at 360x640."""
+    masks = torch.zeros((8, 360, 640), dtype=torch.float64)
+    masks[0] = (torch.rand((360, 640), generator=generator) > 0.7).double()  # scattered: both boxes are the frame
+    masks[2, 100:140, 30:300] = 1  # a block, as quadmask regions are
+    masks[3] = 1
+    masks[3, 90:200, 310:420] = 0  # keep around a hole: through the complement
+    masks[4] = 1  # the whole frame
+    masks[5, 0, 0] = masks[5, 359, 639] = 1  # the two corners: the box is the frame, its complement too
+    masks[6, 358:, 600:] = 1  # at the edge, where the upsampling clamps
+    masks[7, 170:190, :] = 1
+    masks[7, :, 630:] = 1  # a strip and a column: the complement has two pieces
+    return masks
+
+
+@pytest.mark.parametrize("size", [(45, 80), (23, 40), (11, 20), (89, 159), (360, 640)])
 def test_region_means_from_the_adjoint_equal_upsample_then_average(size):
     """The region sum of a bilinearly upsampled map is the layer map weighted by the adjoint of the upsampling."""
     generator = torch.Generator().manual_seed(sum(size))
     layer = torch.rand((1, 1, *size), generator=generator, dtype=torch.float64)
-    masks = (torch.rand((4, 360, 640), generator=generator) > 0.7).double()
-    masks[1] = 0
-    masks[2, 100:140, 30:300] = 1  # a block, as quadmask regions are
+    masks = _region_masks(generator)
+    plans = mask_plans(masks)
+    assert [kind for kind, _ in plans] == ["box", "box", "box", "complement", "complement", "box", "box", "complement"]
+    assert plans[1] == ("box", None) and plans[4] == ("complement", None)  # empty; the whole frame
+    assert plans[2] == ("box", (100, 140, 30, 300)) and plans[3] == ("complement", (90, 200, 310, 420))
     upsampled = torch.nn.functional.interpolate(layer, size=(360, 640), mode="bilinear", align_corners=False)[0]
     expected = (masks * upsampled).sum(dim=(1, 2))
     ours = (region_weights(masks, size) * layer[0]).sum(dim=(1, 2))
     assert torch.allclose(ours, expected, rtol=1e-12, atol=1e-9) and float(expected[1]) == 0.0
+    adjoint = torch.ops.aten.upsample_bilinear2d_backward(masks[None], [360, 640], [1, 8, *size], False)[0]
+    assert torch.allclose(region_weights(masks, size), adjoint, rtol=1e-12, atol=1e-12)
+    assert torch.equal(region_weights(masks.bool(), size, dtype=torch.float64), region_weights(masks, size))
     with torch.inference_mode():  # float32, as the accumulator calls it
         single = (region_weights(masks.float(), size) * layer[0].float()).sum(dim=(1, 2), dtype=torch.float64)
         assert torch.allclose(single, expected, rtol=1e-5)

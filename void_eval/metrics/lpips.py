@@ -13,11 +13,9 @@ Network, exactly as ``lpips.LPIPS(net="alex" | "vgg", version="0.1")`` evaluates
 
 Regions: as ``lpips.LPIPS(spatial=True)`` does, each layer's head output ``d_l`` is upsampled to the frame size
 (bilinear, ``align_corners=False``) and the 5 maps summed into a per-pixel distance map; a region's value is the
-mean of that map over the region's pixels, pooled over all frames. The upsampled maps are never made: the sum of
-``U d_l`` over a region ``R`` is ``<U^T R, d_l>``, so each layer map is weighted by the transpose of the
-upsampling applied to the region's mask (:func:`region_weights`, computed by torch's own adjoint of
-``interpolate``; exact, and equal to upsample-then-average within float rounding, tested). The ``frame`` row is
-the official scalar averaged over frames; the mean of the upsampled map differs from it by a little (bilinear
+mean of that map over the region's pixels, pooled over all frames. The upsampled maps are never made: a region's
+sum of ``U d_l`` is ``<U^T R, d_l>`` (:mod:`void_eval.metrics.upsampled_regions`; exact, tested). The ``frame`` row
+is the official scalar averaged over frames; the mean of the upsampled map differs from it by a little (bilinear
 edges), so ``keep`` on a mask that is 255 everywhere is close to, not equal to, ``frame``.
 
 Each frame pair runs as one batch of 2 in channels-last memory under :func:`torch.inference_mode`, through
@@ -58,6 +56,7 @@ from void_eval.metrics._precision import ieee_float32
 from void_eval.metrics.base import MetricValue, ScoreChunk
 from void_eval.metrics.regions import ROW_REGION_TO_QUADMASK, RegionAccumulator, check_device, check_pair
 from void_eval.metrics.spec import ROW_REGIONS
+from void_eval.metrics.upsampled_regions import region_sums
 from void_eval.weights import load_numpy_pickle, load_torch_state, locate_weight
 
 Backbone = Literal["alex", "vgg"]
@@ -87,8 +86,6 @@ _BAND_ALIGN = 16
 _BAND_HALO = 128
 #: Frames above this many pixels run through the network in row bands (4K: 3 bands; 1080p and below: one piece).
 BAND_PIXELS = 4_000_000
-#: Mask pixels weighted at once for the region means (4 regions of 1080p; one at a time at 4K: 33 MB each).
-MASK_PIXELS = 1 << 23
 #: Smallest frame side each backbone accepts (its pooling stack needs at least this many pixels).
 MIN_SIDE = {"alex": 31, "vgg": 16}
 _WEIGHTS = {
@@ -141,7 +138,7 @@ class LpipsNetwork(nn.Module):
 
         A layer's features are not held while the next layers run (the caller should not hold them either).
         """
-        x = (images - self.shift) / self.scale
+        x = torch.addcmul(-self.shift / self.scale, images, 1 / self.scale)  # the scaling layer, in one pass
         for step in self._plan:
             if step[0] == "conv":
                 x = functional.relu_(self.convs[step[1]](x))
@@ -220,19 +217,6 @@ def pair_layers(network: LpipsNetwork, output: Any, reference: Any, *, band_pixe
                 distance[:, :, first:] if last else distance[:, :, first : (stop - top) // strides[layer]]
             )
     return [layer[0] if len(layer) == 1 else torch.cat(layer, dim=2) for layer in pieces]
-
-
-def region_weights(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """``U^T m`` for each ``(H, W)`` mask of ``(R, H, W)``: ``(R, h, w)``, with ``U`` the bilinear upsampling
-    (``align_corners=False``) from ``size = (h, w)`` to ``(H, W)``, by torch's own backward of ``interpolate``.
-
-    For a map ``d`` of ``size``, ``(U^T m * d).sum() == (m * U d).sum()``: a region's sum of the upsampled map
-    without making it.
-    """
-    # the gradient of interpolate(bilinear) with respect to its input: the transpose of the upsampling, applied
-    # directly (autograd would first run the upsampling forward, 2.5x the time)
-    adjoint = torch.ops.aten.upsample_bilinear2d_backward
-    return adjoint(masks[None], list(masks.shape[1:]), [1, len(masks), *size], False)[0]
 
 
 def _frame_scalar(layers: list[torch.Tensor]) -> float:
@@ -322,7 +306,6 @@ class LpipsAccumulator(RegionAccumulator):
         """Per frame: the official scalar for ``frame``, ``(sum of the distance map, pixels)`` for the others."""
         spatial = [region for region in self.regions if region != "frame"]
         masks = [chunk.region(ROW_REGION_TO_QUADMASK[region]) for region in spatial]
-        per_call = max(1, MASK_PIXELS // (chunk.mask.height * chunk.mask.width))
         if self.device != "cpu":
             output, reference = chunk.on_device("output", self.device), chunk.on_device(self.reference, self.device)
         records = []
@@ -330,9 +313,8 @@ class LpipsAccumulator(RegionAccumulator):
             for index in range(len(output)):
                 layers = pair_layers(self._network, output[index], reference[index])
                 sums = [(_frame_scalar(layers), 1)]
-                for first in range(0, len(masks), per_call):  # masks at once, up to MASK_PIXELS (one at 4K)
-                    group = np.stack([mask[index] for mask in masks[first : first + per_call]]).astype(np.float32)
-                    sums += region_sums(layers, torch.from_numpy(group).to(self.device))
+                if masks:  # boolean masks; only their boxes are made floats
+                    sums += region_sums(layers, torch.from_numpy(np.stack([m[index] for m in masks])).to(self.device))
                 records.append(dict(zip(["frame", *spatial], sums, strict=True)))
         return records
 
@@ -343,27 +325,4 @@ class LpipsAccumulator(RegionAccumulator):
         return value
 
 
-def region_sums(layers: list[torch.Tensor], masks: torch.Tensor) -> list[tuple[float, int]]:
-    """Per ``(H, W)`` 0/1 float mask of ``masks`` ``(R, H, W)``: ``(sum over its pixels of the upsampled distance
-    map, its pixels)``, without making the map: each layer map weighted by :func:`region_weights` of the masks
-    (layers of one size share them)."""
-    totals = torch.zeros(len(masks), dtype=torch.float64, device=masks.device)
-    weights: dict[tuple[int, int], torch.Tensor] = {}
-    for layer in layers:
-        size = tuple(layer.shape[2:])
-        if size not in weights:  # AlexNet's last three layers share one size
-            weights[size] = region_weights(masks, size)
-        totals += (weights[size] * layer[0]).sum(dim=(1, 2), dtype=torch.float64)
-    counts = masks.sum(dim=(1, 2), dtype=torch.float64)
-    return [(float(total), int(count)) for total, count in zip(totals.tolist(), counts.tolist(), strict=True)]
-
-
-__all__ = [
-    "LpipsAccumulator",
-    "LpipsNetwork",
-    "image_batch",
-    "load_lpips_network",
-    "lpips",
-    "lpips_map",
-    "region_weights",
-]
+__all__ = ["LpipsAccumulator", "LpipsNetwork", "image_batch", "load_lpips_network", "lpips", "lpips_map"]

@@ -59,10 +59,8 @@ def _plan_output(
         "output_frames": info.frames,
         "output_size": [info.height, info.width],
         "output_fps": info.fps,
-        "trimmed": None,
-        "resized": None,
-        "fps_mismatch": None,
     }
+    plan |= dict.fromkeys(("trimmed", "resized", "fps_mismatch"))
     if abs(info.fps - clip.fps) > 1e-3 * max(abs(clip.fps), abs(info.fps)):
         plan["fps_mismatch"] = {
             "output_fps": info.fps,
@@ -202,14 +200,7 @@ def _rows(
 
 
 def _row(region: str, metric: str, reference: str, value: float, higher: bool, note: str) -> dict[str, Any]:
-    return {
-        "region": region,
-        "metric": metric,
-        "reference": reference,
-        "value": float(value),
-        "higher_is_better": higher,
-        "note": note,
-    }
+    return dict(zip(ROW_COLUMNS, (region, metric, reference, float(value), higher, note), strict=True))
 
 
 def score_clip(
