@@ -1,11 +1,12 @@
 """Train the shipped detector from a seed: footage -> fills -> degradations -> block signals -> trees -> calibration.
 
 Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipped model
-(``forensics/detectors/models/fusion_gbt_v5.json`` and its card). The recipe:
+(``forensics/detectors/models/fusion_gbt_v6.json`` and its card). The recipe:
 
 1. **Footage** (:mod:`.footage`): clips cut at native resolution from every video the installed packages carry
    (``video_clips`` windows each) and slow camera moves over scikit-image's photographs (``photo_clips`` each),
-   with moving holes covering 2-33% of the frame. Each source is one *group*.
+   filmed through a lens with a random depth of field, with moving holes covering 2-33% of the frame. Each source
+   is one *group*.
 2. **Generators** (:mod:`.generators`): each clip as it is (``untouched``) and filled by ``telea``,
    ``navier-stokes``, ``blur`` (smooth), ``patch`` and ``clone`` (copy), ``flowprop`` (flow propagation) and
    ``median`` (temporal median).

@@ -11,6 +11,7 @@ import pytest
 from forensics.detectors.dataset import rewritten_region
 from forensics.detectors.footage import (
     PHOTOS,
+    depth_of_field,
     installed_footage,
     load_photo,
     make_footage_clips,
@@ -58,6 +59,25 @@ def test_photo_pan_moves_the_picture_and_renews_the_noise():
     drift = moving[-1].astype(np.float64).mean() - moving[0].astype(np.float64).mean()
     expected = 7 * move["speed_px"] * np.cos(move["angle"]) * 255 / 400  # the ramp seen 7 frames of motion later
     assert drift == pytest.approx(expected, abs=0.35)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_depth_of_field_blurs_the_far_share_and_the_noise_comes_after(seed):
+    """Out-of-focus regions are smooth (a disk blur) but get the sensor's noise: the optics come before it."""
+    texture = np.random.default_rng(seed).integers(0, 256, (240, 320, 3)).astype(np.uint8)
+    rng = np.random.default_rng(seed + 10)
+    lens, parameters = depth_of_field(texture, rng)
+    assert 0.0 <= parameters["defocus_share"] <= 0.8 and 1.5 <= parameters["defocus_radius"] <= 7.0
+    blurred = (lens != texture).any(axis=2)  # a random texture: every pixel the blur reaches changes
+    assert blurred.mean() == pytest.approx(parameters["defocus_share"], abs=0.03)
+    if blurred.mean() > 0.05:
+        detail = highpass_residual(texture[..., 0].astype(np.float32))[blurred].std()
+        assert highpass_residual(lens[..., 0].astype(np.float32))[blurred].std() < 0.5 * detail
+    # filming with the lens = the lens's picture filmed without one, from the same draws: noise after optics
+    filmed, move = photo_pan(texture, frames=3, size=(128, 160), rng=np.random.default_rng(seed + 10))
+    plain, _ = photo_pan(lens, frames=3, size=(128, 160), rng=rng, defocus=False)
+    np.testing.assert_array_equal(filmed, plain)
+    assert move["defocus_share"] == parameters["defocus_share"]
 
 
 @pytest.mark.parametrize("seed", range(6))
