@@ -70,9 +70,8 @@ def test_depth_of_field_blurs_the_far_share_and_the_noise_comes_after(seed):
     assert 0.0 <= parameters["defocus_share"] <= 0.8 and 1.5 <= parameters["defocus_radius"] <= 7.0
     blurred = (lens != texture).any(axis=2)  # a random texture: every pixel the blur reaches changes
     assert blurred.mean() == pytest.approx(parameters["defocus_share"], abs=0.03)
-    if blurred.mean() > 0.05:
-        detail = highpass_residual(texture[..., 0].astype(np.float32))[blurred].std()
-        assert highpass_residual(lens[..., 0].astype(np.float32))[blurred].std() < 0.5 * detail
+    detail = highpass_residual(texture[..., 0].astype(np.float32))[blurred].std()  # these seeds blur 10-77%
+    assert highpass_residual(lens[..., 0].astype(np.float32))[blurred].std() < 0.5 * detail
     # filming with the lens = the lens's picture filmed without one, from the same draws: noise after optics
     filmed, move = photo_pan(texture, frames=3, size=(128, 160), rng=np.random.default_rng(seed + 10))
     plain, _ = photo_pan(lens, frames=3, size=(128, 160), rng=rng, defocus=False)
