@@ -13,7 +13,12 @@ into a ``(rows, cols, F)`` float32 array whose columns are :data:`FEATURE_NAMES`
   (``*_upper``, for the noise-like signals a fill lowers), to the surrounding 7x7-block ring (``*_local``), and
   smoothed over 3x3 blocks (``*_smooth``);
 - evidence followed along the motion (:mod:`.tracking`): ``*_track`` (about 4 frames) and ``*_track_long``
-  (about 12 frames).
+  (about 12 frames);
+- the block against *the same piece of the scene in earlier frames* (``*_history``): its value minus the average
+  of what its content showed before, followed along the motion. A hole that moves over the scene (or a removed
+  object that moves) rewrites each place for a while only; before it came, that place was untouched footage of
+  this very video, the most faithful reference of what untouched looks like there. A fill that never moves gets
+  no such contrast, and the other features carry it.
 
 :class:`BlockFeatureExtractor` runs both halves on frames. The fusion model handles NaN (signals undefined on the
 first frame).
@@ -87,6 +92,18 @@ TRACKED: tuple[str, ...] = (
 )
 TRACK_DECAY = 0.75
 TRACK_LONG_DECAY = 0.92
+#: Signals also set against the same piece of the scene in earlier frames (``*_history``): the block's value minus
+#: the average (along the motion, decay :data:`HISTORY_DECAY`, about 10 frames) of the values its content had before.
+HISTORY_SIGNALS: tuple[str, ...] = (
+    "noise_log_sigma",
+    "residual_log_energy",
+    "residual_texture_ratio",
+    "gradient_log_energy",
+    "brightness",
+    "copy_correlation",
+    "temporal_correlation",
+)
+HISTORY_DECAY = 0.9
 FEATURE_NAMES: tuple[str, ...] = (
     *CONTEXT_SIGNALS,
     *(f"{name}_{kind}" for name in CONTEXT_SIGNALS for kind in ("frame", "local", "smooth")),
@@ -96,6 +113,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *FRAME_SIGNAL_NAMES,
     *(f"{name}_track" for name in TRACKED),
     *(f"{name}_track_long" for name in TRACKED),
+    *(f"{name}_history" for name in HISTORY_SIGNALS),
 )
 _LOCAL_RADIUS = 3
 
@@ -141,6 +159,7 @@ class ContextFeatures:
         self.block = block
         self._track = MotionTrack(decay=TRACK_DECAY)
         self._track_long = MotionTrack(decay=TRACK_LONG_DECAY)
+        self._history = MotionTrack(decay=HISTORY_DECAY)
 
     def update(self, signals: FrameSignals) -> np.ndarray:
         """Features of the next frame's signals."""
@@ -166,6 +185,10 @@ class ContextFeatures:
             tracked = track.update(current, flow, block=self.block)
             for position, name in enumerate(TRACKED):
                 values[f"{name}_{suffix}"] = tracked[..., position]
+        raw = np.stack([values[name] for name in HISTORY_SIGNALS], axis=-1)
+        self._history.update(raw, flow, block=self.block)
+        for position, name in enumerate(HISTORY_SIGNALS):
+            values[f"{name}_history"] = raw[..., position] - self._history.previous[..., position]
         return np.stack([values[name].astype(np.float32, copy=False) for name in FEATURE_NAMES], axis=-1)
 
 

@@ -214,3 +214,38 @@ def test_carrying_channels_together_equals_one_at_a_time():
         axis=-1,
     )
     np.testing.assert_array_equal(carry_along_flow(values, flow, 16), one_by_one)
+
+
+def test_history_sets_a_block_against_what_its_scene_showed_before():
+    from forensics.detectors.features import FEATURE_NAMES, HISTORY_SIGNALS, ContextFeatures
+    from forensics.detectors.signals import FRAME_SIGNAL_NAMES, SIGNAL_NAMES, FrameSignals
+    from forensics.detectors.tracking import MotionTrack
+
+    # The track's `previous` is the average of the frames before the last one, carried along the motion.
+    track = MotionTrack(decay=0.5)
+    track.update(np.full((4, 6, 1), 2.0, np.float32), None, block=16)
+    assert np.isnan(track.previous).all()
+    moving = np.zeros((4, 6, 2), np.float32)
+    moving[..., 0] = -16.0  # content moved one block to the right since the previous frame
+    ramp = np.tile(np.arange(6, dtype=np.float32), (4, 1))[..., None]
+    track.update(ramp, None, block=16)  # a cut: the track restarts from this frame
+    track.update(np.zeros((4, 6, 1), np.float32), moving, block=16)
+    assert track.previous[0, 3, 0] == pytest.approx(2.0) and track.previous[0, 0, 0] == pytest.approx(0.0)
+
+    # A still scene whose noise drops in one block at frame 5 (a fill arriving there): that block's history feature
+    # is the drop, every other block's is 0, and the first frame has no history.
+    context, still = ContextFeatures(block=16), np.zeros((6, 8, 2), np.float32)
+    noise, history = SIGNAL_NAMES.index("noise_log_sigma"), FEATURE_NAMES.index(f"{HISTORY_SIGNALS[0]}_history")
+    for index in range(7):
+        values = np.ones((6, 8, len(SIGNAL_NAMES)), np.float32)
+        if index >= 5:
+            values[2, 3, noise] -= 0.8
+        frame = np.zeros(len(FRAME_SIGNAL_NAMES), np.float32)
+        features = context.update(FrameSignals(index, values, still, frame, index == 0))
+        column = features[..., history]
+        if index == 0:
+            assert np.isnan(column).all()
+        elif index == 5:
+            assert column[2, 3] == pytest.approx(-0.8) and np.abs(np.delete(column.ravel(), 2 * 8 + 3)).max() < 1e-6
+    # A frame later the fill is part of the block's history and the contrast starts to fade.
+    assert -0.8 < column[2, 3] < -0.3
