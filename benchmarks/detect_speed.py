@@ -53,8 +53,13 @@ def _timed(step) -> tuple[float, float]:
 
 def _child(repo: Path, clip: Path, threads: int) -> dict:
     environment = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": str(threads)}
+    # cwd=repo: ``python -c`` puts the working folder ahead of PYTHONPATH, so run from the checkout being timed.
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(clip), str(threads)], env=environment, capture_output=True, text=True
+        [sys.executable, "-c", CHILD, str(clip), str(threads)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=repo,
     )
     if out.returncode:
         raise SystemExit(f"detection in {repo} failed: {out.stderr.strip().splitlines()[-1]}")
