@@ -16,13 +16,15 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from forensics.detectors.features import FEATURE_NAMES, BlockFeatureExtractor
+from forensics.detectors.features import FEATURE_NAMES, BlockFeatureExtractor, FrameFeatures
 from forensics.detectors.fusion import FusionModel, load_model
 from forensics.detectors.scoring import FLAG_AT, heatmap_frame, score_probabilities
 from void_eval.atomic import atomic_path
@@ -133,20 +135,19 @@ def detect_video(
     if info.height < block or info.width < block:
         raise InputError(path, f"frames of {info.width}x{info.height} are smaller than one {block}-px block")
     output = None if out_dir is None else _HeatmapOutput(name or path.stem, Path(out_dir), info, block)
-    extractor = BlockFeatureExtractor(block=block)
+    frames = (frame for chunk in reader.chunks(chunk_size) for frame in chunk)
     probabilities: list[np.ndarray] = []
     try:
-        for chunk in reader.chunks(chunk_size):
-            maps = []
-            for frame in chunk:
-                features = extractor.update(frame)
-                rows, cols = features.grid.shape
-                block_map = model.predict_proba(features.features.reshape(rows * cols, -1)).reshape(rows, cols)
-                probabilities.append(block_map.astype(np.float32))
-                if output is not None:
-                    maps.append(output.heatmap(frame, block_map, len(probabilities) - 1))
+        maps = []
+        for frame, block_map in block_maps(frames, BlockFeatureExtractor(block=block), model):
+            probabilities.append(block_map.astype(np.float32))
             if output is not None:
-                output.writer.write(np.stack(maps))
+                maps.append(output.heatmap(frame, block_map, len(probabilities) - 1))
+                if len(maps) == chunk_size:
+                    output.writer.write(np.stack(maps))
+                    maps = []
+        if output is not None and maps:
+            output.writer.write(np.stack(maps))
     except BaseException:
         if output is not None:
             output.writer.abort()
@@ -166,6 +167,31 @@ def detect_video(
         raw_video_score=scores.raw_video,
         calibration=calibration,
     )
+
+
+def _block_map(model: FusionModel, features: FrameFeatures) -> np.ndarray:
+    rows, cols = features.grid.shape
+    return model.predict_proba(features.features.reshape(rows * cols, -1)).reshape(rows, cols)
+
+
+def block_maps(
+    frames: Iterable[np.ndarray], extractor: BlockFeatureExtractor, model: FusionModel
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(frame, block probabilities (rows, cols) float64)`` for each frame, in order.
+
+    The trees of frame ``t`` walk in a worker thread while frame ``t + 1``'s features are computed (both release
+    the GIL for most of their time), so the two stages share the cores; the values are those of running them one
+    after the other (tested).
+    """
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending: tuple[np.ndarray, Future] | None = None
+        for frame in frames:
+            job = worker.submit(_block_map, model, extractor.update(frame))
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = (frame, job)
+        if pending is not None:
+            yield pending[0], pending[1].result()
 
 
 class _HeatmapOutput:

@@ -103,3 +103,23 @@ def test_detect_names_two_outputs_of_one_name_by_their_folders(telea_fill, tmp_p
         "copy_clip_output_strip.png",
         "telea_clip_output_strip.png",
     ]
+
+
+def test_trees_walking_beside_the_features_give_the_values_of_one_after_the_other(tmp_path):
+    from forensics.detectors.detect import block_maps
+    from forensics.detectors.features import BlockFeatureExtractor
+
+    frames = np.random.default_rng(5).integers(0, 256, (5, 48, 80, 3), dtype=np.uint8)
+    model = load_model()
+    pipelined = list(block_maps(iter(frames), BlockFeatureExtractor(block=16), model))
+    extractor, expected = BlockFeatureExtractor(block=16), []
+    for frame in frames:
+        features = extractor.update(frame).features
+        expected.append(model.predict_proba(features.reshape(-1, features.shape[-1])).reshape(features.shape[:2]))
+    assert all(np.array_equal(frame, original) for (frame, _), original in zip(pipelined, frames, strict=True))
+    for (_, got), want in zip(pipelined, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    # Heatmap frames are written in chunks; a last, partial chunk is written too (5 frames in chunks of 2).
+    source = write_video(tmp_path / "five.mp4", frames, 12.0, kind="lossless")
+    detection = detect_video(source, out_dir=tmp_path / "out", chunk_size=2, keep_blocks=True)
+    assert probe(detection.heatmap).frames == 5 and len(detection.frame_scores) == 5
