@@ -182,6 +182,13 @@ def block_maps(
     The trees of frame ``t`` walk in a worker thread while frame ``t + 1``'s features are computed (both release
     the GIL for most of their time), so the two stages share the cores; the values are those of running them one
     after the other (tested).
+
+    Examples
+    --------
+    >>> frames = np.zeros((2, 32, 48, 3), np.uint8)
+    >>> maps = list(block_maps(frames, BlockFeatureExtractor(block=16), load_model()))
+    >>> len(maps), maps[0][1].shape
+    (2, (2, 3))
     """
     with ThreadPoolExecutor(max_workers=1) as worker:
         pending: tuple[np.ndarray, Future] | None = None

@@ -18,6 +18,7 @@ MODULES = [
     "forensics.detectors.copies",
     "forensics.detectors.signals",
     "forensics.detectors.features",
+    "forensics.detectors.detect",
     "forensics.detectors.fusion",
     "forensics.detectors.scoring",
     "forensics.detectors.localisation",
