@@ -138,16 +138,10 @@ def detect_video(
     frames = (frame for chunk in reader.chunks(chunk_size) for frame in chunk)
     probabilities: list[np.ndarray] = []
     try:
-        maps = []
-        for frame, block_map in block_maps(frames, BlockFeatureExtractor(block=block), model):
+        for index, (frame, block_map) in enumerate(block_maps(frames, BlockFeatureExtractor(block=block), model)):
             probabilities.append(block_map.astype(np.float32))
             if output is not None:
-                maps.append(output.heatmap(frame, block_map, len(probabilities) - 1))
-                if len(maps) == chunk_size:
-                    output.writer.write(np.stack(maps))
-                    maps = []
-        if output is not None and maps:
-            output.writer.write(np.stack(maps))
+                output.add(frame, block_map, index)
     except BaseException:
         if output is not None:
             output.writer.abort()
@@ -215,12 +209,12 @@ class _HeatmapOutput:
         fps = info.fps if np.isfinite(info.fps) and info.fps > 0 else 25.0
         self.writer = VideoWriter(self.path, fps, kind="lossless", preset="ultrafast")  # qp 0: still bit-exact
 
-    def heatmap(self, frame: np.ndarray, block_map: np.ndarray, index: int) -> np.ndarray:
-        """The frame's heatmap (kept with the frame when it is one of the strip's)."""
+    def add(self, frame: np.ndarray, block_map: np.ndarray, index: int) -> None:
+        """Write the frame's heatmap (and keep it with the frame when it is one of the strip's)."""
         heat = heatmap_frame(block_map, *self.size, self.block)
+        self.writer.write(heat[None])
         if index in self.picks:
             self.kept.append((frame, heat))
-        return heat
 
     def close(self) -> Path:
         """Finish the heatmap video and write the strip; returns the strip's path."""

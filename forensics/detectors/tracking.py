@@ -90,9 +90,7 @@ class MotionTrack:
         self.decay = float(decay)
         self._sum: np.ndarray | None = None
         self._weight: np.ndarray | None = None
-        #: After :meth:`update`: the average of the frames *before* the last one, carried to where each block's
-        #: content is now (NaN where nothing was seen): what this piece of the scene looked like until now.
-        self.previous: np.ndarray | None = None
+        self._carried: tuple[np.ndarray, np.ndarray] | None = None
 
     def update(self, values: np.ndarray, flow_blocks: np.ndarray | None, *, block: int) -> np.ndarray:
         """Add one frame's ``(rows, cols, K)`` values; returns the tracked averages (NaN where nothing was seen).
@@ -104,15 +102,21 @@ class MotionTrack:
         fresh_sum = np.where(finite, values, 0.0).astype(np.float32) * fresh_weight
         if self._sum is None or flow_blocks is None:
             total, weight = fresh_sum, fresh_weight
-            self.previous = np.full(values.shape, np.nan, np.float32)
+            self._carried = (np.zeros_like(fresh_sum), np.zeros_like(fresh_weight))
         else:
             carried = carry_along_flow(np.concatenate([self._sum, self._weight], axis=-1), flow_blocks, block)
             count = values.shape[-1]
-            self.previous = _average(carried[..., :count], carried[..., count:])
-            total = self.decay * carried[..., :count] + fresh_sum
-            weight = self.decay * carried[..., count:] + fresh_weight
+            self._carried = (carried[..., :count], carried[..., count:])
+            total = self.decay * self._carried[0] + fresh_sum
+            weight = self.decay * self._carried[1] + fresh_weight
         self._sum, self._weight = total, weight
         return _average(total, weight)
+
+    @property
+    def previous(self) -> np.ndarray | None:
+        """After :meth:`update`: the average of the frames *before* the last one, carried to where each block's
+        content is now (NaN where nothing was seen): what this piece of the scene looked like until now."""
+        return None if self._carried is None else _average(*self._carried)
 
 
 def _average(total: np.ndarray, weight: np.ndarray) -> np.ndarray:

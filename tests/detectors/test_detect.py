@@ -119,7 +119,7 @@ def test_trees_walking_beside_the_features_give_the_values_of_one_after_the_othe
     assert all(np.array_equal(frame, original) for (frame, _), original in zip(pipelined, frames, strict=True))
     for (_, got), want in zip(pipelined, expected, strict=True):
         np.testing.assert_array_equal(got, want)
-    # Heatmap frames are written in chunks; a last, partial chunk is written too (5 frames in chunks of 2).
+    # Decoded in chunks of 2 (the last one partial), every frame still gets its heatmap frame.
     source = write_video(tmp_path / "five.mp4", frames, 12.0, kind="lossless")
     detection = detect_video(source, out_dir=tmp_path / "out", chunk_size=2, keep_blocks=True)
     assert probe(detection.heatmap).frames == 5 and len(detection.frame_scores) == 5
