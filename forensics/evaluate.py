@@ -11,7 +11,9 @@ stay on one side), fits the whole recipe on the training clips with all generato
 :func:`forensics.detectors.validation.fit_model`: trees, and a video stage and calibration on cross-fitted
 out-of-fold scores), once more per generator without it ("leave-one-generator-out"), scores the held-out clips,
 also with the shipped model (only clips whose footage it never saw), and writes ``frames.csv``, ``videos.csv``,
-``summary.csv``, ``logo.csv`` and a plot. The grouped cross-validation behind the shipped model's card is
+``summary.csv``, ``logo.csv``, a plot and ``headline.json``: video and pixel AUC (pooled over left-out generators
+when they ran) and untouched videos flagged, each with its 95% cluster-bootstrap interval
+(:func:`forensics.detectors.intervals.headline`). The grouped cross-validation behind the shipped model's card is
 :func:`forensics.detectors.validation.cross_validate`.
 
 Examples
@@ -32,6 +34,7 @@ import pandas as pd
 
 from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degradation, Example
 from forensics.detectors.figures import summarise
+from forensics.detectors.intervals import headline
 from void_eval.atomic import atomic_path
 from void_eval.errors import InputError
 
@@ -210,6 +213,7 @@ def run_detect_eval(
     frames, videos = _score(fit_model(train, rows, config), tests, everything, label="seen")
     summary = summarise(frames, videos).assign(model="seen")
     tables = [(frames, videos)]
+    entries: dict = {None: (frames, videos)}
     shipped = _shipped(shipped_model, tests, config.block)
     if shipped is not None:
         tables.append(shipped)
@@ -219,9 +223,11 @@ def run_detect_eval(
         stage(f"leave-one-generator-out: {len(methods)} more fits")
         logo_tables, logo_table = _leave_one_out(train, rows, tests, methods, config)
         tables.extend(logo_tables)
+        entries.update(zip(methods, logo_tables, strict=True))
     frames = pd.concat([table[0] for table in tables])
     videos = pd.concat([table[1] for table in tables])
     written = _write_tables(out_dir, {"frames": frames, "videos": videos, "summary": summary, "logo": logo_table})
+    written["headline"] = _write_headline(out_dir, entries)
     seen = summary[summary["model"] == "seen"]
     written["plot"] = plot_summary(
         seen, logo_table, videos[videos["model"] == "seen"], out_dir / "detection_summary.png"
@@ -254,6 +260,16 @@ def _leave_one_out(train, rows, tests: list[Example], methods: tuple[str, ...], 
         row = row[(row["generator"] == method) & (row["degradation"] == "all")]
         summary_rows.append(row.assign(held_out_generator=method).drop(columns="generator"))
     return tables, pd.concat(summary_rows)
+
+
+def _write_headline(out_dir: Path, entries: dict) -> Path:
+    """``headline.json``: the headline figures of the seen and left-out models' tables with their intervals."""
+    frames = {entry: tables[0] for entry, tables in entries.items()}
+    figures = headline(frames, {entry: tables[1] for entry, tables in entries.items()})
+    path = out_dir / "headline.json"
+    with atomic_path(path) as temp:
+        temp.write_text(json.dumps(figures, indent=2, allow_nan=False))
+    return path
 
 
 def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:

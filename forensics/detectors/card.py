@@ -5,13 +5,16 @@ cross-validation (:func:`forensics.detectors.validation.cross_validate`) and sco
 cut from videos no training clip comes from). ``leave_one_generator_out`` rows score each generator with models
 fitted without it; their ``pooled`` row (:func:`forensics.detectors.figures.pool_generators`) is the headline.
 ``leave_one_kind_out`` rows leave out every generator of a kind at once (both copy fills, all smooth fills): the
-stricter test for a kind of fill no training example showed. :func:`targets` sets the headline against the
-targets the detector is held to (:data:`TARGETS`; copy fills: the left-out copy generators pooled).
+stricter test for a kind of fill no training example showed. :func:`targets` sets the headline
+(:func:`forensics.detectors.intervals.headline`) against the targets the detector is held to (:data:`TARGETS`;
+copy fills: the left-out copy generators pooled), each with its 95% cluster-bootstrap interval: a target is *met*
+when its value is, and the interval says how far chance alone could move it.
 
 Examples
 --------
->>> targets({"video_auc": 0.8, "copy_pixel_auc_kind_out": 0.5})
-{'video_auc': {'value': 0.8, 'target': '>= 0.85', 'met': False}, 'copy_pixel_auc_kind_out': {'value': 0.5}}
+>>> targets({"video_auc": 0.8, "copy_pixel_auc_kind_out": 0.5}, {"video_auc": [0.7, 0.9]})
+{'video_auc': {'value': 0.8, 'interval': [0.7, 0.9], 'target': '>= 0.85', 'met': False}, \
+'copy_pixel_auc_kind_out': {'value': 0.5}}
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from forensics.detectors.figures import pool_generators, summarise
-from forensics.detectors.generators import GENERATOR_KINDS
+from forensics.detectors.intervals import headline
 from forensics.detectors.validation import left_out
 
 #: The targets: pooled over left-out generators, on copy fills, and untouched footage flagged.
@@ -33,8 +36,6 @@ TARGETS: dict[str, tuple[str, float]] = {
     "copy_pixel_auc": (">=", 0.75),
     "untouched_flagged": ("<=", 0.05),
 }
-#: The kind of generators that copy pixels of the same frame.
-COPY_KIND = "copy"
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -86,36 +87,26 @@ def by_source(frames: pd.DataFrame, videos: pd.DataFrame, sources: dict[str, str
     return rows
 
 
-def _copy_values(logo: list[dict[str, Any]], kinds: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Copy-fill figures: left-out copy generators pooled, and the copy kind left out whole."""
-    copies = [row for row in logo if GENERATOR_KINDS.get(row["held_out_generator"]) == COPY_KIND]
-    pooled = pool_generators(pd.DataFrame(copies)) if copies else {}
-    whole = next((row for row in kinds if row["held_out_kind"] == COPY_KIND), {})
-    return {
-        "copy_video_auc": pooled.get("video_auc"),
-        "copy_pixel_auc": pooled.get("pixel_auc"),
-        "copy_video_auc_kind_out": whole.get("video_auc"),
-        "copy_pixel_auc_kind_out": whole.get("pixel_auc"),
-    }
-
-
 def figures_block(frames: dict, videos: dict, sources: dict[str, str]) -> dict[str, Any]:
     """The card section of one evaluation: ``summary`` (all generators in training), ``by_source``,
-    ``leave_one_generator_out`` (with its pooled row), ``leave_one_kind_out`` and ``targets``."""
+    ``leave_one_generator_out`` (with its pooled row), ``leave_one_kind_out``, ``targets`` (with intervals) and
+    ``intervals`` (how they were drawn: level, rounds, the unit resampled, how many units, a note when none)."""
     summary = summarise(frames[None], videos[None])
     logo = logo_rows(frames, videos)
     kinds = kind_rows(frames, videos)
-    pooled = next((row for row in logo if row["held_out_generator"] == "pooled"), None)
-    values = {key: (pooled or _all_row(summary, "all")).get(key) for key in ("video_auc", "pixel_auc")}
-    values["untouched_flagged"] = _all_row(summary, "all").get("untouched_flagged")
-    values.update(_copy_values(logo, kinds))
+    drawn = headline(frames, videos)
+    figures = drawn.pop("figures")
     untouched = ~videos[None]["processed"].astype(bool)
     return {
         "summary": _records(summary),
         "by_source": by_source(frames[None], videos[None], sources),
         "leave_one_generator_out": logo,
         "leave_one_kind_out": kinds,
-        "targets": targets(values),
+        "targets": targets(
+            {name: figure["value"] for name, figure in figures.items()},
+            {name: figure["interval"] for name, figure in figures.items()},
+        ),
+        "intervals": drawn,
         "untouched_videos": int(untouched.sum()),
         "videos_per_generator": {
             str(name): int(count) for name, count in videos[None]["generator"].value_counts().sort_index().items()
@@ -123,12 +114,17 @@ def figures_block(frames: dict, videos: dict, sources: dict[str, str]) -> dict[s
     }
 
 
-def targets(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each target (:data:`TARGETS`) with its value and whether it is met; other values are listed as they are."""
+def targets(
+    values: dict[str, Any], intervals: dict[str, list[float] | None] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each target (:data:`TARGETS`) with its value, its interval (where ``intervals`` holds one) and whether it is
+    met; other values are listed as they are."""
     out = {}
     for name, value in values.items():
         known = value is not None and bool(np.isfinite(value))
         entry: dict[str, Any] = {"value": float(value) if known else None}
+        if intervals and intervals.get(name) is not None:
+            entry["interval"] = [float(bound) for bound in intervals[name]]
         if name in TARGETS:
             sign, bound = TARGETS[name]
             entry["target"] = f"{sign} {bound}"

@@ -167,6 +167,7 @@ def detect_eval(
         document = {
             "summary": summary.to_dict(orient="records"),
             "leave_one_generator_out": logo_table.to_dict(orient="records"),
+            "headline": json.loads(written["headline"].read_text()),
             "notes": small_sample_notes(summary),
             "files": {name: str(path) for name, path in written.items()},
         }
@@ -174,6 +175,33 @@ def detect_eval(
         return 0
     _print_detect_eval(summary, logo_table, written)
     return 0
+
+
+def headline_lines(document: dict) -> list[str]:
+    """The headline figures of ``headline.json`` as text lines, each value with its interval (figures that could
+    not be computed, e.g. copy fills when no copy generator ran, are left out).
+
+    Examples
+    --------
+    >>> document = {"figures": {"video_auc": {"value": 0.8, "interval": [0.61, 0.93]},
+    ...     "pixel_auc": {"value": 0.7, "interval": None}, "copy_video_auc": {"value": None, "interval": None}},
+    ...     "level": 0.95, "rounds": 1000, "unit": "clip", "units": 6, "note": ""}
+    >>> print("\\n".join(headline_lines(document)))
+    headline (95% intervals: 1000-round bootstrap over 6 clips)
+      video_auc                 0.800  [0.610, 0.930]
+      pixel_auc                 0.700  [no interval]
+    """
+    if document["note"]:
+        lines = [f"headline ({document['note']})"]
+    else:
+        level, units = round(100 * document["level"]), f"{document['units']} {document['unit']}s"
+        lines = [f"headline ({level}% intervals: {document['rounds']}-round bootstrap over {units})"]
+    for name, figure in document["figures"].items():
+        if figure["value"] is not None:
+            interval = figure["interval"]
+            shown = "[no interval]" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
+            lines.append(f"  {name:24} {figure['value']:6.3f}  {shown}")
+    return lines
 
 
 _COUNTED = ["clips", "processed_videos", "untouched_videos"]
@@ -210,6 +238,9 @@ def _print_detect_eval(summary, logo_table, written: dict[str, Path]) -> None:
         typer.echo("\nleave-one-generator-out:")
         shown = ["held_out_generator", "frames", "pixel_auc", "f1_best", "iou", "video_auc", *_COUNTED]
         typer.echo(logo_table[shown].to_string(index=False, float_format="%.3f"))
+    typer.echo("")
+    for line in headline_lines(json.loads(written["headline"].read_text())):
+        typer.echo(line)
     for note in small_sample_notes(summary):
         typer.echo(f"warning: {note}")
     for name, path in written.items():

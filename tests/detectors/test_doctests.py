@@ -26,6 +26,8 @@ MODULES = [
     "forensics.detectors.generators",
     "forensics.detectors.figures",
     "forensics.detectors.card",
+    "forensics.detectors.intervals",
+    "forensics.detectors.cli",
     "forensics.detectors.folds",
     "forensics.detectors.train",
     "forensics.evaluate",

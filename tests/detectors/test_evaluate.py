@@ -90,7 +90,18 @@ def test_every_auc_comes_with_its_counts_and_a_warning_when_too_few(evaluation):
     printed = json.loads((evaluation / "printed.json").read_text())  # --json: the one document on stdout
     assert {"clips", "processed_videos", "untouched_videos", "frames"} <= set(printed["summary"][0])
     assert printed["notes"] and "held-out clip(s) behind its AUCs" in printed["notes"][0]
-    assert set(printed["files"]) >= {"summary", "plot"}
+    assert set(printed["files"]) >= {"summary", "plot", "headline"}
+    # the headline: pooled over the left-out generators, each figure with its bootstrap interval over the clips
+    headline = printed["headline"]
+    assert headline == json.loads((evaluation / "headline.json").read_text())
+    logo = pd.read_csv(evaluation / "logo.csv")
+    assert headline["figures"]["video_auc"]["value"] == pytest.approx(logo["video_auc"].mean())
+    weights = logo["frames"]
+    pixel = (logo["pixel_auc"] * weights).sum() / weights.sum()
+    assert headline["figures"]["pixel_auc"]["value"] == pytest.approx(pixel)
+    assert headline["unit"] == "clip" and headline["units"] == seen_videos["clip"].nunique() < 5
+    assert headline["note"] == "fewer than 5 clips: no intervals"  # too few held-out clips for any interval
+    assert all(figure["interval"] is None for figure in headline["figures"].values())
 
 
 def test_small_sample_notes_only_below_the_minimum():

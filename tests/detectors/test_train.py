@@ -228,6 +228,25 @@ def test_the_card_holds_figures_no_fitted_stage_saw(tmp_path):
     targets = figures["targets"]
     assert set(targets) >= {"video_auc", "pixel_auc", "copy_video_auc", "copy_pixel_auc", "untouched_flagged"}
     assert targets["untouched_flagged"]["target"] == "<= 0.05" and "target" not in targets["copy_pixel_auc_kind_out"]
+    # the headline is the pooled left-out-generator row, the copy rows pooled, the copy kind's row, the summary
+    rows = {row["held_out_generator"]: row for row in figures["leave_one_generator_out"]}
+    copies = [rows["patch"], rows["clone"]]
+    frames = sum(row["frames"] for row in copies)
+    summary = next(row for row in figures["summary"] if row["generator"] == row["degradation"] == "all")
+    expected = {
+        "video_auc": rows["pooled"]["video_auc"],
+        "pixel_auc": rows["pooled"]["pixel_auc"],
+        "copy_video_auc": np.mean([row["video_auc"] for row in copies]),
+        "copy_pixel_auc": sum(row["pixel_auc"] * row["frames"] for row in copies) / frames,
+        "copy_video_auc_kind_out": copy["video_auc"],
+        "copy_pixel_auc_kind_out": copy["pixel_auc"],
+        "untouched_flagged": summary["untouched_flagged"],
+    }
+    for name, value in expected.items():
+        assert targets[name]["value"] == pytest.approx(value, abs=1e-12), name
+    # three clips are too few for an interval: the card says so rather than print a point as a range
+    assert figures["intervals"]["note"] == "fewer than 5 clips: no intervals"
+    assert not any("interval" in target for target in targets.values())
     folds = [set(fold["groups"]) for fold in card["folds"]]
     assert len(folds) == 2 and not folds[0] & folds[1]
 
