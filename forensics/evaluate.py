@@ -34,7 +34,7 @@ import pandas as pd
 
 from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degradation, Example
 from forensics.detectors.figures import summarise
-from forensics.detectors.intervals import headline
+from forensics.detectors.intervals import headline, headline_lines
 from void_eval.atomic import atomic_path
 from void_eval.errors import InputError
 
@@ -42,14 +42,18 @@ from void_eval.errors import InputError
 MIN_CLIPS_FOR_AUC = 5
 
 
-def plot_summary(summary: pd.DataFrame, logo: pd.DataFrame, videos: pd.DataFrame, path: Path) -> Path:
-    """Bar chart of pixel AUC / F1-best per generator (seen vs leave-one-out) and video-score histograms."""
+def plot_summary(
+    summary: pd.DataFrame, logo: pd.DataFrame, videos: pd.DataFrame, path: Path, *, caption: str = ""
+) -> Path:
+    """Bar chart of pixel AUC / F1-best per generator (seen vs leave-one-out) and video-score histograms, with
+    ``caption`` (the headline figures and their intervals) beneath."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    below = 0.13 * (caption.count("\n") + 1) + 0.1 if caption else 0.0  # inches of caption under the panels
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4 + below))
     seen = summary[(summary["degradation"] == "all") & (summary["generator"] != "all")]
     x = np.arange(len(seen))
     left.bar(x - 0.3, seen["pixel_auc"], 0.2, label="pixel AUC (seen)")
@@ -73,7 +77,9 @@ def plot_summary(summary: pd.DataFrame, logo: pd.DataFrame, videos: pd.DataFrame
     right.set_ylabel("videos")
     right.set_title("video-level separation (seen-generator model)")
     right.legend()
-    figure.tight_layout()
+    if caption:
+        figure.text(0.01, 0.01, caption, family="monospace", fontsize=7, va="bottom")
+    figure.tight_layout(rect=(0, below / (4 + below), 1, 1))
     with atomic_path(path) as temp:
         figure.savefig(temp, dpi=110, format="png")
     plt.close(figure)
@@ -227,10 +233,10 @@ def run_detect_eval(
     frames = pd.concat([table[0] for table in tables])
     videos = pd.concat([table[1] for table in tables])
     written = _write_tables(out_dir, {"frames": frames, "videos": videos, "summary": summary, "logo": logo_table})
-    written["headline"] = _write_headline(out_dir, entries)
+    written["headline"], figures = _write_headline(out_dir, entries)
     seen = summary[summary["model"] == "seen"]
     written["plot"] = plot_summary(
-        seen, logo_table, videos[videos["model"] == "seen"], out_dir / "detection_summary.png"
+        seen, logo_table, videos[videos["model"] == "seen"], out_dir / "detection_summary.png", caption=figures
     )
     run = {"clips_dir": _name(clips_dir), "train_clips": [path.name for path in train_clips]}
     run.update(
@@ -262,14 +268,14 @@ def _leave_one_out(train, rows, tests: list[Example], methods: tuple[str, ...], 
     return tables, pd.concat(summary_rows)
 
 
-def _write_headline(out_dir: Path, entries: dict) -> Path:
-    """``headline.json``: the headline figures of the seen and left-out models' tables with their intervals."""
-    frames = {entry: tables[0] for entry, tables in entries.items()}
-    figures = headline(frames, {entry: tables[1] for entry, tables in entries.items()})
+def _write_headline(out_dir: Path, entries: dict) -> tuple[Path, str]:
+    """``headline.json`` of the seen and left-out models' tables (:func:`.detectors.intervals.headline`); returns
+    its path and its text lines."""
+    figures = headline({key: pair[0] for key, pair in entries.items()}, {key: pair[1] for key, pair in entries.items()})
     path = out_dir / "headline.json"
     with atomic_path(path) as temp:
         temp.write_text(json.dumps(figures, indent=2, allow_nan=False))
-    return path
+    return path, "\n".join(headline_lines(figures))
 
 
 def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:

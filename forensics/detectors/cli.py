@@ -177,33 +177,6 @@ def detect_eval(
     return 0
 
 
-def headline_lines(document: dict) -> list[str]:
-    """The headline figures of ``headline.json`` as text lines, each value with its interval (figures that could
-    not be computed, e.g. copy fills when no copy generator ran, are left out).
-
-    Examples
-    --------
-    >>> document = {"figures": {"video_auc": {"value": 0.8, "interval": [0.61, 0.93]},
-    ...     "pixel_auc": {"value": 0.7, "interval": None}, "copy_video_auc": {"value": None, "interval": None}},
-    ...     "level": 0.95, "rounds": 1000, "unit": "clip", "units": 6, "note": ""}
-    >>> print("\\n".join(headline_lines(document)))
-    headline (95% intervals: 1000-round bootstrap over 6 clips)
-      video_auc                 0.800  [0.610, 0.930]
-      pixel_auc                 0.700  [no interval]
-    """
-    if document["note"]:
-        lines = [f"headline ({document['note']})"]
-    else:
-        level, units = round(100 * document["level"]), f"{document['units']} {document['unit']}s"
-        lines = [f"headline ({level}% intervals: {document['rounds']}-round bootstrap over {units})"]
-    for name, figure in document["figures"].items():
-        if figure["value"] is not None:
-            interval = figure["interval"]
-            shown = "[no interval]" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
-            lines.append(f"  {name:24} {figure['value']:6.3f}  {shown}")
-    return lines
-
-
 _COUNTED = ["clips", "processed_videos", "untouched_videos"]
 
 
@@ -239,6 +212,8 @@ def _print_detect_eval(summary, logo_table, written: dict[str, Path]) -> None:
         shown = ["held_out_generator", "frames", "pixel_auc", "f1_best", "iou", "video_auc", *_COUNTED]
         typer.echo(logo_table[shown].to_string(index=False, float_format="%.3f"))
     typer.echo("")
+    from forensics.detectors.intervals import headline_lines
+
     for line in headline_lines(json.loads(written["headline"].read_text())):
         typer.echo(line)
     for note in small_sample_notes(summary):

@@ -64,6 +64,10 @@ def test_tables_are_consistent(evaluation):
     assert set(videos["flagged"]) <= {True, False} and (videos["flagged"] == (videos["video_score"] >= 0.5)).all()
     assert np.isfinite(frames.loc[frames["positives"] > 0, "pixel_auc"]).all()
     assert (evaluation / "detection_summary.png").stat().st_size > 5000
+    from matplotlib.image import imread
+
+    height = imread(evaluation / "detection_summary.png").shape[0]
+    assert height > 4 * 110 + 0.13 * 110  # the panels (4 in at 110 dpi) and the headline caption beneath them
     # every clip here is cut from footage the shipped model was trained on: it must not be scored as unseen
     assert "shipped" not in set(frames["model"]) and "shipped" not in set(summary["model"])
 
