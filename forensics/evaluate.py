@@ -233,10 +233,10 @@ def run_detect_eval(
     frames = pd.concat([table[0] for table in tables])
     videos = pd.concat([table[1] for table in tables])
     written = _write_tables(out_dir, {"frames": frames, "videos": videos, "summary": summary, "logo": logo_table})
-    written["headline"], figures = _write_headline(out_dir, entries)
+    written["headline"], caption = _write_headline(out_dir, entries)
     seen = summary[summary["model"] == "seen"]
     written["plot"] = plot_summary(
-        seen, logo_table, videos[videos["model"] == "seen"], out_dir / "detection_summary.png", caption=figures
+        seen, logo_table, videos[videos["model"] == "seen"], out_dir / "detection_summary.png", caption=caption
     )
     run = {"clips_dir": _name(clips_dir), "train_clips": [path.name for path in train_clips]}
     run.update(

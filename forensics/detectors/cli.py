@@ -204,6 +204,8 @@ def small_sample_notes(summary) -> list[str]:
 
 
 def _print_detect_eval(summary, logo_table, written: dict[str, Path]) -> None:
+    from forensics.detectors.intervals import headline_lines
+
     columns = ["model", "generator", "frames", "pixel_auc", "f1", "f1_best", "iou", "mcc", "video_auc", *_COUNTED]
     typer.echo("held-out clips, all degradations (frames: behind the pixel figures; clips and videos: video AUC)")
     typer.echo(summary[summary["degradation"] == "all"][columns].to_string(index=False, float_format="%.3f"))
@@ -212,8 +214,6 @@ def _print_detect_eval(summary, logo_table, written: dict[str, Path]) -> None:
         shown = ["held_out_generator", "frames", "pixel_auc", "f1_best", "iou", "video_auc", *_COUNTED]
         typer.echo(logo_table[shown].to_string(index=False, float_format="%.3f"))
     typer.echo("")
-    from forensics.detectors.intervals import headline_lines
-
     for line in headline_lines(json.loads(written["headline"].read_text())):
         typer.echo(line)
     for note in small_sample_notes(summary):
