@@ -57,9 +57,13 @@ def test_length_mismatch_is_a_one_line_error(clip_and_output, capsys) -> None:
     assert "Traceback" not in captured.err and captured.out == ""
 
 
-def test_bad_preset_is_a_usage_error(clip_and_output) -> None:
+def test_bad_preset_device_or_metric_list_is_a_usage_error(clip_and_output, capsys) -> None:
     folder, output = clip_and_output
     assert main(["score", str(folder), str(output), "--preset", "classic"]) == 2
+    assert main(["score", str(folder), str(output), "--device", "tpu"]) == 2
+    assert main(["score", str(folder), str(output), "--metrics", " , "]) == 2
+    err = capsys.readouterr().err
+    assert "--preset" in err and "--device" in err and "names no metric" in err
 
 
 def test_metrics_option_selects_metrics(clip_and_output, capsys) -> None:

@@ -58,21 +58,9 @@ def register(app: typer.Typer) -> None:
         """
         import json
 
-        from void_eval.metrics.registry import get_spec
-        from void_eval.metrics.score import PRESETS, score_clip
+        from void_eval.metrics.score import score_clip
 
-        if preset not in PRESETS:
-            raise typer.BadParameter(f"must be one of {', '.join(PRESETS)}", param_hint="--preset")
-        if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-            raise typer.BadParameter("must be cpu or cuda", param_hint="--device")
-        names = None if metrics is None else [name.strip() for name in metrics.split(",") if name.strip()]
-        for name in names or ():
-            try:
-                get_spec(name)
-            except ValueError as err:
-                raise typer.BadParameter(str(err), param_hint="--metrics") from err
-        if names == []:
-            raise typer.BadParameter("names no metric", param_hint="--metrics")
+        names = _checked_options(preset, device, metrics)
         with _FramesBar(clip_dir, enabled=not quiet) as bar:
             table = score_clip(
                 clip_dir,
@@ -90,6 +78,32 @@ def register(app: typer.Typer) -> None:
             return 0
         _print_table(table, clip_dir, output_video)
         return 0
+
+
+def _checked_options(preset: str, device: str, metrics: str | None) -> list[str] | None:
+    """The ``--metrics`` names (None: every built-in), after checking ``--preset`` and ``--device``.
+
+    Raises
+    ------
+    typer.BadParameter
+        On an unknown preset, device or metric name, or a ``--metrics`` that names none.
+    """
+    from void_eval.metrics.registry import get_spec
+    from void_eval.metrics.score import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"must be one of {', '.join(PRESETS)}", param_hint="--preset")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise typer.BadParameter("must be cpu or cuda", param_hint="--device")
+    names = None if metrics is None else [name.strip() for name in metrics.split(",") if name.strip()]
+    for name in names or ():
+        try:
+            get_spec(name)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--metrics") from err
+    if names == []:
+        raise typer.BadParameter("names no metric", param_hint="--metrics")
+    return names
 
 
 class _FramesBar:
