@@ -18,6 +18,7 @@ MODULES = [
     "acceptance",
     "scenarios",
     "scene_parts",
+    "rigid_parts",
     "quaternions",
     "mocap",
     "humanoid",

@@ -23,13 +23,17 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from void_eval.atomic import write_json_atomic
 from void_eval.errors import InputError
 from void_eval.suite.quadmask_from_render import DEFAULT_DILATION, DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from void_eval.suite.quadmask_from_render import SceneMasks
+    from void_eval.suite.world import WorldPair
 
 FAMILIES: tuple[str, ...] = (
     "occlusion",
@@ -121,7 +125,7 @@ def generate_clip(job: ClipJob) -> Path:
     """Simulate, render and write one clip into ``job.folder`` (created through a temporary sibling folder)."""
     from void_eval.suite.quadmask_from_render import derive_masks
     from void_eval.suite.world import simulate_pair
-    from void_eval.suite.writer import clip_meta, write_clip
+    from void_eval.suite.writer import clip_meta
 
     spec, factual, counterfactual, seed, attempt = accepted_scene(
         job.scenario, job.suite_seed, job.index, frames=job.frames, fps=job.fps, size=job.size
@@ -158,10 +162,18 @@ def generate_clip(job: ClipJob) -> Path:
         threshold=job.threshold,
         dilation=job.dilation,
     )
+    _write_into_place(final, pair, masks, meta, fps=job.fps)
+    return final
+
+
+def _write_into_place(final: Path, pair: WorldPair, masks: SceneMasks, meta: dict[str, Any], *, fps: float) -> None:
+    """Write the clip into a hidden sibling of ``final`` and rename it into place (replacing an earlier ``final``)."""
+    from void_eval.suite.writer import write_clip
+
     partial = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     try:
         _umask_permissions(partial, 0o777)
-        write_clip(partial, pair, masks, meta, fps=job.fps)
+        write_clip(partial, pair, masks, meta, fps=fps)
         for file in partial.iterdir():  # temp-file writers create 0600 files
             _umask_permissions(file, 0o666)
         if final.exists():
@@ -170,7 +182,6 @@ def generate_clip(job: ClipJob) -> Path:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return final
 
 
 def _umask_permissions(path: Path, mode: int) -> None:
@@ -272,20 +283,9 @@ def make_suite(
     frames = base.frames if frames is None else frames
     size = base.size if size is None else tuple(size)
     families = _parse_scenarios(scenarios)
-    if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
-        raise ValueError(f"clips must be an integer >= 1, got {clips!r}")
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 2:
-        raise ValueError(f"frames must be an integer >= 2, got {frames!r}")
-    if len(size) != 2 or not all(isinstance(side, int) and 16 <= side <= 2048 for side in size):
-        raise ValueError(f"size must be (height, width) with integer sides in 16..2048, got {size!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 254:
-        raise ValueError(f"threshold must be an integer in 0..254, got {threshold!r}")
-    if isinstance(dilation, bool) or not isinstance(dilation, int) or dilation < 0:
-        raise ValueError(f"dilation must be an integer >= 0, got {dilation!r}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    _check_numbers(
+        clips=clips, frames=frames, size=size, seed=seed, threshold=threshold, dilation=dilation, workers=workers
+    )
     out_dir = Path(out_dir)
     _prepare_out_dir(out_dir, force)
     jobs = [
@@ -318,6 +318,26 @@ def make_suite(
     }
     write_json_atomic(out_dir / SUITE_INDEX, index_content, indent=1)
     return paths
+
+
+def _check_numbers(
+    *, clips: int, frames: int, size: tuple[int, ...], seed: int, threshold: int, dilation: int, workers: int | None
+) -> None:
+    """Raise ValueError for the first of :func:`make_suite`'s numbers that is out of range or not an integer."""
+    if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
+        raise ValueError(f"clips must be an integer >= 1, got {clips!r}")
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 2:
+        raise ValueError(f"frames must be an integer >= 2, got {frames!r}")
+    if len(size) != 2 or not all(isinstance(side, int) and 16 <= side <= 2048 for side in size):
+        raise ValueError(f"size must be (height, width) with integer sides in 16..2048, got {size!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 254:
+        raise ValueError(f"threshold must be an integer in 0..254, got {threshold!r}")
+    if isinstance(dilation, bool) or not isinstance(dilation, int) or dilation < 0:
+        raise ValueError(f"dilation must be an integer >= 0, got {dilation!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
 
 
 def _run_jobs(jobs: list[ClipJob], *, workers: int, progress: bool) -> list[Path]:

@@ -1,5 +1,6 @@
 """The scenario families, each a function from a seeded RNG to a :class:`SceneSpec`: five tabletop rigid-body
-families here and three human-object families in :mod:`void_eval.suite.scenarios_human`.
+families here (their removed objects and the structures they act on in :mod:`void_eval.suite.rigid_parts`) and
+three human-object families in :mod:`void_eval.suite.scenarios_human`.
 
 =============  =======================================================================================
 family         what the removed object does
@@ -35,9 +36,34 @@ from collections.abc import Callable
 
 import numpy as np
 
+from void_eval.suite import rigid_parts as rigid
 from void_eval.suite import scene_parts as parts
 from void_eval.suite.scenarios_human import build_human_carry, build_human_kick, build_human_push
-from void_eval.suite.spec import ObjectSpec, SceneSpec
+from void_eval.suite.spec import LightSpec, ObjectSpec, SceneSpec
+
+
+def _tabletop_scene(
+    rng: np.random.Generator,
+    scenario: str,
+    objects: list[ObjectSpec],
+    light: LightSpec,
+    floor: dict,
+    backdrop: dict,
+    prompt: str,
+    notes: dict | None = None,
+) -> SceneSpec:
+    """A tabletop scene around ``objects``: draws the camera, then the backdrop distance, from ``rng``."""
+    return SceneSpec(
+        scenario=scenario,
+        objects=tuple(objects),
+        camera=parts.camera(rng),
+        light=light,
+        floor_texture=floor,
+        backdrop_texture=backdrop,
+        backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
+        prompt=prompt,
+        notes={} if notes is None else notes,
+    )
 
 
 def build_occlusion(rng: np.random.Generator) -> SceneSpec:
@@ -50,49 +76,10 @@ def build_occlusion(rng: np.random.Generator) -> SceneSpec:
     objects = parts.distractors(rng, colours[1:], slots)
     direction = 1.0 if rng.random() < 0.5 else -1.0
     x_path = float(rng.uniform(0.15, 0.35))
-    colour_name, colour = colours[0]
-    if rng.random() < 0.65:
-        radius = float(rng.uniform(0.07, 0.1))
-        speed = float(rng.uniform(0.45, 0.6))
-        removed = ObjectSpec(
-            name=f"{colour_name} ball",
-            shape="sphere",
-            size=(round(radius, 5),),
-            position=parts.rounded((x_path, -direction * 0.95, radius)),
-            color=colour,
-            mass=0.5,
-            intended_role="removed",
-            velocity=parts.rounded((0.0, direction * speed, 0.0)),
-            angular_velocity=parts.rounded((-direction * speed / radius, 0, 0)),
-            rolling_friction=0.0005,
-        )
-    else:
-        half = (float(rng.uniform(0.06, 0.09)), float(rng.uniform(0.06, 0.09)), float(rng.uniform(0.06, 0.1)))
-        speed = float(rng.uniform(0.9, 1.1))
-        removed = ObjectSpec(
-            name=f"{colour_name} box",
-            shape="box",
-            size=parts.rounded(half),
-            position=parts.rounded((x_path, -direction * 0.95, half[2])),
-            color=colour,
-            mass=0.5,
-            intended_role="removed",
-            velocity=parts.rounded((0.0, direction * speed, 0.0)),
-            friction=0.06,
-        )
-    objects.append(removed)
+    objects.append(rigid.crossing_object(rng, colours[0], x_path, direction))
     floor, backdrop = parts.textures(rng)
     light = parts.light(rng, azimuth_deg=float(rng.uniform(-40, 40)), elevation_deg=float(rng.uniform(42, 55)))
-    return SceneSpec(
-        scenario="occlusion",
-        objects=tuple(objects),
-        camera=parts.camera(rng),
-        light=light,
-        floor_texture=floor,
-        backdrop_texture=backdrop,
-        backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=parts.describe(objects, floor),
-    )
+    return _tabletop_scene(rng, "occlusion", objects, light, floor, backdrop, parts.describe(objects, floor))
 
 
 def build_shadow(rng: np.random.Generator) -> SceneSpec:
@@ -136,15 +123,19 @@ def build_shadow(rng: np.random.Generator) -> SceneSpec:
     floor, backdrop = parts.textures(rng)
     # Light low on the ball's side: the shadow points from the ball across the objects.
     light = parts.light(rng, azimuth_deg=side * float(rng.uniform(65, 85)), elevation_deg=float(rng.uniform(26, 30)))
-    return SceneSpec(
-        scenario="shadow",
-        objects=tuple(objects),
-        camera=parts.camera(rng),
-        light=light,
-        floor_texture=floor,
-        backdrop_texture=backdrop,
-        backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=parts.describe(objects, floor, " in low sunlight"),
+    prompt = parts.describe(objects, floor, " in low sunlight")
+    return _tabletop_scene(rng, "shadow", objects, light, floor, backdrop, prompt)
+
+
+def _support_prompt(objects: list[ObjectSpec], variant: str, description: str, floor: dict) -> str:
+    """The counterfactual support scene: the fallen thing, then the static objects (a plank's other block aside)."""
+    statics = [parts.article(obj.name) for obj in objects if obj.intended_role == "static" and obj is not objects[0]]
+    if variant == "column":
+        statics = [parts.article(obj.name) for obj in objects if obj.intended_role == "static"]
+    tail = f", and {' and '.join(statics)} nearby" if statics else ""
+    return (
+        f"{description[0].upper()}{description[1:]}{tail}, on {parts.FLOOR_WORDS[floor['image']]} floor in front of a "
+        "picture wall."
     )
 
 
@@ -152,109 +143,17 @@ def build_support(rng: np.random.Generator) -> SceneSpec:
     """The removed block or column holds something up: a plank end, a ball or a box on top."""
     colours = parts.colours(rng, 6)
     variant = str(rng.choice(["plank", "column"]))
-    objects: list[ObjectSpec] = []
     y0 = float(rng.uniform(-0.15, 0.15))
     x0 = float(rng.uniform(-0.15, 0.05))
-    if variant == "plank":
-        height = float(rng.uniform(0.1, 0.14))
-        span = float(rng.uniform(0.5, 0.6))
-        block = (0.07, 0.07, height)
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        objects.append(
-            parts.resting_block(f"{colours[1][0]} block", colours[1][1], x0, y0 - sign * span / 2, block, mass=2.0)
-        )
-        removed = parts.resting_block(
-            f"{colours[0][0]} block", colours[0][1], x0, y0 + sign * span / 2, block, mass=2.0, role="removed"
-        )
-        plank_half = (0.09, span / 2 + 0.06, 0.02)
-        plank = ObjectSpec(
-            name=f"{colours[2][0]} plank",
-            shape="box",
-            size=parts.rounded(plank_half),
-            position=parts.rounded((x0, y0, 2 * height + plank_half[2])),
-            color=colours[2][1],
-            mass=0.6,
-            intended_role="affected",
-        )
-        objects.append(plank)
-        if rng.random() < 0.6:  # a small box riding on the plank near the removed end
-            cube = float(rng.uniform(0.04, 0.055))
-            objects.append(
-                ObjectSpec(
-                    name=f"{colours[3][0]} cube",
-                    shape="box",
-                    size=(cube, cube, cube),
-                    position=parts.rounded((x0, y0 + sign * span * 0.3, 2 * height + 2 * plank_half[2] + cube)),
-                    color=colours[3][1],
-                    mass=0.3,
-                    intended_role="affected",
-                )
-            )
-        description = f"{parts.article(plank.name)} leaning from {parts.article(objects[0].name)} down to the floor"
-        if len(objects) > 2:
-            description += f", {parts.article(objects[2].name)} tumbled off it"
-    else:
-        column_height = float(rng.uniform(0.14, 0.2))
-        radius = float(rng.uniform(0.05, 0.065))
-        removed = ObjectSpec(
-            name=f"{colours[0][0]} column",
-            shape="cylinder",
-            size=parts.rounded((radius, column_height)),
-            position=parts.rounded((x0, y0, column_height)),
-            color=colours[0][1],
-            mass=3.0,
-            intended_role="removed",
-        )
-        if rng.random() < 0.5:
-            ball = float(rng.uniform(0.06, 0.08))
-            top = ObjectSpec(
-                name=f"{colours[2][0]} ball",
-                shape="sphere",
-                size=(round(ball, 5),),
-                position=parts.rounded((x0, y0, 2 * column_height + ball)),
-                color=colours[2][1],
-                mass=0.4,
-                intended_role="affected",
-                rolling_friction=0.002,
-            )
-        else:
-            cube = float(rng.uniform(0.055, 0.07))
-            top = ObjectSpec(
-                name=f"{colours[2][0]} box",
-                shape="box",
-                size=(round(cube, 5),) * 3,
-                position=parts.rounded((x0, y0, 2 * column_height + cube)),
-                color=colours[2][1],
-                mass=0.4,
-                intended_role="affected",
-                orientation=parts.rounded(parts.yaw_quaternion(float(rng.uniform(0, 1.5)))),
-            )
-        objects.append(top)
-        description = f"{parts.article(top.name)} lying on the floor"
+    build_part = rigid.plank_support if variant == "plank" else rigid.column_support
+    objects, removed, description = build_part(rng, colours, x0, y0)
     side_slots = [(float(rng.uniform(-0.5, -0.35)), float(y)) for y in rng.choice([-0.7, 0.7], 1)]
     objects.extend(parts.distractors(rng, colours[4:], side_slots))
     objects.append(removed)
     floor, backdrop = parts.textures(rng)
     light = parts.light(rng, azimuth_deg=float(rng.uniform(-60, 60)), elevation_deg=float(rng.uniform(38, 50)))
-    statics = [parts.article(obj.name) for obj in objects if obj.intended_role == "static" and obj is not objects[0]]
-    if variant == "column":
-        statics = [parts.article(obj.name) for obj in objects if obj.intended_role == "static"]
-    tail = f", and {' and '.join(statics)} nearby" if statics else ""
-    prompt = (
-        f"{description[0].upper()}{description[1:]}{tail}, on {parts.FLOOR_WORDS[floor['image']]} floor in front of a "
-        "picture wall."
-    )
-    return SceneSpec(
-        scenario="support",
-        objects=tuple(objects),
-        camera=parts.camera(rng),
-        light=light,
-        floor_texture=floor,
-        backdrop_texture=backdrop,
-        backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=prompt,
-        notes={"variant": variant},
-    )
+    prompt = _support_prompt(objects, variant, description, floor)
+    return _tabletop_scene(rng, "support", objects, light, floor, backdrop, prompt, notes={"variant": variant})
 
 
 def build_collision(rng: np.random.Generator) -> SceneSpec:
@@ -263,63 +162,18 @@ def build_collision(rng: np.random.Generator) -> SceneSpec:
     direction = 1.0 if rng.random() < 0.5 else -1.0
     x_line = float(rng.uniform(-0.15, 0.1))
     count = int(rng.integers(1, 4))
-    objects: list[ObjectSpec] = []
     y_first = float(rng.uniform(-0.15, 0.05)) * direction
-    for index in range(count):
-        half = (float(rng.uniform(0.045, 0.06)), float(rng.uniform(0.045, 0.06)), float(rng.uniform(0.05, 0.09)))
-        y = y_first + direction * index * 0.13
-        x = x_line + float(rng.uniform(-0.03, 0.03))
-        name, colour = colours[index + 1]
-        objects.append(
-            parts.resting_block(
-                f"{name} block", colour, x, y, half, mass=float(rng.uniform(0.25, 0.45)), role="affected"
-            )
-        )
-    colour_name, colour = colours[0]
+    objects = rigid.collision_blocks(rng, colours, count, x_line, y_first, direction)
     speed = float(rng.uniform(1.8, 2.3))
     start_y = y_first - direction * float(rng.uniform(0.5, 0.6))
-    if rng.random() < 0.7:
-        radius = float(rng.uniform(0.06, 0.08))
-        removed = ObjectSpec(
-            name=f"{colour_name} ball",
-            shape="sphere",
-            size=(round(radius, 5),),
-            position=parts.rounded((x_line, start_y, radius)),
-            color=colour,
-            mass=1.0,
-            intended_role="removed",
-            velocity=parts.rounded((0.0, direction * speed, 0.0)),
-            angular_velocity=parts.rounded((-direction * speed / radius, 0.0, 0.0)),
-            rolling_friction=0.01,
-        )
-    else:
-        half = (0.06, 0.06, 0.06)
-        removed = ObjectSpec(
-            name=f"{colour_name} pusher box",
-            shape="box",
-            size=half,
-            position=parts.rounded((x_line, start_y, half[2])),
-            color=colour,
-            mass=1.5,
-            intended_role="removed",
-            velocity=parts.rounded((0.0, direction * speed * 1.1, 0.0)),
-            friction=0.15,
-        )
+    removed = rigid.launched_object(rng, colours[0], x_line, start_y, direction, speed)
     side_slots = [(float(rng.uniform(-0.5, -0.4)), float(-direction * rng.uniform(0.55, 0.7)))]
     objects.extend(parts.distractors(rng, colours[4:], side_slots))
     objects.append(removed)
     floor, backdrop = parts.textures(rng)
     light = parts.light(rng, azimuth_deg=float(rng.uniform(-60, 60)), elevation_deg=float(rng.uniform(38, 50)))
-    return SceneSpec(
-        scenario="collision",
-        objects=tuple(objects),
-        camera=parts.camera(rng),
-        light=light,
-        floor_texture=floor,
-        backdrop_texture=backdrop,
-        backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=parts.describe(objects, floor, ", standing still"),
-    )
+    prompt = parts.describe(objects, floor, ", standing still")
+    return _tabletop_scene(rng, "collision", objects, light, floor, backdrop, prompt)
 
 
 def build_chain(rng: np.random.Generator) -> SceneSpec:
@@ -356,38 +210,14 @@ def build_chain(rng: np.random.Generator) -> SceneSpec:
                 yaw=-angle,
             )
         )
-    colour_name, colour = colours[0]
-    radius = float(rng.uniform(0.045, 0.055))
-    first = np.array(objects[0].position[:2])
-    start = first - along * 0.3
-    speed = float(rng.uniform(1.6, 2.0))
-    removed = ObjectSpec(
-        name=f"{colour_name} ball",
-        shape="sphere",
-        size=(round(radius, 5),),
-        position=parts.rounded((start[0], start[1], 1.6 * height)),
-        color=colour,
-        mass=0.4,
-        intended_role="removed",
-        velocity=parts.rounded((along[0] * speed, along[1] * speed, 0.6)),
-    )
-    objects.append(removed)
+    objects.append(rigid.striking_ball(rng, colours[0], np.array(objects[0].position[:2]), along, height))
     floor, backdrop = parts.textures(rng)
     light = parts.light(rng, azimuth_deg=float(rng.uniform(-50, 50)), elevation_deg=float(rng.uniform(40, 52)))
-    return SceneSpec(
-        scenario="chain",
-        objects=tuple(objects),
-        camera=parts.camera(rng),
-        light=light,
-        floor_texture=floor,
-        backdrop_texture=backdrop,
-        backdrop_distance=float(round(rng.uniform(1.1, 1.4), 3)),
-        prompt=(
-            f"A row of {count} standing dominoes on {parts.FLOOR_WORDS[floor['image']]} floor in front of a picture "
-            "wall, none of them falling."
-        ),
-        notes={"dominoes": count},
+    prompt = (
+        f"A row of {count} standing dominoes on {parts.FLOOR_WORDS[floor['image']]} floor in front of a picture "
+        "wall, none of them falling."
     )
+    return _tabletop_scene(rng, "chain", objects, light, floor, backdrop, prompt, notes={"dominoes": count})
 
 
 SCENARIOS: dict[str, Callable[[np.random.Generator], SceneSpec]] = {

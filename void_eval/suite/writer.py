@@ -92,41 +92,8 @@ def clip_meta(
     color, role, intended_role, diverges_from_frame, motion, tracks, and contact in human scenes), ``human``,
     ``stage``, ``prompt``, ``notes``.
     """
-    from void_eval.suite.physics import PHYSICS_RATE
-
     frames, height, width = masks.removed.shape
-    roles = measured_roles(pair.factual, pair.counterfactual, spec.removed_index)
-    diverges = divergence_frames(pair.factual, pair.counterfactual)
-    objects = []
-    for index_, obj in enumerate(spec.objects):
-        entry = {
-            "id": index_,
-            "name": obj.name,
-            "shape": obj.shape,
-            "size": list(obj.size),
-            "mass": obj.mass,
-            "color": list(obj.color),
-            "role": roles[index_],
-            "intended_role": obj.intended_role,
-            "diverges_from_frame": None if diverges[index_] < 0 else int(diverges[index_]),
-            "motion": {
-                "factual": motion_summary(pair.factual, index_),
-                "counterfactual": motion_summary(pair.counterfactual, index_),
-            },
-            "tracks": {
-                "factual": object_tracks(pair.factual_ids, pair.factual, index_),
-                "counterfactual": object_tracks(pair.counterfactual_ids, pair.counterfactual, index_),
-            },
-        }
-        if pair.factual.contacts is not None and index_ != spec.removed_index:
-            entry["contact"] = object_contact(pair.factual.contacts, index_)
-        for world in ("factual", "counterfactual"):
-            states = getattr(pair, world)
-            if index_ in states.joints:
-                for frame_entry, values in zip(entry["tracks"][world], states.joints[index_], strict=True):
-                    frame_entry["joints"] = [round(float(v), 5) for v in values]
-        objects.append(entry)
-    fractions = masks.quadmask.fractions()
+    objects = _objects_meta(spec, pair)
     spec_json = spec.to_json()
     return {
         "scenario": spec.scenario,
@@ -134,13 +101,7 @@ def clip_meta(
         "suite_seed": suite_seed,
         "index": index,
         "attempt": attempt,
-        "generator": {
-            "name": GENERATOR_NAME,
-            "version": GENERATOR_VERSION,
-            "pybullet": _pybullet_version(),
-            "physics_rate": PHYSICS_RATE,
-            "renderer": "pybullet ER_TINY_RENDERER, shadow=1",
-        },
+        "generator": _generator_meta(),
         "fps": fps,
         "frames": frames,
         "size": [height, width],
@@ -151,14 +112,7 @@ def clip_meta(
             "backdrop": spec_json["backdrop_texture"],
             "backdrop_distance": spec.backdrop_distance,
         },
-        "quadmask": {
-            "file": FILES["quadmask"],
-            "threshold": threshold,
-            "dilation": dilation,
-            "difference": "largest RGB channel absolute difference between the factual and counterfactual renders",
-            "levels": {"remove": 0, "overlap": 63, "affected": 127, "keep": 255},
-            "fractions": {name: round(value, 6) for name, value in fractions.items()},
-        },
+        "quadmask": _quadmask_meta(masks, threshold=threshold, dilation=dilation),
         "segmentation": {
             "factual": FILES["segmentation_factual"],
             "counterfactual": FILES["segmentation_counterfactual"],
@@ -167,20 +121,91 @@ def clip_meta(
             "scale": SEGMENTATION_SCALE,
             "background": 0,
         },
-        "shadow": {
-            "file": FILES["shadow"],
-            "encoding": "lossless grey video; 255 where the removed object's shadow darkens the factual render "
-            "(outside the object), 0 elsewhere",
-            "threshold": threshold,
-            "pixels": int(masks.shadow.sum()),
-            "frames_with_shadow": int(masks.shadow.any(axis=(1, 2)).sum()),
-        },
+        "shadow": _shadow_meta(masks, threshold=threshold),
         "objects": objects,
         "human": human_meta(spec, pair.factual.contacts),
         "stage": spec.stage,
         "prompt": spec.prompt,
         "notes": spec.notes,
     }
+
+
+def _generator_meta() -> dict[str, Any]:
+    """meta.json's ``generator``: this generator's name and version, pybullet's version and settings."""
+    from void_eval.suite.physics import PHYSICS_RATE
+
+    return {
+        "name": GENERATOR_NAME,
+        "version": GENERATOR_VERSION,
+        "pybullet": _pybullet_version(),
+        "physics_rate": PHYSICS_RATE,
+        "renderer": "pybullet ER_TINY_RENDERER, shadow=1",
+    }
+
+
+def _quadmask_meta(masks: SceneMasks, *, threshold: int, dilation: int) -> dict[str, Any]:
+    """meta.json's ``quadmask``: its file, how it was derived, its levels and the fraction of pixels at each."""
+    fractions = masks.quadmask.fractions()
+    return {
+        "file": FILES["quadmask"],
+        "threshold": threshold,
+        "dilation": dilation,
+        "difference": "largest RGB channel absolute difference between the factual and counterfactual renders",
+        "levels": {"remove": 0, "overlap": 63, "affected": 127, "keep": 255},
+        "fractions": {name: round(value, 6) for name, value in fractions.items()},
+    }
+
+
+def _shadow_meta(masks: SceneMasks, *, threshold: int) -> dict[str, Any]:
+    """meta.json's ``shadow``: the shadow mask's file, encoding, threshold and extent."""
+    return {
+        "file": FILES["shadow"],
+        "encoding": "lossless grey video; 255 where the removed object's shadow darkens the factual render "
+        "(outside the object), 0 elsewhere",
+        "threshold": threshold,
+        "pixels": int(masks.shadow.sum()),
+        "frames_with_shadow": int(masks.shadow.any(axis=(1, 2)).sum()),
+    }
+
+
+def _objects_meta(spec: SceneSpec, pair: WorldPair) -> list[dict[str, Any]]:
+    """meta.json's ``objects``: one entry per object of ``spec``, in id order (see :func:`_object_meta`)."""
+    roles = measured_roles(pair.factual, pair.counterfactual, spec.removed_index)
+    diverges = divergence_frames(pair.factual, pair.counterfactual)
+    return [_object_meta(spec, pair, index, roles[index], int(diverges[index])) for index in range(len(spec.objects))]
+
+
+def _object_meta(spec: SceneSpec, pair: WorldPair, index: int, role: str, diverges: int) -> dict[str, Any]:
+    """One object's entry: its spec, measured ``role``, first diverging frame (``diverges``, -1 for none), motion
+    summary and per-frame tracks in both worlds (with joint angles for a person), and in human scenes its contact."""
+    obj = spec.objects[index]
+    entry = {
+        "id": index,
+        "name": obj.name,
+        "shape": obj.shape,
+        "size": list(obj.size),
+        "mass": obj.mass,
+        "color": list(obj.color),
+        "role": role,
+        "intended_role": obj.intended_role,
+        "diverges_from_frame": None if diverges < 0 else diverges,
+        "motion": {
+            "factual": motion_summary(pair.factual, index),
+            "counterfactual": motion_summary(pair.counterfactual, index),
+        },
+        "tracks": {
+            "factual": object_tracks(pair.factual_ids, pair.factual, index),
+            "counterfactual": object_tracks(pair.counterfactual_ids, pair.counterfactual, index),
+        },
+    }
+    if pair.factual.contacts is not None and index != spec.removed_index:
+        entry["contact"] = object_contact(pair.factual.contacts, index)
+    for world in ("factual", "counterfactual"):
+        states = getattr(pair, world)
+        if index in states.joints:
+            for frame_entry, values in zip(entry["tracks"][world], states.joints[index], strict=True):
+                frame_entry["joints"] = [round(float(v), 5) for v in values]
+    return entry
 
 
 def write_clip(folder: str | Path, pair: WorldPair, masks: SceneMasks, meta: dict[str, Any], *, fps: float) -> Path:

@@ -227,33 +227,41 @@ def make_ladder(
         for rung, video, params in build_rungs(arrays, source, delays):
             with VideoWriter(partial / f"{rung.name}.mp4", arrays.fps, kind="lossless") as writer:
                 writer.write(video)
-            differences = _differences(video, arrays)
-            records.append(
-                {
-                    "name": rung.name,
-                    "file": f"{rung.name}.mp4",
-                    "truth": rung.truth,
-                    "changes": sorted(rung.changes),
-                    "temporal": temporal_kind(rung, params),
-                    "description": rung.description,
-                    "params": params,
-                    "differs_from_counterfactual": differences,
-                    "equals_counterfactual": bool(np.array_equal(video, arrays.counterfactual)),
-                }
-            )
-        manifest = {
-            "version": LADDER_VERSION,
-            "clip": source.name,
-            "clip_path": str(source.resolve()),
-            "scenario": arrays.meta.get("scenario"),
-            "frames": len(arrays.counterfactual),
-            "size": list(arrays.counterfactual.shape[1:3]),
-            "fps": arrays.fps,
-            "rungs": records,
-            "order": order_pairs(rungs),
-        }
+            records.append(_rung_record(rung, video, params, arrays))
+        manifest = _manifest(source, arrays, records, rungs)
         write_json_atomic(partial / LADDER_FILE, manifest, indent=1)
     return manifest
+
+
+def _rung_record(rung: Rung, video: np.ndarray, params: dict[str, Any], arrays: ClipArrays) -> dict[str, Any]:
+    """One rung's entry in ``ladder.json``: what it is, how it was made and where it differs from the counterfactual."""
+    differences = _differences(video, arrays)
+    return {
+        "name": rung.name,
+        "file": f"{rung.name}.mp4",
+        "truth": rung.truth,
+        "changes": sorted(rung.changes),
+        "temporal": temporal_kind(rung, params),
+        "description": rung.description,
+        "params": params,
+        "differs_from_counterfactual": differences,
+        "equals_counterfactual": bool(np.array_equal(video, arrays.counterfactual)),
+    }
+
+
+def _manifest(source: Path, arrays: ClipArrays, records: list[dict[str, Any]], rungs: Sequence[Rung]) -> dict[str, Any]:
+    """The ``ladder.json`` content: the clip, its frames, size and rate, the rung ``records`` and their order."""
+    return {
+        "version": LADDER_VERSION,
+        "clip": source.name,
+        "clip_path": str(source.resolve()),
+        "scenario": arrays.meta.get("scenario"),
+        "frames": len(arrays.counterfactual),
+        "size": list(arrays.counterfactual.shape[1:3]),
+        "fps": arrays.fps,
+        "rungs": records,
+        "order": order_pairs(rungs),
+    }
 
 
 def make_suite_ladders(
