@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from void_eval.cli_options import clip_sources, json_option, json_safe
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 study_app = typer.Typer(
     help="Preference studies: balanced designs, participant pages, honest statistics.", no_args_is_help=True
@@ -73,31 +76,12 @@ def design_command(
     the --methods labels on every clip they all finished). Exit 0 on success, 1 on bad input.
     """
     from studies.design import design_summary, make_design
-    from studies.packets import discover_clips, write_study
+    from studies.packets import write_study
     from void_eval.errors import InputError
 
     method_list = _split(methods)
-    clips_folder, media = None, None
     items = [str(path) for path in clip_sources(clips or [])]
-    if from_run is not None:
-        from studies.from_run import run_media
-
-        found = run_media(from_run, method_list, clips=items or None, with_input=copy_input_checks > 0)
-        for note in found.notes:
-            typer.echo(note, err=True)
-        clip_list, media = found.clips, found.sources
-    elif not items:
-        raise typer.BadParameter("give --clips or --from-run", param_hint="--clips")
-    elif any(Path(item).is_dir() for item in items):
-        if len(items) != 1:
-            raise InputError(", ".join(items), "give one clips folder, or clip names only")
-        clips_folder = Path(items[0])
-        clip_list = discover_clips(clips_folder, method_list)
-    else:
-        for item in items:
-            if Path(item).suffix or os.sep in item:
-                raise InputError(item, "clips folder not found (give a folder or comma-separated clip names)")
-        clip_list = items
+    clip_list, clips_folder, media = _resolve_clips(items, method_list, from_run, with_input=copy_input_checks > 0)
     try:
         design = make_design(
             method_list,
@@ -128,6 +112,36 @@ def design_command(
     if clips_folder is None and media is None:
         typer.echo(f"note: no videos copied; place them as listed in {out / 'media_manifest.csv'}")
     return 0
+
+
+def _resolve_clips(
+    items: list[str], method_list: list[str], from_run: Path | None, *, with_input: bool
+) -> tuple[list[str], Path | None, dict[tuple[str, str], Path] | None]:
+    """The design's clips from a run, a clips folder or clip names: ``(clips, clips folder, media sources)``."""
+    from studies.packets import discover_clips
+    from void_eval.errors import InputError
+
+    clips_folder, media = None, None
+    if from_run is not None:
+        from studies.from_run import run_media
+
+        found = run_media(from_run, method_list, clips=items or None, with_input=with_input)
+        for note in found.notes:
+            typer.echo(note, err=True)
+        clip_list, media = found.clips, found.sources
+    elif not items:
+        raise typer.BadParameter("give --clips or --from-run", param_hint="--clips")
+    elif any(Path(item).is_dir() for item in items):
+        if len(items) != 1:
+            raise InputError(", ".join(items), "give one clips folder, or clip names only")
+        clips_folder = Path(items[0])
+        clip_list = discover_clips(clips_folder, method_list)
+    else:
+        for item in items:
+            if Path(item).suffix or os.sep in item:
+                raise InputError(item, "clips folder not found (give a folder or comma-separated clip names)")
+        clip_list = items
+    return clip_list, clips_folder, media
 
 
 @study_app.command("analyze")
@@ -165,41 +179,15 @@ def analyze_command(
 
     Exit 0 on success, 1 on bad input.
     """
-    import pandas as pd
-
     from studies.analysis import analyze
-    from studies.responses import ResponseValidationError, read_responses
+    from studies.analysis_report import print_exclusions, print_report
+    from studies.design_check import check_against_design, read_design_trials
+    from studies.responses import ResponseValidationError
     from void_eval.errors import InputError
 
-    files: list[Path] = []
-    for path in responses:
-        if path.is_dir():
-            found = sorted(path.glob("*.csv"))
-            if not found:
-                raise InputError(path, "folder holds no .csv files")
-            files.extend(found)
-        else:
-            files.append(path)
-    from studies.design_check import check_against_design, read_design_trials
-
+    files = _response_files(responses)
     design_trials = read_design_trials(design) if design is not None else None
-    frames = []
-    seen: dict[tuple, Path] = {}
-    for path in files:
-        frame = read_responses(path)
-        if design_trials is not None:
-            check_against_design(frame, design_trials, source=str(path))
-        for row in frame[["participant", "trial", "question", "line"]].itertuples(index=False):
-            key = (row.participant, row.trial, row.question)
-            if key in seen:
-                raise InputError(
-                    path,
-                    f"line {row.line}: participant {key[0]!r} trial {key[1]} question "
-                    f"{key[2]!r} is also in {seen[key]}",
-                )
-            seen[key] = path
-        frames.append(frame)
-    data = pd.concat(frames, ignore_index=True)
+    data = _read_all(files, design_trials)
     salt = salt or os.environ.get(SALT_ENV) or None
     try:
         result = analyze(
@@ -224,7 +212,7 @@ def analyze_command(
         typer.echo(json.dumps(json_safe(document), indent=2, default=str, allow_nan=False))
     if not result.analysed:
         if not as_json:
-            _print_exclusions(result)
+            print_exclusions(result)
             typer.echo(f"wrote {len(paths)} files to {out}")
         counts = result.summary["exclusions"]
         raise InputError(
@@ -233,9 +221,53 @@ def analyze_command(
             f"participants excluded; why: {out / 'participants.csv'})",
         )
     if not as_json:
-        _print_report(result)
+        print_report(result)
         typer.echo(f"wrote {len(paths)} files to {out}")
     return 0
+
+
+def _response_files(responses: list[Path]) -> list[Path]:
+    """The responses files: each file given, and the ``*.csv`` files of each folder given (sorted)."""
+    from void_eval.errors import InputError
+
+    files: list[Path] = []
+    for path in responses:
+        if path.is_dir():
+            found = sorted(path.glob("*.csv"))
+            if not found:
+                raise InputError(path, "folder holds no .csv files")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _read_all(files: list[Path], design_trials: pd.DataFrame | None) -> pd.DataFrame:
+    """Read and concatenate the responses files, each checked against the design (if any) and for answers that
+    another file already holds."""
+    import pandas as pd
+
+    from studies.design_check import check_against_design
+    from studies.responses import read_responses
+    from void_eval.errors import InputError
+
+    frames = []
+    seen: dict[tuple, Path] = {}
+    for path in files:
+        frame = read_responses(path)
+        if design_trials is not None:
+            check_against_design(frame, design_trials, source=str(path))
+        for row in frame[["participant", "trial", "question", "line"]].itertuples(index=False):
+            key = (row.participant, row.trial, row.question)
+            if key in seen:
+                raise InputError(
+                    path,
+                    f"line {row.line}: participant {key[0]!r} trial {key[1]} question "
+                    f"{key[2]!r} is also in {seen[key]}",
+                )
+            seen[key] = path
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 @study_app.command("power")
@@ -279,88 +311,3 @@ def power_command(
             f"(margin: {math.ceil(for_margin * inflation)})"
         )
     return 0
-
-
-def _print_exclusions(result) -> None:
-    """Each excluded participant (pseudonym) and why."""
-    for row in result.participants.itertuples():
-        if row.excluded:
-            typer.echo(f"excluded {row.participant}: {row.reason}")
-
-
-def _interval(low: float, high: float, signed: bool = False) -> str:
-    if low != low or high != high:  # NaN: no interval, the note says why
-        return "-"
-    return f"[{low:+.3f}, {high:+.3f}]" if signed else f"[{low:.3f}, {high:.3f}]"
-
-
-def _print_report(result) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=130)
-    _print_exclusions(result)
-    counts = result.summary["exclusions"]
-    console.print(
-        f"participants {counts['participants']} (excluded {counts['participants_excluded']}); answers analysed "
-        f"{counts['answers_analysed']} of {counts['main_answers']} main answers (fast dropped "
-        f"{counts['fast_answers_dropped']}); {counts['attention_answers']} attention-check answers",
-        highlight=False,
-    )
-    console.print(f"ties: {result.summary['ties_policy']}", highlight=False)
-    if len(result.pairwise):
-        table = Table(title="pairwise (Wilson 95%, exact binomial, Holm)")
-        for column in (
-            "question",
-            "method_a",
-            "method_b",
-            "n",
-            "wins_a",
-            "wins_b",
-            "ties",
-            "win_rate_a",
-            "CI",
-            "p_holm",
-            "note",
-        ):
-            table.add_column(column)
-        for row in result.pairwise.itertuples():
-            table.add_row(
-                row.question,
-                row.method_a,
-                row.method_b,
-                str(row.n),
-                str(row.wins_a),
-                str(row.wins_b),
-                str(row.ties),
-                f"{row.win_rate_a:.3f}",
-                _interval(row.ci_low, row.ci_high),
-                f"{row.p_holm:.4g}",
-                row.note,
-            )
-        console.print(table)
-    if len(result.best_of):
-        table = Table(title="best-of-N (simultaneous 95%)")
-        for column in ("question", "method", "chosen", "trials", "share", "CI", "note"):
-            table.add_column(column)
-        for row in result.best_of.itertuples():
-            table.add_row(
-                row.question,
-                row.method,
-                str(row.chosen),
-                str(row.trials),
-                f"{row.share:.3f}",
-                _interval(row.ci_low, row.ci_high),
-                row.note,
-            )
-        console.print(table)
-    table = Table(title="Bradley-Terry (log-strength, participant bootstrap 95%)")
-    for column in ("question", "rank", "method", "strength", "CI", "note"):
-        table.add_column(column)
-    noted = set()  # a question's note is printed once, on its first row
-    for row in result.bradley_terry.sort_values(["question", "rank"]).itertuples():
-        interval = _interval(row.ci_low, row.ci_high, signed=True)
-        note = "" if row.question in noted else row.note
-        noted.add(row.question)
-        table.add_row(row.question, str(row.rank), row.method, f"{row.strength:+.3f}", interval, note)
-    console.print(table)

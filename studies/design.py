@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from studies.responses import COPY_INPUT, OPTION_SEPARATOR, TIE
+from studies.screens import Screen, main_screens, participant_screens
 from void_eval.paths import check_name
 
 MODES = ("pairwise", "best-of-n")
@@ -205,68 +206,40 @@ def make_design(
     codes = tuple(f"{participant_prefix}{index + 1:0{width}d}" for index in range(participants))
     rng = np.random.default_rng(seed)
     clip_order = [clips[i] for i in rng.permutation(len(clips))]
-    if mode == "pairwise":
-        pairs = list(itertools.combinations(methods, 2))
-        pair_flip = rng.integers(0, 2, size=len(pairs))
-        main: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for p, code in enumerate(codes):
-            items = []
-            for j, (a, b) in enumerate(pairs):
-                for k in range(rounds):
-                    clip = clip_order[(p * rounds + k + j) % len(clips)]
-                    flip = (pair_flip[j] + p + k) % 2
-                    items.append((clip, (b, a) if flip else (a, b)))
-            main[code] = items
-    else:
-        column_order = [methods[i] for i in rng.permutation(len(methods))]
-        main = {}
-        for p, code in enumerate(codes):
-            items = []
-            for t, clip in enumerate(c for _ in range(rounds) for c in clip_order):
-                shift = (p + t) % len(methods)
-                items.append((clip, tuple(column_order[(i + shift) % len(methods)] for i in range(len(methods)))))
-            main[code] = items
+    main = main_screens(mode, methods, clip_order, codes, rounds, rng)
     trials: list[Trial] = []
     for p, code in enumerate(codes):
-        items = [main[code][i] for i in rng.permutation(len(main[code]))]
-        screens: list[tuple[str, tuple[str, ...], str, int | None]] = [(c, o, "", None) for c, o in items]
-        for check in range(copy_input_checks):
-            clip = clips[int(rng.integers(len(clips)))]
-            if mode == "pairwise":
-                rival = methods[(p * copy_input_checks + check) % len(methods)]
-                options = (COPY_INPUT, rival) if rng.integers(2) else (rival, COPY_INPUT)
-            else:
-                options = list(methods)
-                rng.shuffle(options)
-                options.insert(int(rng.integers(len(options) + 1)), COPY_INPUT)
-                options = tuple(options)
-            position = int(rng.integers(1, len(screens) + 1))
-            screens.insert(position, (clip, options, COPY_INPUT, None))
-        for _ in range(repeat_checks):
-            originals = [i for i, screen in enumerate(screens) if not screen[2]]
-            if not originals:
-                break
-            source = originals[int(rng.integers(len(originals)))]
-            later = min(source + 2, len(screens))
-            position = int(rng.integers(later, len(screens) + 1))
-            clip, options, _, _ = screens[source]
-            screens.insert(position, (clip, tuple(reversed(options)), "repeat", source))
-        # repeat_of holds the index of the source screen at insertion; resolve to final trial numbers
-        resolved: list[Trial] = []
-        for index, (clip, options, check, _source) in enumerate(screens):
-            resolved.append(Trial(code, index, clip, options, attention=bool(check), check=check))
-        for index, (clip, options, check, _source) in enumerate(screens):
-            if check == "repeat":
-                match = next(
-                    t.trial
-                    for t in resolved[:index]
-                    if not t.check and t.clip == clip and t.options == tuple(reversed(options))
-                )
-                resolved[index] = Trial(code, index, clip, options, True, "repeat", match)
-        trials.extend(resolved)
+        screens = participant_screens(
+            p,
+            main[code],
+            mode=mode,
+            methods=methods,
+            clips=clips,
+            copy_input_checks=copy_input_checks,
+            repeat_checks=repeat_checks,
+            rng=rng,
+        )
+        trials.extend(_resolve_trials(code, screens))
     design = StudyDesign(mode, methods, clips, question_map, codes, int(seed), rounds, trials, allow_tie=allow_tie)
     design.balance = balance_report(design)
     return design
+
+
+def _resolve_trials(code: str, screens: list[Screen]) -> list[Trial]:
+    """One participant's screens as trials; a repeat's ``repeat_of`` names its original's final trial number."""
+    # repeat_of holds the index of the source screen at insertion; resolve to final trial numbers
+    resolved: list[Trial] = []
+    for index, (clip, options, check, _source) in enumerate(screens):
+        resolved.append(Trial(code, index, clip, options, attention=bool(check), check=check))
+    for index, (clip, options, check, _source) in enumerate(screens):
+        if check == "repeat":
+            match = next(
+                t.trial
+                for t in resolved[:index]
+                if not t.check and t.clip == clip and t.options == tuple(reversed(options))
+            )
+            resolved[index] = Trial(code, index, clip, options, True, "repeat", match)
+    return resolved
 
 
 def balance_report(design: StudyDesign) -> dict:

@@ -48,55 +48,17 @@ def apply_exclusions(
         raise ResponseValidationError("min_rt_ms >= 0; max_fast_fraction and max_repeat_inconsistency in [0, 1]")
     if max_copy_input_failures < 0:
         raise ResponseValidationError("max_copy_input_failures must be >= 0")
-    records = []
-    for participant, own in frame.groupby("participant", sort=False):
-        checks = own[own["attention"]]
-        main = own[~own["attention"]]
-        copy_mask = checks["options"].map(lambda options: COPY_INPUT in options).astype(bool)
-        copy_checks = checks[copy_mask]
-        copy_failures = int(copy_checks["choice"].isin([COPY_INPUT, TIE]).sum())
-        repeats = checks[~copy_mask]
-        consistent = inconsistent = unmatched = 0
-        for row in repeats.itertuples(index=False):
-            earlier = main[
-                (main["clip"] == row.clip)
-                & (main["question"] == row.question)
-                & (main["trial"] < row.trial)
-                & main["options"].map(lambda options, row=row: set(options) == set(row.options)).astype(bool)
-            ]
-            if earlier.empty:
-                unmatched += 1
-            elif earlier.iloc[-1]["choice"] == row.choice:
-                consistent += 1
-            else:
-                inconsistent += 1
-        fast = int((own["rt_ms"] < min_rt_ms).sum())
-        fast_fraction = fast / len(own)
-        matched = consistent + inconsistent
-        inconsistency = inconsistent / matched if matched else float("nan")
-        reasons = []
-        if copy_failures > max_copy_input_failures:
-            reasons.append(f"failed {copy_failures} of {len(copy_checks)} copy-input checks")
-        if matched and inconsistency > max_repeat_inconsistency:
-            reasons.append(f"{inconsistent} of {matched} repeats inconsistent")
-        if fast_fraction > max_fast_fraction:
-            reasons.append(f"{fast} of {len(own)} answers under {min_rt_ms:g} ms")
-        records.append(
-            {
-                "participant": participant,
-                "answers": len(own),
-                "main_answers": len(main),
-                "copy_input_checks": len(copy_checks),
-                "copy_input_failures": copy_failures,
-                "repeat_checks": len(repeats),
-                "repeats_inconsistent": inconsistent,
-                "repeats_unmatched": unmatched,
-                "fast_answers": fast,
-                "median_rt_ms": float(np.median(own["rt_ms"])),
-                "excluded": bool(reasons),
-                "reason": "; ".join(reasons),
-            }
+    records = [
+        _participant_record(
+            participant,
+            own,
+            min_rt_ms=min_rt_ms,
+            max_fast_fraction=max_fast_fraction,
+            max_copy_input_failures=max_copy_input_failures,
+            max_repeat_inconsistency=max_repeat_inconsistency,
         )
+        for participant, own in frame.groupby("participant", sort=False)
+    ]
     table = pd.DataFrame(records)
     excluded = set(table.loc[table["excluded"], "participant"])
     main_all = frame[~frame["attention"]]
@@ -124,3 +86,67 @@ def apply_exclusions(
         },
     }
     return kept, table, counts
+
+
+def _participant_record(
+    participant: object,
+    own: pd.DataFrame,
+    *,
+    min_rt_ms: float,
+    max_fast_fraction: float,
+    max_copy_input_failures: int,
+    max_repeat_inconsistency: float,
+) -> dict:
+    """One participant's checks, fast answers and exclusion decision (a row of the per-participant table)."""
+    checks = own[own["attention"]]
+    main = own[~own["attention"]]
+    copy_mask = checks["options"].map(lambda options: COPY_INPUT in options).astype(bool)
+    copy_checks = checks[copy_mask]
+    copy_failures = int(copy_checks["choice"].isin([COPY_INPUT, TIE]).sum())
+    repeats = checks[~copy_mask]
+    consistent, inconsistent, unmatched = _repeat_outcomes(repeats, main)
+    fast = int((own["rt_ms"] < min_rt_ms).sum())
+    fast_fraction = fast / len(own)
+    matched = consistent + inconsistent
+    inconsistency = inconsistent / matched if matched else float("nan")
+    reasons = []
+    if copy_failures > max_copy_input_failures:
+        reasons.append(f"failed {copy_failures} of {len(copy_checks)} copy-input checks")
+    if matched and inconsistency > max_repeat_inconsistency:
+        reasons.append(f"{inconsistent} of {matched} repeats inconsistent")
+    if fast_fraction > max_fast_fraction:
+        reasons.append(f"{fast} of {len(own)} answers under {min_rt_ms:g} ms")
+    return {
+        "participant": participant,
+        "answers": len(own),
+        "main_answers": len(main),
+        "copy_input_checks": len(copy_checks),
+        "copy_input_failures": copy_failures,
+        "repeat_checks": len(repeats),
+        "repeats_inconsistent": inconsistent,
+        "repeats_unmatched": unmatched,
+        "fast_answers": fast,
+        "median_rt_ms": float(np.median(own["rt_ms"])),
+        "excluded": bool(reasons),
+        "reason": "; ".join(reasons),
+    }
+
+
+def _repeat_outcomes(repeats: pd.DataFrame, main: pd.DataFrame) -> tuple[int, int, int]:
+    """``(consistent, inconsistent, unmatched)`` repeats against each one's latest earlier main trial of the same
+    clip, question and option set."""
+    consistent = inconsistent = unmatched = 0
+    for row in repeats.itertuples(index=False):
+        earlier = main[
+            (main["clip"] == row.clip)
+            & (main["question"] == row.question)
+            & (main["trial"] < row.trial)
+            & main["options"].map(lambda options, row=row: set(options) == set(row.options)).astype(bool)
+        ]
+        if earlier.empty:
+            unmatched += 1
+        elif earlier.iloc[-1]["choice"] == row.choice:
+            consistent += 1
+        else:
+            inconsistent += 1
+    return consistent, inconsistent, unmatched

@@ -31,12 +31,16 @@ True
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from studies.responses import TIE
+
+if TYPE_CHECKING:
+    from statsmodels.genmod.bayes_mixed_glm import BayesMixedGLMResults, BinomialBayesMixedGLM
 
 MODEL_COLUMNS = ("question", "term", "kind", "estimate", "posterior_sd", "ci_low", "ci_high", "n", "note")
 
@@ -116,6 +120,20 @@ def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = model.fit_vb()
+    rows = _parameter_rows(model, result, methods, present, question, len(data), confidence)
+    return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+
+
+def _parameter_rows(
+    model: BinomialBayesMixedGLM,
+    result: BayesMixedGLMResults,
+    methods: list[str],
+    present: list[int],
+    question: str,
+    n: int,
+    confidence: float,
+) -> list[dict]:
+    """Rows of the fitted fixed effects (position and strengths) and random-intercept SDs, with +-z sd intervals."""
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     rows = []
     names = {"position": "position[left]", **{f"s{index}": f"strength[{methods[index]}]" for index in present}}
@@ -129,7 +147,7 @@ def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence:
                 "posterior_sd": float(sd),
                 "ci_low": float(mean - z * sd),
                 "ci_high": float(mean + z * sd),
-                "n": len(data),
+                "n": n,
                 "note": (
                     f"relative to {methods[0]} (0)" if name != "position" else "log-odds bonus of the left option"
                 ),
@@ -145,8 +163,8 @@ def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence:
                 "posterior_sd": float(sd),
                 "ci_low": float(np.exp(mean - z * sd)),
                 "ci_high": float(np.exp(mean + z * sd)),
-                "n": len(data),
+                "n": n,
                 "note": "posterior_sd is on the log-SD scale",
             }
         )
-    return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+    return rows

@@ -14,11 +14,15 @@ Example
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from studies.responses import TIE
 from studies.small_samples import MIN_BOOTSTRAP_PARTICIPANTS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -51,16 +55,7 @@ def forest_plot(analysis, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8.5, height))
     offsets = np.linspace(-0.18, 0.18, len(questions)) if len(questions) > 1 else [0.0]
     for q_index, question in enumerate(questions):
-        if len(pairwise):
-            own = pairwise[pairwise.question == question]
-            keys = [f"{a} vs {b}" for a, b in zip(own.method_a, own.method_b, strict=True)]
-            values, low, high = own.win_rate_a.to_numpy(), own.ci_low.to_numpy(), own.ci_high.to_numpy()
-            marks = ["*" if p < 0.05 else "" for p in own.p_holm]
-        else:
-            own = best[best.question == question]
-            keys = own.method.tolist()
-            values, low, high = own.share.to_numpy(), own.ci_low.to_numpy(), own.ci_high.to_numpy()
-            marks = [""] * len(keys)
+        keys, values, low, high, marks = _forest_points(pairwise, best, question)
         ys = np.array([labels.index(key) for key in keys]) + offsets[q_index]
         colour = _COLOURS[q_index % len(_COLOURS)]
         ax.errorbar(values, ys, xerr=[values - low, high - values], fmt="o", color=colour, capsize=3, label=question)
@@ -85,6 +80,24 @@ def forest_plot(analysis, path: Path) -> Path:
         fig.savefig(temp, dpi=110, format="png", bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def _forest_points(
+    pairwise: pd.DataFrame, best: pd.DataFrame, question: str
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """One question's forest rows: ``(labels, values, ci_low, ci_high, marks)`` from the pairwise table (``*``
+    marks Holm p < 0.05) or, without pairwise rows, from the best-of table."""
+    if len(pairwise):
+        own = pairwise[pairwise.question == question]
+        keys = [f"{a} vs {b}" for a, b in zip(own.method_a, own.method_b, strict=True)]
+        values, low, high = own.win_rate_a.to_numpy(), own.ci_low.to_numpy(), own.ci_high.to_numpy()
+        marks = ["*" if p < 0.05 else "" for p in own.p_holm]
+    else:
+        own = best[best.question == question]
+        keys = own.method.tolist()
+        values, low, high = own.share.to_numpy(), own.ci_low.to_numpy(), own.ci_high.to_numpy()
+        marks = [""] * len(keys)
+    return keys, values, low, high, marks
 
 
 def bt_ladder(analysis, path: Path) -> Path:

@@ -37,39 +37,7 @@ def position_bias(frame: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
                 [options.index(choice) for options, choice in zip(block["options"], block["choice"], strict=True)]
             )
             counts = np.bincount(slots, minlength=size)
-            n = int(counts.sum())
-            if size == 2:
-                low, high = wilson_interval(counts[0], n, confidence=confidence)
-                rows.append(
-                    {
-                        "question": question,
-                        "kind": "left-vs-right",
-                        "options_shown": size,
-                        "n": n,
-                        "slot_counts": "|".join(map(str, counts)),
-                        "left_share": counts[0] / n,
-                        "ci_low": float(low),
-                        "ci_high": float(high),
-                        "statistic": float(counts[0]),
-                        "p_value": binomial_p_value(int(counts[0]), n),
-                    }
-                )
-            else:
-                test = stats.chisquare(counts)
-                rows.append(
-                    {
-                        "question": question,
-                        "kind": "slot-uniformity",
-                        "options_shown": size,
-                        "n": n,
-                        "slot_counts": "|".join(map(str, counts)),
-                        "left_share": counts[0] / n,
-                        "ci_low": float("nan"),
-                        "ci_high": float("nan"),
-                        "statistic": float(test.statistic),
-                        "p_value": float(test.pvalue),
-                    }
-                )
+            rows.append(_slot_row(question, size, counts, confidence))
     return pd.DataFrame(
         rows,
         columns=[
@@ -85,3 +53,35 @@ def position_bias(frame: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
             "p_value",
         ],
     )
+
+
+def _slot_row(question: str, size: int, counts: np.ndarray, confidence: float) -> dict:
+    """One test row: left-vs-right (binomial, Wilson) for 2 options, slot uniformity (chi-square) for more."""
+    n = int(counts.sum())
+    if size == 2:
+        low, high = wilson_interval(counts[0], n, confidence=confidence)
+        return {
+            "question": question,
+            "kind": "left-vs-right",
+            "options_shown": size,
+            "n": n,
+            "slot_counts": "|".join(map(str, counts)),
+            "left_share": counts[0] / n,
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "statistic": float(counts[0]),
+            "p_value": binomial_p_value(int(counts[0]), n),
+        }
+    test = stats.chisquare(counts)
+    return {
+        "question": question,
+        "kind": "slot-uniformity",
+        "options_shown": size,
+        "n": n,
+        "slot_counts": "|".join(map(str, counts)),
+        "left_share": counts[0] / n,
+        "ci_low": float("nan"),
+        "ci_high": float("nan"),
+        "statistic": float(test.statistic),
+        "p_value": float(test.pvalue),
+    }

@@ -42,7 +42,7 @@ import io
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -113,6 +113,23 @@ def read_responses(path: str | Path) -> pd.DataFrame:
 def parse_responses(handle: TextIO | io.StringIO, *, source: str = "<responses>") -> pd.DataFrame:
     """Parse and validate responses CSV text from an open text handle; see :func:`read_responses`."""
     reader = csv.reader(handle)
+    header = _read_header(reader, source)
+    rows = _read_rows(reader, header, source)
+    frame = pd.DataFrame(rows)
+    for name in RESPONSE_COLUMNS:
+        if name not in frame:
+            frame[name] = pd.Series(dtype=object)
+    frame["trial"] = frame["trial"].astype(int)
+    frame["rt_ms"] = frame["rt_ms"].astype(float)
+    frame["attention"] = frame["attention"].astype(bool)
+    frame = frame.rename(columns={"_line": "line"})
+    ordered = [*RESPONSE_COLUMNS, "line"]
+    return frame[ordered + [name for name in frame.columns if name not in ordered]].reset_index(drop=True)
+
+
+def _read_header(reader: Any, source: str) -> list[str]:
+    """The stripped column names of the header line of ``reader`` (a :func:`csv.reader`); InputError when it is
+    missing, lacks a column or repeats one."""
     try:
         header = next(reader)
     except StopIteration:
@@ -126,6 +143,11 @@ def parse_responses(handle: TextIO | io.StringIO, *, source: str = "<responses>"
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise InputError(source, f"line 1: duplicated column(s) {', '.join(duplicated)}")
+    return header
+
+
+def _read_rows(reader: Any, header: list[str], source: str) -> list[dict]:
+    """The validated records after the header (each with its ``_line``); InputError listing the first problems."""
     index = {name: header.index(name) for name in header}
     rows: list[dict] = []
     errors: list[str] = []
@@ -167,16 +189,7 @@ def parse_responses(handle: TextIO | io.StringIO, *, source: str = "<responses>"
         raise InputError(source, "; ".join(errors[:3]) + more)
     if not rows:
         raise InputError(source, "no response rows after the header")
-    frame = pd.DataFrame(rows)
-    for name in RESPONSE_COLUMNS:
-        if name not in frame:
-            frame[name] = pd.Series(dtype=object)
-    frame["trial"] = frame["trial"].astype(int)
-    frame["rt_ms"] = frame["rt_ms"].astype(float)
-    frame["attention"] = frame["attention"].astype(bool)
-    frame = frame.rename(columns={"_line": "line"})
-    ordered = [*RESPONSE_COLUMNS, "line"]
-    return frame[ordered + [name for name in frame.columns if name not in ordered]].reset_index(drop=True)
+    return rows
 
 
 def _check_record(record: dict) -> str | None:

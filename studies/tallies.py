@@ -128,29 +128,10 @@ def best_of_table(
         categories = present + ([TIE] if ties else [])
         counts = np.array([chosen[m] for m in present] + ([ties] if ties else []))
         if len(sets) == 1:
-            used = interval
-            reason = ""
-            if interval == "sison-glaz":
-                used = "sison-glaz" if len(categories) >= SISON_GLAZ_MIN_CELLS else "goodman"
-                if used == "goodman":
-                    reason = (
-                        f" (sison-glaz asked; Sison-Glaz is valid only for >= {SISON_GLAZ_MIN_CELLS} categories, "
-                        "so Goodman used)"
-                    )
-            bounds = multinomial_intervals(counts, confidence=confidence, method=used)
-            trials = [total] * len(categories)
-            notes[question] = (
-                f"{used} simultaneous multinomial {confidence:.0%} over {len(categories)} categories{reason}"
-            )
+            bounds, trials, notes[question] = _multinomial_bounds(counts, categories, total, interval, confidence)
         else:
             trials = [shown[m] for m in present] + ([total] if ties else [])
-            level = 1.0 - (1.0 - confidence) / len(categories)
-            low, high = wilson_interval(counts, np.array(trials), confidence=level)
-            bounds = np.column_stack([low, high])
-            notes[question] = (
-                f"option sets differ between trials: per-method Wilson intervals at {level:.4f} "
-                f"(Bonferroni over {len(categories)} categories for {confidence:.0%} simultaneous)"
-            )
+            bounds, notes[question] = _bonferroni_wilson_bounds(counts, trials, len(categories), confidence)
         for category, count, n, (low, high) in zip(categories, counts, trials, bounds, strict=True):
             rows.append(
                 {
@@ -164,3 +145,37 @@ def best_of_table(
                 }
             )
     return pd.DataFrame(rows, columns=list(BEST_OF_COLUMNS)), notes
+
+
+def _multinomial_bounds(
+    counts: np.ndarray, categories: list[str], total: int, interval: str, confidence: float
+) -> tuple[np.ndarray, list[int], str]:
+    """Simultaneous multinomial intervals of one question whose trials all show the same option set:
+    ``(bounds, trials per category, note)``; Sison-Glaz falls back to Goodman below its minimum cell count."""
+    used = interval
+    reason = ""
+    if interval == "sison-glaz":
+        used = "sison-glaz" if len(categories) >= SISON_GLAZ_MIN_CELLS else "goodman"
+        if used == "goodman":
+            reason = (
+                f" (sison-glaz asked; Sison-Glaz is valid only for >= {SISON_GLAZ_MIN_CELLS} categories, "
+                "so Goodman used)"
+            )
+    bounds = multinomial_intervals(counts, confidence=confidence, method=used)
+    trials = [total] * len(categories)
+    note = f"{used} simultaneous multinomial {confidence:.0%} over {len(categories)} categories{reason}"
+    return bounds, trials, note
+
+
+def _bonferroni_wilson_bounds(
+    counts: np.ndarray, trials: list[int], n_categories: int, confidence: float
+) -> tuple[np.ndarray, str]:
+    """Per-category Wilson intervals at a Bonferroni-adjusted level (option sets differ): ``(bounds, note)``."""
+    level = 1.0 - (1.0 - confidence) / n_categories
+    low, high = wilson_interval(counts, np.array(trials), confidence=level)
+    bounds = np.column_stack([low, high])
+    note = (
+        f"option sets differ between trials: per-method Wilson intervals at {level:.4f} "
+        f"(Bonferroni over {n_categories} categories for {confidence:.0%} simultaneous)"
+    )
+    return bounds, note
