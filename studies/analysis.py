@@ -39,7 +39,7 @@ import pandas as pd
 
 from studies.agreement import agreement_table
 from studies.exclusions import apply_exclusions
-from studies.models import mixed_model_table
+from studies.models import MODEL_COLUMNS, mixed_model_table
 from studies.position import position_bias
 from studies.responses import (
     COPY_INPUT,
@@ -156,7 +156,7 @@ def analyze(
     best_of, best_notes = best_of_table(kept, methods, confidence=confidence, interval=multinomial)
     best_of = with_count_notes(best_of, kept, "best_of")
     bradley_terry = strength_table(kept, methods, bootstrap=bootstrap, confidence=confidence, ridge=ridge, seed=seed)
-    model = _model_table(kept, methods, confidence=confidence, mixed_model=mixed_model)
+    model = _model_table(kept, methods, confidence=confidence, mixed_model=mixed_model, seed=seed)
     position = position_bias(kept, confidence=confidence)
     agreement = agreement_table(kept)
     per_participant = per_participant_table(kept, methods)
@@ -217,13 +217,13 @@ def _drop_stray_copy_input(kept: pd.DataFrame, counts: dict) -> pd.DataFrame:
     return kept
 
 
-def _model_table(kept: pd.DataFrame, methods: list[str], *, confidence: float, mixed_model: bool) -> pd.DataFrame:
-    """The mixed-model table, or an empty one with its columns when the model is switched off."""
+def _model_table(
+    kept: pd.DataFrame, methods: list[str], *, confidence: float, mixed_model: bool, seed: int
+) -> pd.DataFrame:
+    """The mixed-model table (its fit seeded by ``seed``), or an empty one with its columns when it is off."""
     if mixed_model:
-        return mixed_model_table(kept, methods, confidence=confidence)
-    return pd.DataFrame(
-        columns=["question", "term", "kind", "estimate", "posterior_sd", "ci_low", "ci_high", "n", "note"]
-    )
+        return mixed_model_table(kept, methods, confidence=confidence, seed=seed)
+    return pd.DataFrame(columns=list(MODEL_COLUMNS))
 
 
 def per_participant_table(kept: pd.DataFrame, methods: list[str]) -> pd.DataFrame:

@@ -157,7 +157,7 @@ def analyze_command(
         str | None, typer.Option(help="Method order (first = mixed-model reference); default alphabetical.")
     ] = None,
     bootstrap: Annotated[int, typer.Option(min=1, help="Participant-bootstrap resamples for Bradley-Terry.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and of the mixed model's starting point.")] = 0,
     confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level.")] = 0.95,
     min_rt_ms: Annotated[float, typer.Option(min=0, help="Answers faster than this are dropped.")] = 1000.0,
     max_copy_input_failures: Annotated[int, typer.Option(min=0, help="Copy-input failures tolerated.")] = 0,

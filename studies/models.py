@@ -15,7 +15,8 @@ classic "ours vs baselines" model).
 It is fitted with statsmodels' ``BinomialBayesMixedGLM.fit_vb``: **variational Bayes** (a mean-field Gaussian
 approximation to the posterior under statsmodels' default priors: fixed effects N(0, 2^2), log-SDs
 N(0, 1)), not maximum likelihood; the reported intervals are +-z posterior sd of that approximation,
-and the random-intercept sizes are posterior SDs (``exp`` of the log-SD parameter).
+and the random-intercept sizes are posterior SDs (``exp`` of the log-SD parameter). The optimiser starts from
+random log-SDs drawn from ``seed``, so the same answers always give the same table.
 
 Example
 -------
@@ -68,11 +69,19 @@ def pairwise_design_matrix(frame: pd.DataFrame, methods: list[str]) -> pd.DataFr
 
 
 def mixed_model_table(
-    frame: pd.DataFrame, methods: list[str], *, confidence: float = 0.95, question: str | None = None
+    frame: pd.DataFrame,
+    methods: list[str],
+    *,
+    confidence: float = 0.95,
+    question: str | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Fit the model (per question when ``question`` is None) and return its parameter table."""
+    """Fit the model (per question when ``question`` is None) and return its parameter table.
+
+    ``seed`` seeds the optimiser's random starting point (statsmodels draws it from fresh OS entropy otherwise).
+    """
     questions = [question] if question is not None else list(dict.fromkeys(frame["question"]))
-    tables = [_fit_one(frame[frame["question"] == q], methods, q, confidence) for q in questions]
+    tables = [_fit_one(frame[frame["question"] == q], methods, q, confidence, seed) for q in questions]
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(MODEL_COLUMNS))
 
 
@@ -95,7 +104,7 @@ def _nan_row(question: str, note: str) -> pd.DataFrame:
     )
 
 
-def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence: float) -> pd.DataFrame:
+def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence: float, seed: int) -> pd.DataFrame:
     from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
     decided = frame[(frame["options"].map(len) == 2) & (frame["choice"] != TIE)]
@@ -119,7 +128,7 @@ def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence:
     model = BinomialBayesMixedGLM.from_formula(formula, components, data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = model.fit_vb()
+        result = model.fit_vb(rng=np.random.default_rng(seed))
     rows = _parameter_rows(model, result, methods, present, question, len(data), confidence)
     return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
 
