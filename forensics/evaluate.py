@@ -192,7 +192,8 @@ def run_detect_eval(
         Say each stage on stderr as it starts.
     """
     from forensics.detectors.folds import split_clips
-    from forensics.detectors.train import TrainingConfig, build_examples
+    from forensics.detectors.recipe import TrainingConfig
+    from forensics.detectors.train import build_examples
     from forensics.detectors.validation import collect_rows, fit_model
 
     _check_methods(methods)

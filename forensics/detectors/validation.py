@@ -48,7 +48,7 @@ from forensics.detectors.scoring import (
 )
 
 if TYPE_CHECKING:
-    from forensics.detectors.train import TrainingConfig
+    from forensics.detectors.recipe import TrainingConfig
 
 #: Out-of-fold block probabilities: example index -> ``(T, rows, cols)`` float32.
 OutOfFold = dict[int, np.ndarray]

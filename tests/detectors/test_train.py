@@ -12,7 +12,8 @@ import pytest
 from forensics.detectors.dataset import Degradation, Example, build_example, clip_group, rewritten_region, sample_rows
 from forensics.detectors.folds import assign_folds, fold_indices, split_clips
 from forensics.detectors.generators import get_generator
-from forensics.detectors.train import TrainingConfig, train
+from forensics.detectors.recipe import TrainingConfig
+from forensics.detectors.train import train
 from forensics.detectors.validation import RowSet, cross_fit, nested_scores
 from void_eval.clip import Clip
 from void_eval.errors import InputError

@@ -1,0 +1,105 @@
+"""What determines a trained detector: :class:`TrainingConfig`, the recipe :mod:`.train` runs and the card records.
+
+Both the training script and the cross-validation (:mod:`.validation`) read it; it imports neither.
+
+Examples
+--------
+>>> config = TrainingConfig(seed=3, video_clips=1, photo_clips=0)
+>>> config.generators
+('untouched', 'telea', 'navier-stokes', 'blur', 'patch', 'clone', 'flowprop', 'median')
+>>> TrainingConfig.from_json(config.to_json()) == config
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degradation
+
+#: The fill generators of the shipped model.
+TRAINING_GENERATORS: tuple[str, ...] = ("telea", "navier-stokes", "blur", "patch", "clone", "flowprop", "median")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that determines a trained model.
+
+    Attributes
+    ----------
+    seed : int
+        Seeds the clips, folds, row sampling and the trees.
+    video_clips, photo_clips : int
+        Clips cut from each installed video and each photograph.
+    frames : int
+        Frames per clip.
+    window : tuple of int
+        Largest ``(height, width)`` cut from a source, at native resolution.
+    footage : tuple of str
+        Installed footage to use (names from :func:`~forensics.detectors.footage.installed_footage`; empty = all).
+    methods : tuple of str
+        Fill generators that make the positives.
+    degradations : tuple of Degradation
+        Distribution steps applied to every video.
+    block : int
+        Block size in pixels.
+    cv_folds : int
+        Folds of the cross-fitting and of the card's cross-validation (>= 2).
+    max_iter, max_leaf_nodes, learning_rate, min_samples_leaf, l2_regularization
+        Tree ensemble parameters.
+    positives_per_video, negatives_per_video : int
+        Most rows of each class drawn from one video.
+    video_folds : int
+        Folds of the cross-fitting :func:`~forensics.detectors.validation.fit_model` runs itself when it is given
+        no out-of-fold probabilities (``detect-eval``).
+    video_score : str
+        ``logistic`` (a logistic regression on the video summaries, fitted out of fold) or the name of one summary
+        used as it is (:data:`~forensics.detectors.scoring.VIDEO_FEATURES`).
+    video_c : float
+        Inverse L2 strength of the video score model's logistic regression.
+    false_alarm_rate : float
+        Stated share of untouched held-out videos (and frames) the calibrated threshold flags.
+    """
+
+    seed: int = 0
+    video_clips: int = 3
+    photo_clips: int = 1
+    frames: int = 20
+    window: tuple[int, int] = (360, 640)
+    footage: tuple[str, ...] = field(default=())
+    methods: tuple[str, ...] = TRAINING_GENERATORS
+    degradations: tuple[Degradation, ...] = DEFAULT_DEGRADATIONS
+    block: int = 16
+    cv_folds: int = 3
+    max_iter: int = 150
+    max_leaf_nodes: int = 31
+    learning_rate: float = 0.1
+    min_samples_leaf: int = 100
+    l2_regularization: float = 3.0
+    positives_per_video: int = 150
+    negatives_per_video: int = 200
+    video_folds: int = 2
+    video_score: str = "logistic"
+    video_c: float = 1.0
+    false_alarm_rate: float = 0.03
+
+    @property
+    def generators(self) -> tuple[str, ...]:
+        """``untouched`` plus the methods."""
+        return (UNTOUCHED, *self.methods)
+
+    def to_json(self) -> dict:
+        """JSON-ready dict (degradations spelled out)."""
+        document = asdict(self)
+        document["degradations"] = [asdict(item) for item in self.degradations]
+        return document
+
+    @classmethod
+    def from_json(cls, document: dict) -> TrainingConfig:
+        """Inverse of :meth:`to_json` (a model card's ``config``)."""
+        values = {key: document[key] for key in cls.__dataclass_fields__ if key in document}
+        values["degradations"] = tuple(Degradation(**item) for item in values.get("degradations", ()))
+        for key in ("window", "footage", "methods"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
