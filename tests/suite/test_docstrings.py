@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "spec",
     "textures",
+    "bullet",
     "physics",
     "render",
     "world",

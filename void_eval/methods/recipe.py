@@ -197,8 +197,29 @@ def load_recipe(recipe: str | Path) -> Recipe:
         raise InputError(path, f"not a valid TOML recipe: {err}") from err
     reader = _Reader(path)
     parsed = reader.recipe(table, hashlib.sha256(data).hexdigest())
-    check_placeholders(parsed)
+    defaults = {name: param.default for name, param in parsed.params.items()}
+    check_placeholders(parsed.source, defaults, template_strings(parsed))
     return parsed
+
+
+def template_strings(recipe: Recipe) -> list[tuple[str, str]]:
+    """Every ``(where, template)`` of a recipe outside ``[params]``, for :func:`check_placeholders`."""
+    found: list[tuple[str, str]] = [("[input] path", recipe.input.path), ("[output] path", recipe.output.path)]
+    found += [("[output] size", recipe.output.size), ("[run] cwd", recipe.run.cwd)]
+    found += [("[input] name", recipe.input.name), ("[output] glob", recipe.output.glob)]
+    found += [(f"[input] {key}", getattr(recipe.input, key)) for key in (*INTEGER_KEYS, "size")]
+    if recipe.mask:
+        found += [("[mask] path", recipe.mask.path), ("[mask] name", recipe.mask.name)]
+        found.append(("[mask] dilation", recipe.mask.dilation))
+    for item in recipe.run.command:
+        args = item["args"] if isinstance(item, dict) else [item]
+        found += [("[run] command", str(arg)) for arg in args]
+    found += [(f"[run] env {key}", value) for key, value in recipe.run.env.items()]
+    found += [(f"[run] links {key}", value) for key, value in recipe.run.links.items()]
+    found += [("[run] weights", value) for value in recipe.run.weights]
+    for stage in recipe.stages:
+        found += [("[[stage]] from", stage.source), ("[[stage]] into", stage.into)]
+    return found
 
 
 class _Reader:

@@ -13,12 +13,10 @@ Examples
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from void_eval.errors import InputError
-
-if TYPE_CHECKING:
-    from void_eval.methods.recipe import Recipe
 
 #: Values every template may use, besides the recipe's params.
 BUILTINS: dict[str, str] = {
@@ -61,49 +59,41 @@ def parse_size(text: str, *, where: str = "size") -> tuple[int, int]:
     return height, width
 
 
-def template_strings(recipe: Recipe) -> list[tuple[str, str]]:
-    """Every ``(where, template)`` of a recipe, for checking and for the docs."""
-    found: list[tuple[str, str]] = [("[input] path", recipe.input.path), ("[output] path", recipe.output.path)]
-    found += [("[output] size", recipe.output.size), ("[run] cwd", recipe.run.cwd)]
-    found += [("[input] name", recipe.input.name), ("[output] glob", recipe.output.glob)]
-    found += [(f"[input] {key}", getattr(recipe.input, key)) for key in (*INTEGER_KEYS, "size")]
-    if recipe.mask:
-        found += [("[mask] path", recipe.mask.path), ("[mask] name", recipe.mask.name)]
-        found.append(("[mask] dilation", recipe.mask.dilation))
-    for item in recipe.run.command:
-        args = item["args"] if isinstance(item, dict) else [item]
-        found += [("[run] command", str(arg)) for arg in args]
-    found += [(f"[run] env {key}", value) for key, value in recipe.run.env.items()]
-    found += [(f"[run] links {key}", value) for key, value in recipe.run.links.items()]
-    found += [("[run] weights", value) for value in recipe.run.weights]
-    for stage in recipe.stages:
-        found += [("[[stage]] from", stage.source), ("[[stage]] into", stage.into)]
-    found += [(f"[params] {p.name}", p.default) for p in recipe.params.values() if isinstance(p.default, str)]
-    return found
+def check_placeholders(source: str | Path, defaults: dict[str, Any], templates: list[tuple[str, Any]]) -> None:
+    """Raise :class:`InputError` (naming ``source``) for a template naming a value neither built in nor a param.
 
+    ``defaults`` maps each param, in declaration order, to its default; a string default may use only
+    :data:`PARAM_BUILTINS` and the params declared before it. ``templates`` holds ``(where, template)`` pairs
+    (non-strings are skipped); those may use every built-in, every param and ``index``.
 
-def check_placeholders(recipe: Recipe) -> None:
-    """Raise :class:`InputError` for a template naming a value that is neither built in nor a param."""
-    everywhere = set(BUILTINS) | set(recipe.params) | {"index"}
+    Examples
+    --------
+    >>> check_placeholders("r.toml", {"ckpt": "{repo}/w.pt"}, [("[run] command", "{python} x.py {ckpt} {frames}")])
+    >>> check_placeholders("r.toml", {}, [("[output] path", "{wrok}/out.mp4")])
+    Traceback (most recent call last):
+    ...
+    void_eval.errors.InputError: r.toml: [output] path: unknown value(s) {wrok} in '{wrok}/out.mp4' (known here: ...)
+    """
+    everywhere = set(BUILTINS) | set(defaults) | {"index"}
     declared: list[str] = []
-    for name, param in recipe.params.items():  # a param default may use what is known before the clip
-        if isinstance(param.default, str):
-            _check(recipe, f"[params] {name}", param.default, {*PARAM_BUILTINS, *declared})
+    for name, default in defaults.items():  # a param default may use what is known before the clip
+        if isinstance(default, str):
+            _check(source, f"[params] {name}", default, {*PARAM_BUILTINS, *declared})
         declared.append(name)
-    for where, template in template_strings(recipe):
-        if isinstance(template, str) and not where.startswith("[params]"):
-            _check(recipe, where, template, everywhere)
+    for where, template in templates:
+        if isinstance(template, str):
+            _check(source, where, template, everywhere)
 
 
-def _check(recipe: Recipe, where: str, template: str, known: set[str]) -> None:
+def _check(source: str | Path, where: str, template: str, known: set[str]) -> None:
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
     except ValueError as err:
-        raise InputError(recipe.source, f"{where}: bad template {template!r}: {err}") from err
+        raise InputError(source, f"{where}: bad template {template!r}: {err}") from err
     unknown = sorted(name for name in names if name.split(".")[0].split("[")[0] not in known)
     if unknown:
         raise InputError(
-            recipe.source,
+            source,
             f"{where}: unknown value(s) {', '.join('{' + n + '}' for n in unknown)} in {template!r} "
             f"(known here: {', '.join(sorted(known - {'index'}))})",
         )

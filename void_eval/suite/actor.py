@@ -154,7 +154,7 @@ class HumanActor:
             self._constraint = None
 
     def _grab(self) -> None:
-        from void_eval.suite.physics import pybullet_module
+        from void_eval.suite.bullet import pybullet_module
 
         p = self.client
         hand = p.getLinkState(self.body, self._hand, computeForwardKinematics=1)

@@ -92,7 +92,7 @@ def link_color(human: HumanSpec, link: str) -> tuple[int, int, int]:
 
 def load_humanoid(client, human: HumanSpec, *, fixed_base: bool) -> int:
     """Load the humanoid into ``client``, coloured per link, with its joint motors off; returns the body id."""
-    from void_eval.suite.physics import pybullet_module, quiet_fds
+    from void_eval.suite.bullet import pybullet_module, quiet_fds
 
     p = pybullet_module()
 
@@ -213,7 +213,7 @@ def link_poses(human: HumanSpec, clip_times: np.ndarray) -> tuple[np.ndarray, np
     A link's centre is its centre of mass (the centre of its sphere, capsule or box), and its orientation that of
     its inertial frame: the frame pybullet's constraints attach to.
     """
-    from void_eval.suite.physics import new_client
+    from void_eval.suite.bullet import new_client
 
     track = human_track(human, clip_times)
     client = new_client()

@@ -16,15 +16,12 @@ True
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from void_eval.suite.bullet import new_client, pybullet_module
 from void_eval.suite.mocap import JOINT_VALUES
 from void_eval.suite.spec import ObjectSpec, SceneSpec
 
@@ -64,41 +61,6 @@ class WorldStates:
     @property
     def frames(self) -> int:
         return self.positions.shape[0]
-
-
-@contextlib.contextmanager
-def quiet_fds() -> Iterator[None]:
-    """Silence C-level stdout and stderr (pybullet prints its build time and ``argv[0]=`` there)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
-
-
-def pybullet_module():
-    """``import pybullet`` without its build-time banner on stderr."""
-    if "pybullet" not in sys.modules:
-        with quiet_fds():
-            import pybullet  # noqa: F401
-    return sys.modules["pybullet"]
-
-
-def new_client():
-    """A fresh pybullet DIRECT client (``BulletClient``), created without pybullet's console chatter."""
-    p = pybullet_module()
-    with quiet_fds():
-        from pybullet_utils.bullet_client import BulletClient
-
-        return BulletClient(connection_mode=p.DIRECT)
 
 
 def creation_order(spec: SceneSpec) -> list[int]:

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from void_eval.suite.bullet import new_client, pybullet_module
 from void_eval.suite.humanoid import load_humanoid, set_pose
-from void_eval.suite.physics import creation_order, new_client, pybullet_module
+from void_eval.suite.physics import creation_order
 from void_eval.suite.spec import CameraSpec, ObjectSpec, SceneSpec
 from void_eval.suite.textures import texture_png
 
