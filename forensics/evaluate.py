@@ -35,7 +35,7 @@ import pandas as pd
 from forensics.detectors.dataset import DEFAULT_DEGRADATIONS, UNTOUCHED, Degradation, Example
 from forensics.detectors.figures import summarise
 from forensics.detectors.intervals import headline, headline_lines
-from void_eval.atomic import atomic_path
+from void_eval.atomic import atomic_path, write_text_atomic
 from void_eval.errors import InputError
 
 #: Fewest distinct clips behind an AUC worth reading as a figure; below it ``detect-eval`` prints a warning.
@@ -139,20 +139,33 @@ def _check_methods(methods: tuple[str, ...]) -> None:
             raise InputError("--methods", str(err).strip("'\"")) from err
 
 
-def _shipped(shipped_model: str | Path | None, tests: list[Example], block: int) -> tuple[pd.DataFrame, ...] | None:
-    """The shipped model's tables on the test examples whose footage it never saw (None when there are none)."""
-    from forensics.detectors.fusion import DEFAULT_MODEL_PATH, load_card, load_model
+def _shipped(
+    shipped_model: str | Path | None, tests: list[Example], block: int
+) -> tuple[tuple[pd.DataFrame, ...] | None, str]:
+    """The shipped model's tables on the test examples whose footage it never saw, and why there are none (or "")."""
+    from forensics.detectors.fusion import load_card, load_model
 
-    path = Path(shipped_model) if shipped_model is not None else DEFAULT_MODEL_PATH
+    path = _shipped_path(shipped_model)
     if not path.is_file():
-        return None
+        return None, f"no model file at {path}"
     model = load_model(path)
     if model.extra.get("block", block) != block:
-        return None
+        return None, f"{path.name} works on {model.extra.get('block')}-px blocks, this evaluation on {block}"
     unseen = unseen_examples(tests, load_card(path))  # only footage the shipped model never saw counts
     if not unseen:
-        return None
-    return _score(model, unseen, list(range(len(unseen))), label="shipped")
+        return None, f"{path.name} was trained on the footage of every held-out clip"
+    return _score(model, unseen, list(range(len(unseen))), label="shipped"), ""
+
+
+def _shipped_path(shipped_model: str | Path | None) -> Path:
+    """The model file ``detect-eval`` scores beside its own fit; a path given explicitly must exist."""
+    from forensics.detectors.fusion import DEFAULT_MODEL_PATH
+
+    if shipped_model is None:
+        return DEFAULT_MODEL_PATH
+    if not Path(shipped_model).is_file():
+        raise InputError(shipped_model, "no such model file (shipped_model)")
+    return Path(shipped_model)
 
 
 def run_detect_eval(
@@ -197,6 +210,7 @@ def run_detect_eval(
     from forensics.detectors.validation import collect_rows, fit_model
 
     _check_methods(methods)
+    _shipped_path(shipped_model)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     clips = find_clip_folders(clips_dir) if isinstance(clips_dir, str | Path) else list(clips_dir)
@@ -221,7 +235,9 @@ def run_detect_eval(
     summary = summarise(frames, videos).assign(model="seen")
     tables = [(frames, videos)]
     entries: dict = {None: (frames, videos)}
-    shipped = _shipped(shipped_model, tests, config.block)
+    shipped, not_shipped = _shipped(shipped_model, tests, config.block)
+    if not_shipped:
+        stage(f"shipped model not scored: {not_shipped}")
     if shipped is not None:
         tables.append(shipped)
         summary = pd.concat([summary, summarise(*shipped).assign(model="shipped")])
@@ -243,8 +259,10 @@ def run_detect_eval(
     run.update(
         test_clips=[path.name for path in test_clips], config=config.to_json(), shipped_model=shipped is not None
     )
+    if not_shipped:
+        run["shipped_model_note"] = not_shipped
     written["run"] = out_dir / "run.json"
-    written["run"].write_text(json.dumps(run, indent=2))
+    write_text_atomic(written["run"], json.dumps(run, indent=2))
     return written
 
 

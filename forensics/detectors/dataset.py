@@ -8,7 +8,8 @@ an untouched video has none. A *degradation* then re-encodes (h264 at a CRF) and
 distribution would, and the ground truth follows the resize (nearest).
 
 The expensive part, the block signals (:mod:`forensics.detectors.signals`), is cached under a work folder keyed by
-clip, generator and its version, degradation, block size and :data:`SIGNAL_VERSION`; features are derived from the
+clip (its name and :func:`clip_digest`, the hash of its files: two clips of one name never share an entry), generator
+and its version, degradation, block size and :data:`SIGNAL_VERSION`; features are derived from the
 signals when needed (:meth:`Example.features`, cheap), so training, evaluation and leave-one-generator-out runs
 share one extraction, and a change of the context stage re-reads no video.
 
@@ -20,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from forensics.detectors.signals import FRAME_SIGNAL_NAMES, SIGNAL_NAMES, Signal
 from void_eval.clip import Clip
 from void_eval.errors import InputError
 from void_eval.quadmask import Quadmask
+from void_eval.runner.cache import file_sha256
 from void_eval.video import VideoReader, read_video, resize_frames, write_video
 
 UNTOUCHED = "untouched"
@@ -209,14 +212,47 @@ class Example:
         self._kept = None
 
 
+def clip_digest(clip_path: str | Path) -> str:
+    """16 hex digits of a sha256 over a clip folder's files (relative names and contents): its cache key here.
+
+    Suite clips are named ``000_support``... whatever their seed, and footage clips keep their names when re-cut;
+    keyed by name alone, a second clip of one name would be scored with the first one's signals and truth.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "input_video.mp4").write_bytes(b"one")
+    >>> first = clip_digest(folder)
+    >>> _ = (folder / "input_video.mp4").write_bytes(b"two")
+    >>> len(first), first != clip_digest(folder)
+    (16, True)
+    """
+    folder = Path(clip_path)
+    digest = hashlib.sha256()
+    for path in sorted(item for item in folder.rglob("*") if item.is_file()):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_sha256(path)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _cache_folder(work_dir: Path, kind: str, clip_path: str | Path) -> Path:
+    """``work_dir/kind/<clip name>-<clip digest>``."""
+    return work_dir / kind / f"{Path(clip_path).name}-{clip_digest(clip_path)}"
+
+
 def generator_output(clip: Clip, generator: str, work_dir: Path) -> Path:
-    """Run (or reuse the cached output of) a generator on a clip; returns the output video path."""
+    """Run (or reuse the cached output of) a generator on a clip; returns the output video path.
+
+    The output is written under a temporary name and renamed into place, so an interrupted fill is never reused.
+    """
     method = get_generator(generator)
-    folder = work_dir / "outputs" / clip.name
+    folder = _cache_folder(work_dir, "outputs", clip.path)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{generator}-v{method.version}.mp4"
     if not path.is_file():
-        method.run(clip, path)
+        temp = path.with_name(f"{path.stem}.part.mp4")
+        method.run(clip, temp)
+        temp.replace(path)
     return path
 
 
@@ -262,7 +298,9 @@ def build_example(
     """Signals and truth of one (clip, generator, degradation), cached under ``work_dir/signals``."""
     work_dir, name = Path(work_dir), Path(clip_path).name
     label = generator if generator == UNTOUCHED else f"{generator}-v{get_generator(generator).version}"
-    cache = work_dir / "signals" / name / f"{label}__{degradation.name}__b{block}__s{SIGNAL_VERSION}.npz"
+    cache = (
+        _cache_folder(work_dir, "signals", clip_path) / f"{label}__{degradation.name}__b{block}__s{SIGNAL_VERSION}.npz"
+    )
     names = (name, generator, degradation.name, clip_group(clip_path))
     if cache.is_file():  # the clip is not even opened: probing its videos costs more than loading the signals
         return _load_cached(cache, names, block)

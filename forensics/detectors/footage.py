@@ -9,8 +9,9 @@ clip folders (``input_video.mp4``, ``quadmask_0.mp4``, ``prompt.json``, ``meta.j
   resolution (no resampling), at most :data:`MAX_WINDOW` pixels;
 - **photographs**: scikit-image's natural photographs, filmed through a lens with a random depth of field (part
   of the scene out of focus) by a slow virtual camera move (pan and zoom, bicubic) with fresh sensor-like noise in
-  every frame (:func:`photo_pan`): the photograph's own texture and compression residue move with the scene, the
-  noise does not, as with a real camera, and out-of-focus regions are smooth without being fills;
+  every frame (:func:`forensics.detectors.camera.photo_pan`): the photograph's own texture and compression residue
+  move with the scene, the noise does not, as with a real camera, and out-of-focus regions are smooth without
+  being fills;
 - **samples**: clip folders given by path (e.g. the upstream VOID samples), kept for evaluation.
 
 Each cut clip gets a REMOVE region (:func:`moving_blob_masks`): one to three overlapping ellipses covering from a
@@ -36,6 +37,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from forensics.detectors.camera import photo_pan
+from void_eval.atomic import write_text_atomic
 from void_eval.errors import InputError
 from void_eval.quadmask import QuadLevel, Quadmask
 from void_eval.video import VideoReader, write_video
@@ -67,11 +70,6 @@ PHOTOS: tuple[str, ...] = (
 MAX_WINDOW = (360, 640)
 #: Share of the frame a hole covers, drawn log-uniformly from this range.
 HOLE_AREA = (0.02, 0.33)
-#: Share of a photograph left out of focus (:func:`depth_of_field`), and the defocus disk's radius in pixels.
-DEFOCUS_SHARE = (0.0, 0.8)
-DEFOCUS_RADIUS = (1.5, 7.0)
-#: Range of the filmed photographs' noise (grey levels at mid grey), drawn log-uniformly.
-NOISE_SIGMA = (0.3, 3.5)
 
 
 @dataclass(frozen=True)
@@ -132,79 +130,6 @@ def load_photo(name: str) -> np.ndarray:
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=2)
     return np.ascontiguousarray(image[..., :3].astype(np.uint8))
-
-
-def depth_of_field(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    """The photograph as a lens with a shallow depth of field shows it: part of the scene out of focus.
-
-    A smooth random depth map (a 4x4 grid of random depths, bicubic) decides where: the far
-    :data:`DEFOCUS_SHARE` (drawn) of the picture blends into a copy blurred by a disk (a defocused lens's
-    point-spread function, radius drawn from :data:`DEFOCUS_RADIUS`), fully blurred a tenth of the depth range
-    beyond the focus. Applied before the sensor noise, as optics come before the sensor: out-of-focus regions are
-    smooth yet keep the camera's noise, where a smoothing fill removes it. Real footage is full of them.
-
-    Returns
-    -------
-    tuple
-        ``((H, W, 3) uint8 picture, the lens's parameters)``.
-    """
-    rows, cols = image.shape[:2]
-    share, radius = rng.uniform(*DEFOCUS_SHARE), rng.uniform(*DEFOCUS_RADIUS)
-    depth = cv2.resize(rng.uniform(0, 1, (4, 4)).astype(np.float32), (cols, rows), interpolation=cv2.INTER_CUBIC)
-    focus = np.quantile(depth, 1.0 - share)
-    blend = np.clip((depth - focus) / 0.1, 0.0, 1.0)[..., None]
-    reach = int(np.ceil(radius))
-    grid = np.hypot(*np.mgrid[-reach : reach + 1, -reach : reach + 1])
-    disk = np.clip(radius + 0.5 - grid, 0.0, 1.0).astype(np.float32)  # anti-aliased edge
-    picture = image.astype(np.float32)
-    blurred = cv2.filter2D(picture, -1, disk / disk.sum(), borderType=cv2.BORDER_REFLECT)
-    lens = np.clip(np.rint(picture + blend * (blurred - picture)), 0, 255).astype(np.uint8)
-    return lens, {"defocus_share": round(float(share), 3), "defocus_radius": round(float(radius), 2)}
-
-
-def photo_pan(
-    image: np.ndarray, *, frames: int, size: tuple[int, int], rng: np.random.Generator, defocus: bool = True
-) -> tuple[np.ndarray, dict]:
-    """Film a photograph through a lens with a depth of field, a slow camera move and fresh noise in every frame.
-
-    With ``defocus``, part of the picture is first put out of focus (:func:`depth_of_field`). The window (``size``,
-    at the photograph's scale) drifts 0.2-1.2 px a frame in a random direction while zooming by up to 0.2% a frame
-    (bicubic resampling); each frame then gets independent Gaussian noise whose variance grows with brightness
-    (``sigma^2 = a + b I``), like a sensor's shot and read noise. ``sigma`` at mid grey is drawn log-uniformly
-    from :data:`NOISE_SIGMA`: from the clean, denoised frames of a camera in good light to a noisy sensor.
-
-    Returns
-    -------
-    tuple
-        ``((T, h, w, 3) uint8 frames, the move's parameters)``.
-    """
-    height, width = size
-    image, lens = depth_of_field(image, rng) if defocus else (image, {})
-    rows, cols = image.shape[:2]
-    speed, angle = rng.uniform(0.2, 1.2), rng.uniform(0, 2 * np.pi)
-    zoom = rng.uniform(-0.002, 0.002)
-    reach = speed * frames + abs(zoom) * frames * max(height, width) + 4
-    if rows < height + 2 * reach or cols < width + 2 * reach:
-        raise ValueError(f"photograph {cols}x{rows} is too small for a {width}x{height} pan")
-    centre_x = rng.uniform(width / 2 + reach, cols - width / 2 - reach)
-    centre = np.array([centre_x, rng.uniform(height / 2 + reach, rows - height / 2 - reach)])
-    velocity = speed * np.array([np.cos(angle), np.sin(angle)])
-    sigma_mid = float(np.exp(rng.uniform(*np.log(NOISE_SIGMA))))
-    read_share = rng.uniform(0.2, 0.8)
-    read, shot = read_share * sigma_mid**2, (1 - read_share) * sigma_mid**2 / 128.0
-    out = np.empty((frames, height, width, 3), np.uint8)
-    for t in range(frames):
-        scale = 1.0 + zoom * t
-        cx, cy = centre + velocity * t
-        # destination (x, y) -> source (scale x + cx - scale w / 2, ...): an inverse map for warpAffine
-        matrix = np.array([[scale, 0, cx - scale * width / 2], [0, scale, cy - scale * height / 2]], np.float64)
-        frame = cv2.warpAffine(
-            image, matrix, (width, height), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
-        ).astype(np.float32)
-        noise = rng.standard_normal(frame.shape).astype(np.float32) * np.sqrt(read + shot * frame)
-        out[t] = np.clip(np.rint(frame + noise), 0, 255).astype(np.uint8)
-    move = {"speed_px": round(speed, 3), "angle": round(angle, 3), "zoom_per_frame": round(zoom, 5)}
-    return out, {**move, **lens, "noise_sigma_mid_grey": round(sigma_mid, 3)}
 
 
 def moving_blob_masks(
@@ -284,8 +209,24 @@ def write_clip_folder(folder: Path, video: np.ndarray, hole: np.ndarray, fps: fl
     write_video(folder / "input_video.mp4", video, fps, kind="lossless")
     Quadmask(levels).write(folder / "quadmask_0.mp4", fps)
     (folder / "prompt.json").write_text(json.dumps({"bg": f"the {meta['source']} scene"}))
-    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+    write_text_atomic(folder / "meta.json", json.dumps(meta, indent=2))
     return folder
+
+
+def _reusable(folder: Path, settings: dict) -> bool:
+    """Whether ``folder`` holds a finished clip cut with ``settings`` (``meta.json`` is written last).
+
+    A clip cut with other settings (another seed, length, hole area or window) is cut again, its old ``meta.json``
+    removed first, so an interrupted re-cut is never mistaken for a finished one.
+    """
+    meta = folder / "meta.json"
+    try:
+        if json.loads(meta.read_text()).get("settings") == settings:
+            return True
+    except (OSError, ValueError):
+        pass  # absent or unreadable: cut it
+    meta.unlink(missing_ok=True)
+    return False
 
 
 def make_footage_clips(
@@ -318,7 +259,7 @@ def make_footage_clips(
     window : tuple of int or None, keyword-only
         Largest ``(height, width)`` cut from a source (None: whole frames).
     force : bool, keyword-only
-        Rewrite clips that exist.
+        Rewrite clips that exist (a clip whose ``meta.json`` records other settings is always rewritten).
 
     Returns
     -------
@@ -333,9 +274,10 @@ def make_footage_clips(
         for index in range(per_source):
             folder = out_dir / f"{name}-{index}"
             folders.append(folder)
-            if force or not (folder / "meta.json").is_file():
+            settings = {"seed": seed, "frames": frames, "area": list(area), "window": list(window or ()) or None}
+            if force or not _reusable(folder, settings):
                 rng = np.random.default_rng([seed, number, index])
-                _cut_clip(folder, sources[name], rng, frames=frames, area=area, window=window, seed=seed)
+                _cut_clip(folder, sources[name], rng, frames=frames, area=area, window=window, settings=settings)
     return folders
 
 
@@ -347,20 +289,21 @@ def _cut_clip(
     frames: int,
     area: tuple[float, float],
     window: tuple[int, int] | None,
-    seed: int,
+    settings: dict,
 ) -> Path:
-    """One clip folder from ``source`` (see :func:`make_footage_clips`)."""
+    """One clip folder from ``source`` (see :func:`make_footage_clips`); ``meta.json`` records ``settings``."""
     cut = _cut_video if source.kind == "video" else _film_photo
     video, fps, where = cut(source, frames, rng, window)
     hole = moving_blob_masks(len(video), video.shape[1], video.shape[2], rng=rng, area=area)
     meta = {
         "scenario": "real-footage" if source.kind == "video" else "photo-pan",
-        "seed": seed,
+        "seed": settings["seed"],
         "source": source.group,
         "footage": source.name,
         "window": where,
         "hole_share": round(float(hole.mean()), 4),
         "fps": fps,
+        "settings": settings,
     }
     return write_clip_folder(folder, video, hole, fps, meta)
 
@@ -375,7 +318,8 @@ def cut_sample_clip(sample: str | Path, out_dir: str | Path, *, start: int, fram
 
     clip = Clip.load(sample)
     folder = Path(out_dir) / f"{clip.name}-real-{start}"
-    if (folder / "meta.json").is_file():
+    settings = {"start": start, "frames": frames}
+    if _reusable(folder, settings):
         return folder
     stop = min(clip.frames, start + frames)
     video = np.concatenate(list(VideoReader(clip.input_path).chunks(32, start=start, stop=stop)))
@@ -385,7 +329,6 @@ def cut_sample_clip(sample: str | Path, out_dir: str | Path, *, start: int, fram
     mask.write(folder / "quadmask_0.mp4", clip.fps)
     (folder / "prompt.json").write_text(json.dumps({"bg": clip.prompt or f"the {clip.name} scene"}))
     meta = {"scenario": "real-mask", "source": clip.name, "footage": clip.name, "window": {"start": start}}
-    (folder / "meta.json").write_text(
-        json.dumps({**meta, "hole_share": round(float(mask.region("remove_any").mean()), 4)})
-    )
+    hole_share = round(float(mask.region("remove_any").mean()), 4)
+    write_text_atomic(folder / "meta.json", json.dumps({**meta, "hole_share": hole_share, "settings": settings}))
     return folder

