@@ -95,3 +95,18 @@ def test_ray_missing_is_a_clear_error(monkeypatch, clips_root, tmp_path_factory)
     plan = make_plan([clips_root(1) / "c0"], parse_method_specs("copy"))
     with pytest.raises(MissingExtraError, match=r"void-eval\[ray\]"):
         execute_ray(plan, run_dir=tmp_path_factory.mktemp("r"), options=RunOptions())
+
+
+def test_a_method_that_continues_its_stream_across_clips_is_kept_on_one_worker(clips_root, tmp_path_factory):
+    """VOID's upstream seeding: spread over workers, a clip's output would depend on which worker ran it before."""
+    from void_eval.errors import InputError
+    from void_eval.runner.run import _check_order, run_benchmark
+
+    out = tmp_path_factory.mktemp("order") / "run"
+    upstream, clips = parse_method_specs("copy,void1=void-pass1"), clips_root(1)
+    for engine, jobs in (("local", 2), ("ray", 1)):
+        with pytest.raises(InputError, match=r"void1 \(void-pass1\).*void1\.seeding=per-clip"):
+            run_benchmark(clips, upstream, out, engine=engine, jobs=jobs, progress=False)
+    assert not out.exists()  # refused before any work
+    _check_order(upstream, "local", 1)  # one worker: fine
+    _check_order(parse_method_specs("void1=void-pass1", ["void1.seeding=per-clip"]), "local", 2)

@@ -58,7 +58,9 @@ class Method(Protocol):
 
     Optional attributes the runner reads when present: ``weights_sha256`` (str or None), ``seed`` (int or None),
     ``last_run`` (dict describing what the latest :meth:`run` did, stored with the cell) and
-    ``fingerprint(clip) -> dict[str, str]`` (extra files that determine the output, e.g. a precomputed video).
+    ``fingerprint(clip) -> dict[str, str]`` (extra files that determine the output, e.g. a precomputed video). On the
+    registered factory, ``order_dependent(params) -> bool`` says that instances continue state across clips (VOID's
+    ``upstream`` seeding), so the runner must not spread them over workers.
     """
 
     name: str

@@ -169,6 +169,7 @@ def run_benchmark(
     if not methods:
         raise ValueError("no methods given")
     options = options or RunOptions()
+    _check_order(methods, engine, jobs)
     run_dir = Path(out)
     with run_folder_lock(run_dir, command="run", create=True):
         removed = remove_stale_temp_files(run_dir)  # what a killed run left; no other writer can be here
@@ -183,6 +184,26 @@ def run_benchmark(
         if handler.failure is not None:  # run.log could not be written (a full disk): said once, not per line
             raise OutputError(run_dir / LOG_NAME, os_error_cause(handler.failure)) from handler.failure
         return summary
+
+
+def _check_order(methods: Sequence[MethodSpec], engine: Engine, jobs: int) -> None:
+    """Refuse to spread a method whose outputs depend on the clips it ran before over several workers."""
+    from void_eval.methods.registry import METHODS
+
+    if engine == "local" and jobs <= 1:
+        return
+    for spec in methods:
+        try:
+            check = getattr(METHODS.get(spec.name), "order_dependent", None)
+        except KeyError:
+            continue  # unknown names are reported where the method is built
+        if callable(check) and check(spec.params):
+            raise InputError(
+                "--jobs" if engine == "local" else "--engine",
+                f"{spec.label} ({spec.name}) continues one random stream across clips (seeding=upstream), so spread "
+                f"over workers its outputs would depend on which worker ran which clip; run it with --jobs 1 on the "
+                f"local engine, or set {spec.label}.seeding=per-clip",
+            )
 
 
 def _run_cells(clips, methods, run_dir, engine, options, ray_address, jobs, progress) -> RunSummary:

@@ -43,7 +43,7 @@ from void_eval.errors import InputError
 from void_eval.quadmask import QuadLevel
 from void_eval.void.conditioning import WORKING_SIZE
 from void_eval.void.padding import MAX_FRAMES
-from void_eval.void.seeding import RandomStreams
+from void_eval.void.seeding import SEEDINGS, RandomStreams
 from void_eval.void.tiny import TINY_DEFAULTS
 
 #: VOID rewrites the object, its overlap and the region it affected.
@@ -173,7 +173,7 @@ class VoidMethod:
         steps: int | None = None,
         guidance: float = 1.0,
         seed: int = 42,
-        seeding: str = "upstream",
+        seeding: str = SEEDINGS[0],
         noise_aug: str = "upstream",
         dtype: str | None = None,
         device: str = "auto",
@@ -293,6 +293,13 @@ class VoidMethod:
 
     def _extra_params(self) -> dict[str, Any]:
         return {}
+
+    @classmethod
+    def order_dependent(cls, params: dict[str, Any]) -> bool:
+        """Whether an instance built with ``params`` continues one random stream across clips (``upstream``
+        seeding), so that a clip's output depends on the clips it ran before: the runner keeps such a method on one
+        worker."""
+        return params.get("seeding", SEEDINGS[0]) == "upstream"
 
     def fingerprint(self, clip: Clip) -> dict[str, str]:
         """What besides the parameters determines the next output: with ``upstream`` seeding, how many clips this
