@@ -43,12 +43,20 @@ from studies.responses import TIE
 if TYPE_CHECKING:
     from statsmodels.genmod.bayes_mixed_glm import BayesMixedGLMResults, BinomialBayesMixedGLM
 
+#: Added to every row's note when statsmodels reports that the variational fit did not converge.
+NOT_CONVERGED = "the variational fit did not converge: estimates unreliable"
+
 MODEL_COLUMNS = ("question", "term", "kind", "estimate", "posterior_sd", "ci_low", "ci_high", "n", "note")
 
 
 def pairwise_design_matrix(frame: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
-    """Model frame of decided 2-option answers: ``y, position, s1..s{M-1}, participant, clip``."""
+    """Model frame of decided 2-option answers: ``y, position, s1..s{M-1}, participant, clip``.
+
+    Participants are renamed ``p00001, p00002, ...`` in order of first appearance: their pseudonyms change with
+    the salt, and the fit's starting point is drawn level by level in sorted order.
+    """
     order = {name: position for position, name in enumerate(methods)}
+    codes: dict[str, str] = {}
     rows = []
     for row in frame.itertuples(index=False):
         options = tuple(row.options)
@@ -58,7 +66,7 @@ def pairwise_design_matrix(frame: pd.DataFrame, methods: list[str]) -> pd.DataFr
         record = {
             "y": float(row.choice == a),
             "position": 1.0 if options[0] == a else -1.0,
-            "participant": str(row.participant),
+            "participant": codes.setdefault(str(row.participant), f"p{len(codes) + 1:05d}"),
             "clip": str(row.clip),
         }
         for index in range(1, len(methods)):
@@ -106,6 +114,7 @@ def _nan_row(question: str, note: str) -> pd.DataFrame:
 
 def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence: float, seed: int) -> pd.DataFrame:
     from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     decided = frame[(frame["options"].map(len) == 2) & (frame["choice"] != TIE)]
     shown = {option for options in decided["options"] for option in options}
@@ -126,10 +135,13 @@ def _fit_one(frame: pd.DataFrame, methods: list[str], question: str, confidence:
     if data["clip"].nunique() > 1:
         components["clip"] = "0 + C(clip)"
     model = BinomialBayesMixedGLM.from_formula(formula, components, data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         result = model.fit_vb(rng=np.random.default_rng(seed))
     rows = _parameter_rows(model, result, methods, present, question, len(data), confidence)
+    if any(issubclass(item.category, ConvergenceWarning) for item in caught):
+        for row in rows:
+            row["note"] += f"; {NOT_CONVERGED}"
     return pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
 
 

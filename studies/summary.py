@@ -209,9 +209,12 @@ def _method_notes(
 
 
 def _share_bootstrap(own: pd.DataFrame, method: str, confidence: float, resamples: int, seed: int) -> list[float]:
-    """Percentile interval of a best-of share when whole participants are resampled (clustered judgments)."""
+    """Percentile interval of a best-of share when whole participants are resampled (clustered judgments).
+
+    Participants are taken in order of first appearance, not of their (salted) pseudonyms, so the interval does not
+    change with the salt."""
     many = own[own["options"].map(len) > 2]
-    grouped = many.assign(hit=many["choice"] == method).groupby("participant")["hit"].agg(["sum", "count"])
+    grouped = many.assign(hit=many["choice"] == method).groupby("participant", sort=False)["hit"].agg(["sum", "count"])
     hits, totals = grouped["sum"].to_numpy(float), grouped["count"].to_numpy(float)
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(len(hits), np.full(len(hits), 1.0 / len(hits)), size=resamples)

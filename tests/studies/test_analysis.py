@@ -203,3 +203,34 @@ def test_mixed_model_reference_is_the_first_method_present():
     strengths = table[table.term.str.startswith("strength")]
     assert strengths.term.tolist() == ["strength[c]"]  # "a" is absent: b is the reference, not a collinear b
     assert strengths.note.iloc[0] == "relative to b (0)" and strengths.estimate.iloc[0] < 0
+
+
+def test_results_do_not_depend_on_the_pseudonym_salt():
+    """The salt only hides who answered: intervals and the mixed model must not move with it."""
+    for fixture in ("best_of_7x25.csv", "pairwise_4x20.csv"):
+        frame = read_responses(fixture_path(fixture))
+        one, two = (analyze(frame, salt=salt, bootstrap=200) for salt in ("a", "b"))
+        assert json.dumps(one.summary, sort_keys=True) == json.dumps(two.summary, sort_keys=True)
+        pd.testing.assert_frame_equal(one.mixed_model, two.mixed_model, check_exact=True)
+
+
+def test_a_mixed_model_fit_that_did_not_converge_says_so(monkeypatch):
+    import warnings
+
+    from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    from studies.models import NOT_CONVERGED
+
+    fit = BinomialBayesMixedGLM.fit_vb
+
+    def warned(self, *args, **kwargs):
+        warnings.warn("VB fitting did not converge", ConvergenceWarning, stacklevel=2)
+        return fit(self, *args, **kwargs)
+
+    truth = {"a": 0.5, "b": 0.0, "c": -0.5}
+    design = make_design(list(truth), ["k1"], participants=12, rounds=2, seed=4, copy_input_checks=0, repeat_checks=0)
+    frame = simulate_responses(design, truth, seed=5)
+    assert not mixed_model_table(frame, list(truth))["note"].str.contains(NOT_CONVERGED).any()
+    monkeypatch.setattr(BinomialBayesMixedGLM, "fit_vb", warned)
+    assert mixed_model_table(frame, list(truth))["note"].str.contains(NOT_CONVERGED).all()
