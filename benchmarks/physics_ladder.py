@@ -52,6 +52,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from void_eval.runner.cache import write_atomic
+
 DEFAULT_METRICS = ("cf_score", "motion_agreement", "traj_err", "shadow_residual", "ewarp", "flicker")
 SHORT = {"counterfactual": "cf", "ghost": "ghost", "half": "half", "frozen": "frozen", "input": "input"}
 #: Relative difference under which two values count as tied.
@@ -149,7 +151,7 @@ def score_ladders(pairs, metrics: Sequence[str], jobs: int) -> pd.DataFrame:
         for ladder, rows in by_ladder.items():
             table = pd.DataFrame(rows)
             table.insert(0, "clip", Path(ladder).name)
-            table.to_csv(_cache_file(Path(ladder), metrics), index=False)
+            write_atomic(_cache_file(Path(ladder), metrics), lambda temp, table=table: table.to_csv(temp, index=False))
             frames.append(table)
     table = pd.concat(frames, ignore_index=True)
     table["note"] = table["note"].fillna("")
