@@ -52,7 +52,7 @@ def run_media(
     run_dir: str | Path, methods: list[str], *, clips: list[str] | None = None, with_input: bool = True
 ) -> RunMedia:
     """The study media of ``methods`` (run labels) in ``run_dir``; ``clips`` restricts to those names."""
-    from void_eval.runner.cache import file_sha256
+    from void_eval.hashing import file_sha256
 
     run_dir = Path(run_dir)
     record = _read_run(run_dir)
@@ -86,7 +86,7 @@ def run_media(
 
 
 def _input_of(folder: Path, cell: dict) -> Path:
-    from void_eval.runner.cache import file_sha256
+    from void_eval.hashing import file_sha256
 
     path = folder / "input_video.mp4"
     if not path.is_file():

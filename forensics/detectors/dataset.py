@@ -34,10 +34,11 @@ from forensics.detectors.blocks import block_fraction
 from forensics.detectors.features import features_from_signals
 from forensics.detectors.generators import get_generator
 from forensics.detectors.signals import FRAME_SIGNAL_NAMES, SIGNAL_NAMES, SignalExtractor
+from void_eval.atomic import atomic_path
 from void_eval.clip import Clip
 from void_eval.errors import InputError
+from void_eval.hashing import file_sha256
 from void_eval.quadmask import Quadmask
-from void_eval.runner.cache import file_sha256
 from void_eval.video import VideoReader, read_video, resize_frames, write_video
 
 UNTOUCHED = "untouched"
@@ -243,16 +244,15 @@ def _cache_folder(work_dir: Path, kind: str, clip_path: str | Path) -> Path:
 def generator_output(clip: Clip, generator: str, work_dir: Path) -> Path:
     """Run (or reuse the cached output of) a generator on a clip; returns the output video path.
 
-    The output is written under a temporary name and renamed into place, so an interrupted fill is never reused.
+    The output is written under a temporary name and moved into place, so an interrupted fill is never reused.
     """
     method = get_generator(generator)
     folder = _cache_folder(work_dir, "outputs", clip.path)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{generator}-v{method.version}.mp4"
     if not path.is_file():
-        temp = path.with_name(f"{path.stem}.part.mp4")
-        method.run(clip, temp)
-        temp.replace(path)
+        with atomic_path(path) as temp:
+            method.run(clip, temp)
     return path
 
 
@@ -316,19 +316,18 @@ def build_example(
     truth = degradation.apply_mask(truth)
     signals, flows, frame_values = video_signals(frames, block)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    temp = cache.with_name(cache.stem + ".part.npz")
-    np.savez_compressed(
-        temp,
-        signals=signals,
-        flows=flows,
-        frame_values=frame_values,
-        block_truth=np.stack([block_fraction(frame, block) for frame in truth]),
-        truth_bits=np.packbits(truth.ravel()),
-        truth_shape=np.asarray(truth.shape),
-        signal_names=np.asarray(SIGNAL_NAMES),
-        frame_signal_names=np.asarray(FRAME_SIGNAL_NAMES),
-    )
-    temp.replace(cache)
+    with atomic_path(cache) as temp:
+        np.savez_compressed(
+            temp,
+            signals=signals,
+            flows=flows,
+            frame_values=frame_values,
+            block_truth=np.stack([block_fraction(frame, block) for frame in truth]),
+            truth_bits=np.packbits(truth.ravel()),
+            truth_shape=np.asarray(truth.shape),
+            signal_names=np.asarray(SIGNAL_NAMES),
+            frame_signal_names=np.asarray(FRAME_SIGNAL_NAMES),
+        )
     return _load_cached(cache, names, block)
 
 

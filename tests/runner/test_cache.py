@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from void_eval.clip import Clip
+from void_eval.hashing import cache_key
 from void_eval.methods.registry import get_method
-from void_eval.runner.cache import cache_key, code_sha256, output_key_parts, scoring_code_files
+from void_eval.runner.cache import code_sha256, output_key_parts, scoring_code_files
 
 
 def _output_key(folder: Path) -> str:
@@ -46,3 +47,21 @@ def test_scoring_code_hash_covers_core_modules(tmp_path):
     assert code_sha256(scoring_code_files(package), package) != before
     real = {path.name for path in scoring_code_files()}
     assert {"video.py", "quadmask.py", "clip.py", "weights.py", "psnr.py"} <= real
+
+
+def test_every_core_module_the_metrics_read_is_in_the_scoring_hash():
+    """A change to how scored frames are decoded, aligned or labelled must invalidate cached scores."""
+    import ast
+
+    import void_eval
+    from void_eval.runner.cache import SCORING_CORE_FILES
+
+    package = Path(void_eval.__file__).parent
+    no_values = {"errors", "cli_options", "registry"}  # messages, CLI options, the registry type: no numbers
+    imported = set()
+    for path in (package / "metrics").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("void_eval."):
+                imported.add(node.module.split(".")[1])
+    core = {name for name in imported if (package / f"{name}.py").is_file()} - no_values
+    assert core and core <= {name.removesuffix(".py") for name in SCORING_CORE_FILES}

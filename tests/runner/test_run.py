@@ -12,8 +12,9 @@ from scipy import stats
 from tests.runner.conftest import FAST_METRICS
 from void_eval.clip import Clip
 from void_eval.errors import InputError
+from void_eval.hashing import cache_key
 from void_eval.methods.registry import get_method
-from void_eval.runner.cache import CellStore, cache_key, output_key_parts
+from void_eval.runner.cache import CellStore, output_key_parts
 from void_eval.runner.cell import RESULT_COLUMNS, RunOptions
 from void_eval.runner.plan import discover_clips, make_plan, parse_method_specs
 from void_eval.runner.results import MIN_CLIPS_FOR_CI, aggregate, bootstrap_mean_ci, read_aggregates, read_results

@@ -11,11 +11,12 @@ import pytest
 from void_eval.clip import Clip
 from void_eval.clip_check import check_clip
 from void_eval.quadmask import QuadLevel, read_quadmask
+from void_eval.segmentation import decode_segmentation
 from void_eval.suite.make import FAMILIES
 from void_eval.suite.quadmask_from_render import channel_difference, derive_masks
 from void_eval.suite.scenarios import build_scene
 from void_eval.suite.world import simulate_pair
-from void_eval.suite.writer import FILES, decode_segmentation
+from void_eval.suite.writer import FILES
 from void_eval.video import read_video
 
 FILE_NAMES = set(FILES.values())

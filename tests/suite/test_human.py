@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from void_eval.segmentation import decode_segmentation
 from void_eval.suite.acceptance import scene_problems
 from void_eval.suite.humanoid import LINKS, human_track, link_poses
 from void_eval.suite.make import FAMILIES, PRESETS, make_suite
@@ -17,7 +18,6 @@ from void_eval.suite.physics import simulate
 from void_eval.suite.render import SceneRenderer, project_points
 from void_eval.suite.scenarios import build_scene
 from void_eval.suite.spec import HumanSpec
-from void_eval.suite.writer import decode_segmentation
 from void_eval.video import read_video
 
 HUMAN = [family for family in FAMILIES if family.startswith("human_")]

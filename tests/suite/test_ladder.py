@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from void_eval.errors import InputError
+from void_eval.segmentation import decode_segmentation
 from void_eval.suite import FAMILIES
 from void_eval.suite.ladder.delay import delayed_states, moving_indices, render_states, replay_counterfactual
 from void_eval.suite.ladder.make import make_ladder, make_suite_ladders, order_pairs
@@ -23,7 +24,6 @@ from void_eval.suite.ladder.rungs import (
     residual_shadow,
     temporal_median,
 )
-from void_eval.suite.writer import decode_segmentation
 from void_eval.video import probe, read_video
 
 RUNG_NAMES = ["counterfactual", "delay_2", "delay_4", "delay_8", "ghost", "half", "shadow_30", "frozen", "input"]

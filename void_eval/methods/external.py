@@ -189,14 +189,14 @@ class ExternalMethod(FrameMethod):
     @property
     def weights_sha256(self) -> str | None:
         """One sha256 over the recipe's weight files (their own hashes are in :meth:`fingerprint`)."""
-        from void_eval.runner.cache import cache_key
+        from void_eval.hashing import cache_key
 
         hashes = self.identity()["weights_sha256"]
         return cache_key(hashes) if hashes else None
 
     def fingerprint(self, clip: Clip) -> dict[str, Any]:
         """:meth:`identity` plus the sha256 of each staged file of ``clip``: part of the runner's cache key."""
-        from void_eval.runner.cache import file_sha256
+        from void_eval.hashing import file_sha256
 
         staged = {str(path): file_sha256(path) for path, _ in self._staged(clip)}
         return {**self.identity(), "staged_sha256": staged}

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from void_eval.errors import InputError, VoidEvalError
-from void_eval.runner.cache import file_sha256
+from void_eval.hashing import file_sha256
 
 #: Lines of a failed tool's standard error quoted in the error message.
 TAIL_LINES = 12

@@ -56,6 +56,7 @@ import numpy as np
 from void_eval.metrics._exact import ExactSum
 from void_eval.metrics._streams import SyncedVideo
 from void_eval.metrics.base import Accumulator, MetricValue, ScoreChunk
+from void_eval.segmentation import decode_segmentation
 
 MIN_PIXELS = 12
 RING = 7
@@ -153,8 +154,6 @@ class TrajectoryAccumulator(Accumulator):
             return
         if self._segmentation is None or not self.objects:
             return
-        from void_eval.suite.writer import decode_segmentation  # the suite's id encoding (imported on use)
-
         ids = decode_segmentation(self._segmentation.frames(chunk.start, len(chunk.output)))
         for index in range(len(chunk.output)):
             for obj in self.objects:

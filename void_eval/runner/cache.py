@@ -37,33 +37,8 @@ from typing import Any
 
 from void_eval import atomic
 from void_eval.atomic import atomic_path, write_errors
+from void_eval.hashing import file_sha256
 from void_eval.paths import clip_output_path
-
-_HASHES: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: str | Path, *, block: int = 1 << 20) -> str:
-    """Hex sha256 of a file (memoised on path, size and modification time)."""
-    path = Path(path)
-    stat = path.stat()
-    memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if memo not in _HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(block):
-                digest.update(chunk)
-        _HASHES[memo] = digest.hexdigest()
-    return _HASHES[memo]
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no whitespace: the text a key hashes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=True)
-
-
-def cache_key(parts: dict[str, Any]) -> str:
-    """sha256 of :func:`canonical_json` of ``parts``."""
-    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
 
 def clip_hashes(clip) -> dict[str, Any]:
@@ -108,7 +83,14 @@ def output_key_parts(label: str, method, clip) -> dict[str, Any]:
 
 #: Core modules, relative to the package folder, that scores depend on besides ``metrics/``: decoding, quadmask
 #: levels and regions, clip alignment, and the weights the learned metrics load.
-SCORING_CORE_FILES: tuple[str, ...] = ("video.py", "quadmask.py", "clip.py", "weights.py")
+SCORING_CORE_FILES: tuple[str, ...] = (
+    "video.py",
+    "quadmask.py",
+    "clip.py",
+    "weights.py",
+    "lockstep.py",
+    "segmentation.py",
+)
 
 
 def scoring_code_files(package: Path | None = None) -> list[Path]:

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from void_eval.errors import OutputError
+from void_eval.hashing import cache_key, file_sha256
 from void_eval.runner.cache import (
     CellStore,
-    cache_key,
-    file_sha256,
     output_key_parts,
     score_key_parts,
     write_atomic,

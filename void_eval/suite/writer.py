@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from void_eval.atomic import write_json_atomic
+from void_eval.segmentation import SEGMENTATION_SCALE, segmentation_frames
 from void_eval.suite.human_meta import human_meta, object_contact
 from void_eval.suite.quadmask_from_render import SceneMasks
 from void_eval.suite.spec import SceneSpec
@@ -32,9 +33,6 @@ from void_eval.video import VideoWriter
 GENERATOR_NAME = "void_eval.suite"
 GENERATOR_VERSION = "1.0"
 INPUT_CRF = 12
-#: Grey value of object ``i`` in the segmentation videos is ``(i + 1) * SEGMENTATION_SCALE``; 0 is background.
-SEGMENTATION_SCALE = 8
-MAX_OBJECTS = 255 // SEGMENTATION_SCALE - 1
 FILES = {
     "input": "input_video.mp4",
     "counterfactual": "counterfactual.mp4",
@@ -45,21 +43,6 @@ FILES = {
     "prompt": "prompt.json",
     "meta": "meta.json",
 }
-
-
-def segmentation_frames(ids: np.ndarray) -> np.ndarray:
-    """Object ids ``(T, H, W)`` (-1 background) to grey uint8 frames (``(id + 1) * SEGMENTATION_SCALE``)."""
-    if ids.max(initial=-1) > MAX_OBJECTS:
-        raise ValueError(f"at most {MAX_OBJECTS + 1} objects fit the segmentation encoding, got id {ids.max()}")
-    return ((ids.astype(np.int16) + 1) * SEGMENTATION_SCALE).astype(np.uint8)
-
-
-def decode_segmentation(grey: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`segmentation_frames`: grey ``(..., H, W)`` or RGB ``(..., H, W, 3)`` to ids (-1 background)."""
-    grey = np.asarray(grey)
-    if grey.ndim >= 3 and grey.shape[-1] == 3:
-        grey = grey[..., 0]
-    return (grey.astype(np.int16) // SEGMENTATION_SCALE) - 1
 
 
 def _pybullet_version() -> str:
