@@ -231,7 +231,8 @@ def clip_digest(clip_path: str | Path) -> str:
     """
     folder = Path(clip_path)
     digest = hashlib.sha256()
-    for path in sorted(item for item in folder.rglob("*") if item.is_file()):
+    files = (item for item in folder.rglob("*") if item.is_file() and not item.name.startswith("."))
+    for path in sorted(files):  # hidden names: a killed writer's temporary files, desktop litter
         digest.update(f"{path.relative_to(folder).as_posix()}\0{file_sha256(path)}\n".encode())
     return digest.hexdigest()[:16]
 

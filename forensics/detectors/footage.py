@@ -33,6 +33,7 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -40,6 +41,7 @@ import numpy as np
 from forensics.detectors.camera import photo_pan
 from void_eval.atomic import write_text_atomic
 from void_eval.errors import InputError
+from void_eval.hashing import file_sha256
 from void_eval.quadmask import QuadLevel, Quadmask
 from void_eval.video import VideoReader, write_video
 
@@ -205,6 +207,7 @@ def _film_photo(
 def write_clip_folder(folder: Path, video: np.ndarray, hole: np.ndarray, fps: float, meta: dict) -> Path:
     """Write a clip folder: lossless input, a REMOVE/KEEP quadmask from ``hole``, prompt and ``meta.json``."""
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "meta.json").unlink(missing_ok=True)  # written last: until then the folder is not a finished clip
     levels = np.where(hole, QuadLevel.REMOVE, QuadLevel.KEEP).astype(np.uint8)
     write_video(folder / "input_video.mp4", video, fps, kind="lossless")
     Quadmask(levels).write(folder / "quadmask_0.mp4", fps)
@@ -227,6 +230,13 @@ def _reusable(folder: Path, settings: dict) -> bool:
         pass  # absent or unreadable: cut it
     meta.unlink(missing_ok=True)
     return False
+
+
+def _settings(source: FootageSource, number: int, **asked: Any) -> dict:
+    """What a cut clip is made of, as ``meta.json`` records it: the source (its file's sha256), its rank among the
+    sources (part of the clip's random seed) and the asked seed, length, hole area and window."""
+    origin = {"footage": source.name, "sha256": file_sha256(source.path) if source.path else None, "number": number}
+    return json.loads(json.dumps({**origin, **asked}))  # as the JSON round trip gives it back: tuples as lists
 
 
 def make_footage_clips(
@@ -274,7 +284,7 @@ def make_footage_clips(
         for index in range(per_source):
             folder = out_dir / f"{name}-{index}"
             folders.append(folder)
-            settings = {"seed": seed, "frames": frames, "area": list(area), "window": list(window or ()) or None}
+            settings = _settings(sources[name], number, seed=seed, frames=frames, area=area, window=window)
             if force or not _reusable(folder, settings):
                 rng = np.random.default_rng([seed, number, index])
                 _cut_clip(folder, sources[name], rng, frames=frames, area=area, window=window, settings=settings)
@@ -318,7 +328,8 @@ def cut_sample_clip(sample: str | Path, out_dir: str | Path, *, start: int, fram
 
     clip = Clip.load(sample)
     folder = Path(out_dir) / f"{clip.name}-real-{start}"
-    settings = {"start": start, "frames": frames}
+    settings = {"start": start, "frames": frames, "sha256": [file_sha256(clip.input_path)]}
+    settings["sha256"] += [file_sha256(path) for path in clip.mask_files]  # the sample's video and its own mask
     if _reusable(folder, settings):
         return folder
     stop = min(clip.frames, start + frames)

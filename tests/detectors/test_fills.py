@@ -54,6 +54,13 @@ def test_a_clip_cut_with_other_settings_is_cut_again(tmp_path):
     assert (folder / "input_video.mp4").read_bytes() != first
     make_footage_clips(tmp_path, sources, per_source=1, seed=1, frames=3, window=(64, 96))
     assert len(read_video(folder / "input_video.mp4")) == 3
+    make_footage_clips(tmp_path, sources, per_source=1, seed=1, frames=3, window=(64, 96), area=(0.1, 0.2))
+    assert json.loads((folder / "meta.json").read_text())["settings"]["area"] == [0.1, 0.2]
+    stamp = (folder / "input_video.mp4").stat().st_mtime_ns
+    both = {**sources, "bigbuckbunny": installed_footage()["bigbuckbunny"]}  # bikes ranks second now: other draws
+    make_footage_clips(tmp_path, both, per_source=1, seed=1, frames=3, window=(64, 96), area=(0.1, 0.2))
+    assert json.loads((folder / "meta.json").read_text())["settings"]["number"] == 1
+    assert (folder / "input_video.mp4").stat().st_mtime_ns != stamp
 
 
 def test_photo_pan_moves_the_picture_and_renews_the_noise():

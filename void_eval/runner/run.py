@@ -195,8 +195,8 @@ def _check_order(methods: Sequence[MethodSpec], engine: Engine, jobs: int) -> No
     for spec in methods:
         try:
             check = getattr(METHODS.get(spec.name), "order_dependent", None)
-        except KeyError:
-            continue  # unknown names are reported where the method is built
+        except (KeyError, ImportError):
+            continue  # unknown or broken names are reported where the method is built
         if callable(check) and check(spec.params):
             raise InputError(
                 "--jobs" if engine == "local" else "--engine",
