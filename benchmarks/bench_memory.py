@@ -24,8 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "data" / "void_samples" / "ducky-float"
+from void_eval.demo import sample_clips_root
+
+SAMPLE = sample_clips_root() / "ducky-float"
 SIZE = (720, 1280)
 TARGET_RATIO = 1.15
 

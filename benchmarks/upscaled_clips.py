@@ -16,8 +16,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "data" / "void_samples" / "ducky-float"
+from void_eval.demo import sample_clips_root
+
+SAMPLE = sample_clips_root() / "ducky-float"
+
+
+def _clip_writers(folder: Path, source) -> dict:
+    """The folder's prompt, and a writer for each of its videos (input, counterfactual, quadmask, output)."""
+    from void_eval.video import VideoWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "prompt.json").write_text(json.dumps({"bg": source.prompt or ""}))
+    kinds = {
+        "input_video.mp4": "h264",
+        "counterfactual.mp4": "h264",
+        "quadmask_0.mp4": "lossless",
+        "output.mp4": "h264",
+    }
+    return {name: VideoWriter(folder / name, source.fps, kind=kind, preset="ultrafast") for name, kind in kinds.items()}
 
 
 def make_upscaled_clips(
@@ -31,7 +47,6 @@ def make_upscaled_clips(
     import numpy as np
 
     from void_eval.clip import Clip
-    from void_eval.video import VideoWriter
 
     source = Clip.load(SAMPLE)
     count = source.frames if frames is None else min(frames, source.frames)
@@ -40,19 +55,7 @@ def make_upscaled_clips(
     if all(output.exists() for _, output in pairs):
         return pairs
     height, width = size
-    writers = {}
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "prompt.json").write_text(json.dumps({"bg": source.prompt or ""}))
-        writers[folder] = {
-            name: VideoWriter(folder / name, source.fps, kind=kind, preset="ultrafast")
-            for name, kind in (
-                ("input_video.mp4", "h264"),
-                ("counterfactual.mp4", "h264"),
-                ("quadmask_0.mp4", "lossless"),
-                ("output.mp4", "h264"),
-            )
-        }
+    writers = {folder: _clip_writers(folder, source) for folder in folders}
 
     def emit(folder: Path, frame: np.ndarray, levels: np.ndarray) -> None:
         big = cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)

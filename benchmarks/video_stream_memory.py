@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "data" / "void_samples" / "ducky-float" / "input_video.mp4"
+from void_eval.demo import sample_clips_root
+
+SAMPLE = sample_clips_root() / "ducky-float" / "input_video.mp4"
 SIZE_4K = (2160, 3840)
 
 
