@@ -24,7 +24,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import io
 import os
@@ -36,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from void_eval.errors import VoidEvalError
+from void_eval.hashing import file_sha256
 
 #: Environment variable naming the cache folder searched before installed packages.
 CACHE_ENV = "VOID_EVAL_CACHE"
@@ -97,8 +97,6 @@ WEIGHT_FILES: dict[str, WeightFile] = {
     ),
 }
 
-_VERIFIED: dict[tuple[str, int, int], str] = {}
-
 
 class MissingWeightsError(VoidEvalError, FileNotFoundError):
     """A weight file is absent or corrupt; the message says what to install or where to place it."""
@@ -118,18 +116,6 @@ def _package_folder(package: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _sha256(path: Path) -> str:
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _VERIFIED:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _VERIFIED[key] = digest.hexdigest()
-    return _VERIFIED[key]
 
 
 def locate_weight(name: str) -> Path:
@@ -160,7 +146,7 @@ def locate_weight(name: str) -> Path:
         candidates.append(folder / spec.path)
     for candidate in candidates:
         if candidate.is_file():
-            digest = _sha256(candidate)
+            digest = file_sha256(candidate)
             if digest != spec.sha256:
                 raise MissingWeightsError(
                     f"{candidate}: sha256 {digest} does not match the expected {spec.sha256} "

@@ -27,7 +27,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +37,7 @@ import numpy as np
 
 from void_eval.atomic import write_text_atomic
 from void_eval.errors import InputError
+from void_eval.hashing import file_sha256
 
 MODEL_FORMAT = "void-eval-gbt"
 MODEL_FORMAT_VERSION = 1
@@ -275,15 +275,6 @@ def _trees_are_consistent(model: FusionModel, size: int) -> bool:
         or (model.left[inner] >= tree_end[inner]).any()
         or (model.right[inner] >= tree_end[inner]).any()
     )
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for piece in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 def card_path(model_path: str | Path) -> Path:

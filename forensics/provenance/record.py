@@ -15,14 +15,13 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from void_eval.errors import InputError, MissingExtraError
+from void_eval.hashing import file_sha256
 
 #: Label of the custom assertion that carries the removal record.
 REMOVAL_LABEL = "org.voideval.removal"
@@ -30,26 +29,6 @@ REMOVAL_LABEL = "org.voideval.removal"
 RECORD_VERSION = 1
 _LEVEL_NAMES = ("remove", "overlap", "affected", "keep")
 _METRIC_COLUMNS = ("region", "metric", "reference", "value")
-
-
-_HASH_CACHE: dict[tuple[str, int, int], str] = {}
-
-
-def sha256_file(path: str | Path, *, block_bytes: int = 4 * 1024 * 1024) -> str:
-    """Hex SHA-256 of a file, read in blocks (memory stays at ``block_bytes``).
-
-    Remembered per (path, size, mtime) for this process, so signing many outputs of one clip hashes its input once.
-    """
-    info = os.stat(path)
-    key = (str(Path(path).resolve()), info.st_size, info.st_mtime_ns)
-    if key in _HASH_CACHE:
-        return _HASH_CACHE[key]
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(block_bytes):
-            digest.update(block)
-    _HASH_CACHE[key] = digest.hexdigest()
-    return _HASH_CACHE[key]
 
 
 def json_safe(value: Any) -> Any:
@@ -148,12 +127,12 @@ def clip_mask_summary(clip_dir: str | Path) -> dict[str, Any]:
             "height": clip.height,
             "width": clip.width,
             "fps": clip.fps,
-            "input_sha256": sha256_file(clip.input_path),
+            "input_sha256": file_sha256(clip.input_path),
         },
         "quadmask": {
             "scheme": clip.mask_scheme,
             "files": [
-                {"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+                {"name": path.name, "sha256": file_sha256(path), "bytes": path.stat().st_size}
                 for path in clip.mask_files
             ],
             "frames": stats.frames,

@@ -73,8 +73,8 @@ from forensics.provenance.keys import read_private_key_pem
 from forensics.provenance.manifest import CHART_SOURCE_TYPE, EDIT_SOURCE_TYPE, manifest_definition
 from forensics.provenance.parent import History, check_parent, plan_history
 from forensics.provenance.prepare import HelperError, ManifestInputs, prepare_inputs, start_preparation
-from forensics.provenance.record import sha256_file
 from void_eval.errors import InputError
+from void_eval.hashing import file_sha256
 
 __all__ = ["check_parent", "mime_of", "sign_file"]
 
@@ -86,7 +86,7 @@ def _gather_inputs(job: SignJob, preparation: dict[str, Any], *, isolate: bool) 
     try:  # this process has not loaded c2pa yet
         if isolate and (preparation["thumbnail"] or preparation["method"] or preparation["clip"]):
             pending = start_preparation(**preparation)
-        parent_sha256 = sha256_file(job.parent) if job.parent is not None else None
+        parent_sha256 = file_sha256(job.parent) if job.parent is not None else None
         inputs = pending.result() if pending is not None else prepare_inputs(**preparation)
     except HelperError as err:  # a crashed helper (e.g. a decoder fault on a hostile file): one line naming it
         raise InputError(job.file, f"could not build its removal record or thumbnail: {err}") from err
@@ -106,7 +106,7 @@ def _parent_facts(history: History, job: SignJob, parent_sha256, *, trust, allow
         echo(check.line)
     facts = {
         "name": parent.name,
-        "sha256": parent_sha256 if parent == job.parent else sha256_file(parent),
+        "sha256": parent_sha256 if parent == job.parent else file_sha256(parent),
         "bytes": parent.stat().st_size,
         "c2pa_state": check.state,
         "c2pa_failures": check.failures,

@@ -112,7 +112,7 @@ def _check_inputs_match(
     run_dir: Path, run: dict[str, Any], outputs: list[_Output], clip_folders: dict[str, Path]
 ) -> None:
     """Each parent must be the input the run used: compare with the SHA-256 the runner recorded per cell."""
-    from forensics.provenance.record import sha256_file
+    from void_eval.hashing import file_sha256
 
     recorded = {
         (str(cell.get("method")), str(cell.get("clip"))): cell.get("input_sha256")
@@ -128,7 +128,7 @@ def _check_inputs_match(
         if not parent.is_file():
             raise InputError(parent, "clip input not found")
         if item.clip not in hashes:
-            hashes[item.clip] = sha256_file(parent)
+            hashes[item.clip] = file_sha256(parent)
         if hashes[item.clip] != expected:
             raise InputError(parent, f"is not the input the run used for {item.label}/{item.clip} (SHA-256 differs)")
 

@@ -14,13 +14,13 @@ from forensics.detectors.fusion import (
     DEFAULT_MODEL_PATH,
     FusionModel,
     card_path,
-    file_sha256,
     load_card,
     load_model,
     save_model,
 )
 from forensics.detectors.scoring import VIDEO_FEATURES
 from void_eval.errors import InputError
+from void_eval.hashing import file_sha256
 
 
 @pytest.fixture(scope="module")

@@ -31,12 +31,12 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from void_eval.clip import Clip
 from void_eval.errors import InputError
+from void_eval.hashing import file_sha256
 from void_eval.methods.align import CHUNK_FRAMES, check_composite, check_length, write_aligned
 from void_eval.methods.base import LEVEL_SETS, FrameMethod
 from void_eval.quadmask import QuadLevel
@@ -73,15 +73,6 @@ def _trim_mode(trim: bool | str) -> str:
 def candidate_names(clip_name: str) -> tuple[str, ...]:
     """File names tried for ``clip_name``, in order."""
     return (f"{clip_name}.mp4", f"{clip_name}{UPSTREAM_PASS1_SUFFIX}", f"{clip_name}{UPSTREAM_PASS2_SUFFIX}")
-
-
-def file_sha256(path: Path, *, block: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class PrecomputedMethod(FrameMethod):

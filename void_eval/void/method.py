@@ -30,7 +30,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +39,7 @@ import numpy as np
 
 from void_eval.clip import Clip
 from void_eval.errors import InputError
+from void_eval.hashing import file_sha256
 from void_eval.quadmask import QuadLevel
 from void_eval.void.conditioning import WORKING_SIZE
 from void_eval.void.padding import MAX_FRAMES
@@ -60,14 +60,6 @@ UPSTREAM_DEFAULTS = {
     "warp_scale": 8,
 }
 PASS2_NOISES = ("upstream", "gaussian")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 24), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_device(device: str) -> str:
@@ -314,7 +306,7 @@ class VoidMethod:
             return None
         if self._weights_sha256 is None:
             paths = [self.pass1 if number == 1 else self.pass2 for number in self.passes]
-            self._weights_sha256 = "+".join(_sha256(path) for path in paths)
+            self._weights_sha256 = "+".join(file_sha256(path) for path in paths)
         return self._weights_sha256
 
     # ------------------------------------------------------------------ pipelines
