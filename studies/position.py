@@ -58,28 +58,23 @@ def position_bias(frame: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
 def _slot_row(question: str, size: int, counts: np.ndarray, confidence: float) -> dict:
     """One test row: left-vs-right (binomial, Wilson) for 2 options, slot uniformity (chi-square) for more."""
     n = int(counts.sum())
+    shared = {"question": question, "options_shown": size, "n": n, "slot_counts": "|".join(map(str, counts))}
+    shared["left_share"] = counts[0] / n  # the columns' order is the table's, not these dicts'
     if size == 2:
         low, high = wilson_interval(counts[0], n, confidence=confidence)
+        p_value = binomial_p_value(int(counts[0]), n)
         return {
-            "question": question,
+            **shared,
             "kind": "left-vs-right",
-            "options_shown": size,
-            "n": n,
-            "slot_counts": "|".join(map(str, counts)),
-            "left_share": counts[0] / n,
             "ci_low": float(low),
             "ci_high": float(high),
             "statistic": float(counts[0]),
-            "p_value": binomial_p_value(int(counts[0]), n),
+            "p_value": p_value,
         }
     test = stats.chisquare(counts)
     return {
-        "question": question,
+        **shared,
         "kind": "slot-uniformity",
-        "options_shown": size,
-        "n": n,
-        "slot_counts": "|".join(map(str, counts)),
-        "left_share": counts[0] / n,
         "ci_low": float("nan"),
         "ci_high": float("nan"),
         "statistic": float(test.statistic),
