@@ -217,19 +217,15 @@ def write_clip_folder(folder: Path, video: np.ndarray, hole: np.ndarray, fps: fl
 
 
 def _reusable(folder: Path, settings: dict) -> bool:
-    """Whether ``folder`` holds a finished clip cut with ``settings`` (``meta.json`` is written last).
+    """Whether ``folder`` holds a finished clip cut with ``settings``.
 
-    A clip cut with other settings (another seed, length, hole area or window) is cut again, its old ``meta.json``
-    removed first, so an interrupted re-cut is never mistaken for a finished one.
+    ``meta.json`` is removed when a clip is (re-)cut and written last, so an interrupted cut is never mistaken for a
+    finished one; a clip cut with other settings (source, seed, length, hole area, window) is cut again.
     """
-    meta = folder / "meta.json"
     try:
-        if json.loads(meta.read_text()).get("settings") == settings:
-            return True
+        return json.loads((folder / "meta.json").read_text()).get("settings") == settings
     except (OSError, ValueError):
-        pass  # absent or unreadable: cut it
-    meta.unlink(missing_ok=True)
-    return False
+        return False  # absent or unreadable: cut it
 
 
 def _settings(source: FootageSource, number: int, **asked: Any) -> dict:
@@ -281,10 +277,10 @@ def make_footage_clips(
     out_dir = Path(out_dir)
     folders = []
     for number, name in enumerate(sorted(sources)):
+        settings = _settings(sources[name], number, seed=seed, frames=frames, area=area, window=window)
         for index in range(per_source):
             folder = out_dir / f"{name}-{index}"
             folders.append(folder)
-            settings = _settings(sources[name], number, seed=seed, frames=frames, area=area, window=window)
             if force or not _reusable(folder, settings):
                 rng = np.random.default_rng([seed, number, index])
                 _cut_clip(folder, sources[name], rng, frames=frames, area=area, window=window, settings=settings)
@@ -336,6 +332,7 @@ def cut_sample_clip(sample: str | Path, out_dir: str | Path, *, start: int, fram
     video = np.concatenate(list(VideoReader(clip.input_path).chunks(32, start=start, stop=stop)))
     mask = Quadmask.concatenate(list(clip.iter_masks(32)))[start:stop]
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "meta.json").unlink(missing_ok=True)  # written last: until then the folder is not a finished clip
     write_video(folder / "input_video.mp4", video, clip.fps, kind="lossless")
     mask.write(folder / "quadmask_0.mp4", clip.fps)
     (folder / "prompt.json").write_text(json.dumps({"bg": clip.prompt or f"the {clip.name} scene"}))
