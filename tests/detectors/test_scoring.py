@@ -46,6 +46,12 @@ def test_video_features_by_hand():
     assert features["level"] == pytest.approx(medians.mean())
     assert features["contrast"] == pytest.approx(top_share_mean(peaks - medians))
     assert features["spread"] == pytest.approx((probabilities >= 0.5).mean())
+    # 2% of the 336 blocks, rounded up: the 7 highest, all inside the 0.95 region
+    assert features["top_blocks"] == pytest.approx(0.95)
+    probabilities[2:6, 1:4, 2:5] = np.linspace(0.5, 0.99, 36, dtype=np.float32).reshape(4, 3, 3)
+    assert video_features(probabilities)["top_blocks"] == pytest.approx(np.sort(probabilities, axis=None)[-7:].mean())
+    twice = np.concatenate([probabilities, probabilities])  # a longer video of the same evidence scores the same
+    assert video_features(twice)["top_blocks"] == pytest.approx(video_features(probabilities)["top_blocks"])
     assert all(math.isnan(value) for value in video_features(np.zeros((0, 3, 3))).values())
     with pytest.raises(ValueError, match="rows, cols"):
         video_features(np.zeros((3, 3)))

