@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from studies.tallies import PAIRWISE_COLUMNS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -55,19 +57,8 @@ def print_report(result: StudyAnalysis) -> None:
 def _pairwise_table(pairwise: pd.DataFrame) -> Table:
     """The pairwise rows as a rich table."""
     table = Table(title="pairwise (Wilson 95%, exact binomial, Holm)")
-    for column in (
-        "question",
-        "method_a",
-        "method_b",
-        "n",
-        "wins_a",
-        "wins_b",
-        "ties",
-        "win_rate_a",
-        "CI",
-        "p_holm",
-        "note",
-    ):
+    shown = PAIRWISE_COLUMNS[: PAIRWISE_COLUMNS.index("win_rate_a") + 1]  # then the interval in one column
+    for column in (*shown, "CI", "p_holm", "note"):
         table.add_column(column)
     for row in pairwise.itertuples():
         table.add_row(
