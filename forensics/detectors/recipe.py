@@ -51,7 +51,7 @@ class TrainingConfig:
         Most rows of each class drawn from one video.
     video_row_factor : int
         Real video footage gets this many times the rows of a camera move over a photograph: the packages carry
-        three real videos against a dozen photographs, and without it the trees learn mostly what filmed photographs
+        three real videos against sixteen photographs, and without it the trees learn mostly what filmed photographs
         look like (grouped cross-validation on real video, ``top_blocks`` video AUC: 0.63 with 1, 0.69 with 3, 0.71
         with 6).
     video_folds : int
