@@ -42,8 +42,8 @@ from void_eval.hashing import file_sha256
 MODEL_FORMAT = "void-eval-gbt"
 MODEL_FORMAT_VERSION = 1
 #: The shipped model and its card, and the version the training recipe gives the models it fits.
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v8.json"
-MODEL_VERSION = "8.0.0"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "fusion_gbt_v9.json"
+MODEL_VERSION = "9.0.0"
 Engine = Literal["auto", "compiled", "numpy"]
 
 

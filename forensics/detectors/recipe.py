@@ -30,7 +30,10 @@ class TrainingConfig:
     seed : int
         Seeds the clips, folds, row sampling and the trees.
     video_clips, photo_clips : int
-        Clips cut from each installed video and each photograph.
+        Clips cut from each installed video and each photograph. Twelve windows (each with its own holes) of each
+        real video, the packages carry so few: grouped cross-validation scored on the same three windows of each
+        real video gave ``top_blocks`` video AUC 0.70 with 3 windows, 0.74 with 6 and 0.81 with 12, and untouched
+        videos flagged 9%, 7% and 4% (all footage), with filmed photographs unchanged (0.91).
     frames : int
         Frames per clip.
     window : tuple of int
@@ -52,8 +55,8 @@ class TrainingConfig:
     video_row_factor : int
         Real video footage gets this many times the rows of a camera move over a photograph: the packages carry
         three real videos against sixteen photographs, and without it the trees learn mostly what filmed photographs
-        look like (grouped cross-validation on real video, ``top_blocks`` video AUC: 0.63 with 1, 0.69 with 3, 0.71
-        with 6).
+        look like (grouped cross-validation on real video with three windows of each, ``top_blocks`` video AUC: 0.63
+        with 1, 0.69 with 3, 0.71 with 6).
     video_folds : int
         Folds of the cross-fitting :func:`~forensics.detectors.validation.fit_model` runs itself when it is given
         no out-of-fold probabilities (``detect-eval``).
@@ -70,7 +73,7 @@ class TrainingConfig:
     """
 
     seed: int = 0
-    video_clips: int = 3
+    video_clips: int = 12
     photo_clips: int = 1
     frames: int = 20
     window: tuple[int, int] = (360, 640)

@@ -1,7 +1,7 @@
 """Train the shipped detector from a seed: footage -> fills -> degradations -> block signals -> trees -> calibration.
 
 Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipped model
-(``forensics/detectors/models/fusion_gbt_v8.json`` and its card). The recipe:
+(``forensics/detectors/models/fusion_gbt_v9.json`` and its card). The recipe:
 
 1. **Footage** (:mod:`.footage`): clips cut at native resolution from every video the installed packages carry
    (``video_clips`` windows each) and slow camera moves over every camera photograph they carry (``photo_clips``
