@@ -30,10 +30,10 @@ class TrainingConfig:
     seed : int
         Seeds the clips, folds, row sampling and the trees.
     video_clips, photo_clips : int
-        Clips cut from each installed video and each photograph. Twelve windows (each with its own holes) of each
-        real video, the packages carry so few: grouped cross-validation scored on the same three windows of each
-        real video gave ``top_blocks`` video AUC 0.70 with 3 windows, 0.74 with 6 and 0.81 with 12, and untouched
-        videos flagged 9%, 7% and 4% (all footage), with filmed photographs unchanged (0.91).
+        Clips cut from each installed video and each photograph. Twelve windows of each real video, each with its
+        own holes, since the packages carry so few real videos: grouped cross-validation scored on the same three
+        windows of each real video gave ``top_blocks`` video AUC 0.70 with 3 windows, 0.74 with 6 and 0.81 with 12,
+        and untouched videos flagged 9%, 7% and 4% (all footage), with filmed photographs unchanged (0.91).
     frames : int
         Frames per clip.
     window : tuple of int
