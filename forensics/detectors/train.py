@@ -12,8 +12,8 @@ Run ``python -m forensics.detectors.train --work WORK_DIR`` to rebuild the shipp
    ``median`` (temporal median).
 3. **Degradations**: lossless, h264 CRF 18, CRF 28, and 0.75x resize + CRF 23, every encode deterministic.
 4. **Rows**: up to ``positives_per_video`` blocks at least half rewritten and ``negatives_per_video`` blocks with
-   no rewritten pixel from every video (``video_row_factor`` times as many from real video footage, which the
-   packages carry little of); classes weighted equally.
+   no rewritten pixel from every video (``video_row_factor`` times as many from real video footage; 1 in the
+   shipped recipe, whose twelve windows of each real video need no extra weight); classes weighted equally.
 5. **Cross-fitting** (:mod:`.validation`): the groups are dealt into ``cv_folds`` folds; trees fitted without a
    fold score it (also without each generator in turn), giving out-of-fold probabilities of every video.
 6. **Model**: trees on every row; the video score (``video_score``: one summary of the block probabilities, or a
