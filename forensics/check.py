@@ -3,7 +3,30 @@
 Provenance is judged over the whole manifest history (:attr:`VerifyResult.worst_state`: the file's manifest, the
 manifests of its ingredients, and theirs). The detector only speaks where provenance declares nothing:
 
-=============================  ====  ====================================================================
+=============================  ====  ===========================================================================
+verdict                        exit  when
+=============================  ====  ===========================================================================
+``tampered``                   1     a manifest of the history is ``Invalid`` (changed after signing, or not
+                                     validatable), whatever the detector says
+``provenance-unverified``      5     the file points to a remote manifest, which is never fetched (fetch it, then
+                                     ``void-eval verify FILE --sidecar STORE``)
+``declared-edit-untrusted``    4     intact manifests declare a removal, but a signer of the history is not
+                                     trusted (``Valid``): anyone can make a key, so it does not say who edited
+``declared-edit``              0     every manifest of the history is ``Trusted`` and one carries a removal record
+                                     (``org.voideval.removal``)
+``undeclared-edit-suspected``  3     no removal record (no manifest, or intact ones without one) and the
+                                     detector's video score reaches the threshold
+``no-evidence``                0     no removal record and the detector stays below the threshold
+=============================  ====  ===========================================================================
+
+Exit 2 is left to the command's input errors (a missing file, a directory, a bad ``--trust``): nothing is judged.
+A removal record counts from any manifest of the history (the nearest one to the file), so a re-signed file keeps
+its declaration. ``undeclared-edit-suspected`` is a lead to investigate, not proof: the evidence states the
+detector's false-alarm rate measured on footage left out of its training (from the model card).
+
+Every verdict lists its evidence: the manifest state, failure codes and signer, untrusted or invalid manifests of the
+history, the removal record's method, the video score against the threshold, and the frames the detector flags.
+
 Examples
 --------
 >>> from forensics.detectors.detect import DetectionResult
@@ -157,6 +180,43 @@ def decide(provenance, detection, *, threshold: float = DEFAULT_THRESHOLD) -> tu
     return "no-evidence", evidence
 
 
+def _measured_rate(figures: dict[str, Any], where: str) -> str | None:
+    """``"2.3% of 256 untouched videos flagged WHERE (95% interval 0%-6%)"`` from a card's figures block."""
+    flagged, videos = figures.get("targets", {}).get("untouched_flagged", {}), figures.get("untouched_videos")
+    value, interval = flagged.get("value"), flagged.get("interval")
+    if value is None or not videos:
+        return None
+    bounds = f" (95% interval {interval[0]:.0%}-{interval[1]:.0%})" if interval else ""
+    return f"{value:.1%} of {videos} untouched videos flagged {where}{bounds}"
+
+
+def threshold_evidence(calibration: dict[str, Any], card: dict[str, Any] | None) -> str:
+    """The evidence line on the detector's calibrated threshold: what it was set for, and what it flags on footage
+    left out of training as the model card measured it (or that no card says so).
+
+    Examples
+    --------
+    >>> calibration = {"false_alarm_rate": 0.03, "videos": 256}
+    >>> card = {"cross_validation": {"untouched_videos": 256,
+    ...         "targets": {"untouched_flagged": {"value": 0.0234, "interval": [0.0, 0.06]}}}}
+    >>> print(threshold_evidence(calibration, card))  # doctest: +NORMALIZE_WHITESPACE
+    detector threshold: set to flag 3% of 256 untouched out-of-fold training videos; measured on footage left out
+    of training: 2.3% of 256 untouched videos flagged in cross-validation (95% interval 0%-6%)
+    """
+    line = (
+        f"detector threshold: set to flag {calibration['false_alarm_rate']:.0%} of {calibration['videos']} "
+        "untouched out-of-fold training videos"
+    )
+    measured = [
+        text
+        for part, where in (("cross_validation", "in cross-validation"), ("held_out_footage", "on held-out footage"))
+        if (text := _measured_rate((card or {}).get(part) or {}, where))
+    ]
+    if not measured:
+        return f"{line}; no model card gives its false-alarm rate on footage left out of training"
+    return f"{line}; measured on footage left out of training: {', '.join(measured)}"
+
+
 def check_file(
     path: str | Path,
     *,
@@ -190,11 +250,9 @@ def check_file(
     threshold = detection.threshold if threshold is None else threshold
     verdict, evidence = decide(provenance, detection, threshold=threshold)
     if detection.calibration and threshold == detection.threshold:
-        rate, videos = detection.calibration["false_alarm_rate"], detection.calibration["videos"]
-        evidence.append(
-            f"detector threshold: set to flag {rate:.0%} of {videos} untouched out-of-fold videos; on footage left "
-            "out of training it flags more (the model card's cross-validation gives the measured rate)"
-        )
+        from forensics.detectors.fusion import load_card
+
+        evidence.append(threshold_evidence(detection.calibration, load_card() if model is None else None))
     if detection.heatmap is not None:
         evidence.append(f"heatmap: {detection.heatmap}")
     return CheckResult(

@@ -4,12 +4,15 @@ itself (the detector's side given as a DetectionResult), and end to end through 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
-from forensics.check import EXIT_CODES, check_file, decide
+import forensics.check
+from forensics.check import EXIT_CODES, check_file, decide, threshold_evidence
 from forensics.detectors.detect import DetectionResult
-from forensics.detectors.fusion import load_model
+from forensics.detectors.fusion import load_card, load_model
 from forensics.provenance.verify import VerifyResult, verify_file
 from void_eval.cli import main
 
@@ -112,6 +115,33 @@ def test_exit_codes_per_verdict():
     assert [EXIT_CODES[name] for name in EXIT_CODES] == [1, 5, 4, 0, 3, 0]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "row"),
+    [
+        ("forensics.check", forensics.check.__doc__, r"^``([a-z-]+)``\s+(\d)\s"),
+        ("README.md", (ROOT / "README.md").read_text(), r"^\| `([a-z-]+)` \| (\d) \|"),
+        ("docs/provenance.md", (ROOT / "docs/provenance.md").read_text(), r"^\| `([a-z-]+)` \| (\d) \|"),
+    ],
+)
+def test_documented_verdict_tables_match_the_exit_codes(where, text, row):
+    table = {verdict: int(code) for verdict, code in re.findall(row, text, re.MULTILINE) if verdict in EXIT_CODES}
+    assert table == EXIT_CODES, f"{where}: the verdict table differs from forensics.check.EXIT_CODES"
+
+
+def test_threshold_evidence_states_the_cards_measured_false_alarms():
+    card = load_card()
+    calibration = load_model().extra["calibration"]
+    line = threshold_evidence(calibration, card)
+    cv = card["cross_validation"]
+    measured = f"{cv['targets']['untouched_flagged']['value']:.1%} of {cv['untouched_videos']} untouched videos"
+    assert f"{calibration['false_alarm_rate']:.0%} of {calibration['videos']}" in line
+    assert f"{measured} flagged in cross-validation" in line and "on held-out footage" in line
+    assert "no model card gives" in threshold_evidence(calibration, None)  # a model without card: said, not guessed
+
+
 def test_cli_exit_codes_follow_the_verdict(signed_files, capsys, tmp_path):
     files, root = signed_files
     assert main(["check", str(files["tampered"]), "--trust", str(root)]) == 1
@@ -167,7 +197,7 @@ def test_trusted_untrusted_tampered_unsigned_and_untouched_files(telea_fill, tmp
         assert result.provenance["state"] == "NoManifest" and result.threshold == threshold
         fires = result.video_score >= threshold
         assert result.verdict == ("undeclared-edit-suspected" if fires else "no-evidence")
-        assert any("detector threshold: set to flag" in line for line in result.evidence)
+        assert any("flagged in cross-validation" in line for line in result.evidence)
 
     for name, path in (("trusted", trusted), ("untrusted", untrusted), ("tampered", tampered)):
         capsys.readouterr()
