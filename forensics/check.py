@@ -242,6 +242,7 @@ def check_file(
         Where to write the heatmap video and overlay strip.
     """
     from forensics.detectors.detect import detect_video
+    from forensics.detectors.fusion import load_card
     from forensics.provenance.verify import verify_file
 
     path = Path(path)
@@ -250,8 +251,6 @@ def check_file(
     threshold = detection.threshold if threshold is None else threshold
     verdict, evidence = decide(provenance, detection, threshold=threshold)
     if detection.calibration and threshold == detection.threshold:
-        from forensics.detectors.fusion import load_card
-
         evidence.append(threshold_evidence(detection.calibration, load_card() if model is None else None))
     if detection.heatmap is not None:
         evidence.append(f"heatmap: {detection.heatmap}")
